@@ -1,0 +1,134 @@
+package dev.tandem.runtime;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tandem.runtime.api.ApiExceptionMapper;
+import dev.tandem.runtime.api.ExecutionResource;
+import dev.tandem.runtime.api.JobResource;
+import dev.tandem.runtime.api.JsonUnauthorizedHandler;
+import dev.tandem.runtime.api.Links;
+import dev.tandem.runtime.api.ProjectResource;
+import dev.tandem.runtime.api.TokenResource;
+import dev.tandem.runtime.auth.AuthRepository;
+import dev.tandem.runtime.auth.BootstrapAdmin;
+import dev.tandem.runtime.auth.Caller;
+import dev.tandem.runtime.auth.PasswordHasher;
+import dev.tandem.runtime.auth.TokenAuthenticator;
+import dev.tandem.runtime.auth.TokenService;
+import dev.tandem.runtime.auth.Tokens;
+import dev.tandem.runtime.cluster.MemberIdentity;
+import dev.tandem.runtime.db.Database;
+import dev.tandem.runtime.db.DatabaseSettings;
+import dev.tandem.runtime.db.DatabaseSettingsFactory;
+import dev.tandem.runtime.db.DbCommand;
+import dev.tandem.runtime.db.Json;
+import dev.tandem.runtime.db.Migrations;
+import dev.tandem.runtime.execution.ExecutionRepository;
+import dev.tandem.runtime.execution.ExecutionService;
+import dev.tandem.runtime.execution.ExecutionSettings;
+import dev.tandem.runtime.health.DatabaseHealthCheck;
+import dev.tandem.runtime.health.LogStorageHealthCheck;
+import dev.tandem.runtime.job.JobRepository;
+import dev.tandem.runtime.logs.FilesystemLogStorage;
+import dev.tandem.runtime.project.ProjectRepository;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteRole;
+import dev.tandem.runtime.site.SiteState;
+import io.dropwizard.auth.AuthDynamicFeature;
+import io.dropwizard.auth.AuthValueFactoryProvider;
+import io.dropwizard.auth.oauth.OAuthCredentialAuthFilter;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.prometheus.metrics.exporter.servlet.jakarta.PrometheusMetricsServlet;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one wiring point of a node runtime: builds every object and hands them to each other. */
+public class TandemApplication extends Application<TandemConfiguration> {
+    private static final Logger LOG = LoggerFactory.getLogger(TandemApplication.class);
+
+    public static void main(String[] args) throws Exception {
+        new TandemApplication().run(args);
+    }
+
+    @Override
+    public String getName() {
+        return "tandem-node-runtime";
+    }
+
+    @Override
+    public void initialize(Bootstrap<TandemConfiguration> bootstrap) {
+        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
+                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+        bootstrap.addCommand(new DbCommand());
+    }
+
+    @Override
+    public void run(TandemConfiguration config, Environment environment) {
+        Clock clock = Clock.systemUTC();
+        environment.getObjectMapper().disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+        DatabaseSettings dbSettings = DatabaseSettingsFactory.from(config.database);
+        MemberIdentity member = MemberIdentity.resolve(config.member.id, config.member.name, Path.of(config.member.dataDir));
+        ExecutionSettings executionSettings = new ExecutionSettings(config.execution.threads,
+                config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name());
+        LOG.info("Member {} ({}) of site '{}'; database: {}; logs in {}; {} execution threads; public URL {}",
+                member.id(), member.name(), config.site.id, dbSettings, config.logs.dir, executionSettings.threads(), config.member.url);
+
+        Database database = Database.open(dbSettings, "tandem", environment.metrics());
+        environment.lifecycle().manage(database);
+        MigrateResult migrated = Migrations.migrate(database.dataSource());
+        LOG.info("Schema at version {} ({} migration(s) applied now)",
+                migrated.targetSchemaVersion == null ? migrated.initialSchemaVersion : migrated.targetSchemaVersion, migrated.migrationsExecuted);
+
+        SiteGate gate = new SiteGate(database.jdbi());
+        SiteState site = gate.initialise(config.site.id, SiteRole.parse(config.site.initialRole), config.member.url);
+        LOG.info("Site '{}' is {} at epoch {}", site.siteId(), site.role().sql(), site.epoch());
+
+        Json json = new Json(environment.getObjectMapper());
+        FilesystemLogStorage logs = new FilesystemLogStorage(Path.of(config.logs.dir), environment.getObjectMapper());
+        ProjectRepository projects = new ProjectRepository(gate, json);
+        JobRepository jobs = new JobRepository(gate, json);
+        ExecutionRepository executions = new ExecutionRepository(gate, json);
+        AuthRepository auth = new AuthRepository(gate);
+        PasswordHasher hasher = new PasswordHasher();
+        ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, environment.metrics(), clock);
+        environment.lifecycle().manage(executionService);
+
+        if (site.acceptsWrites()) {
+            executionService.recoverAfterRestart();
+            BootstrapAdmin.ensure(auth, hasher, config.auth.bootstrapAdmin.user, config.auth.bootstrapAdmin.password,
+                    config.auth.bootstrapAdmin.token);
+        }
+
+        Links links = new Links(config.member.url);
+        environment.jersey().register(new AuthDynamicFeature(new OAuthCredentialAuthFilter.Builder<Caller>()
+                .setAuthenticator(new TokenAuthenticator(auth))
+                .setPrefix("Bearer")
+                .setRealm("tandem")
+                .setUnauthorizedHandler(new JsonUnauthorizedHandler())
+                .buildAuthFilter()));
+        environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
+        environment.jersey().register(new ApiExceptionMapper());
+        environment.jersey().register(new ProjectResource(projects, logs, links));
+        environment.jersey().register(new JobResource(projects, jobs, executionService, links,
+                config.api.maxImportSize.toBytes(), member.id()));
+        environment.jersey().register(new ExecutionResource(executions, executionService, projects, logs, links));
+        environment.jersey().register(new TokenResource(
+                new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock), auth));
+
+        environment.healthChecks().register("database", new DatabaseHealthCheck(gate));
+        environment.healthChecks().register("logStorage", new LogStorageHealthCheck(logs));
+
+        PrometheusRegistry prometheus = new PrometheusRegistry();
+        DropwizardExports.builder().dropwizardRegistry(environment.metrics()).register(prometheus);
+        environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(prometheus)).addMapping("/prometheus");
+    }
+}

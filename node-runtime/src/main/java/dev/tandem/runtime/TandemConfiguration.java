@@ -1,0 +1,87 @@
+package dev.tandem.runtime;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.Duration;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+
+/**
+ * The YAML configuration of a node runtime. Only the edge of the program sees these beans;
+ * {@link TandemApplication} converts them once into immutable settings records.
+ */
+public class TandemConfiguration extends Configuration {
+
+    @Valid @NotNull @JsonProperty public DatabaseFactory database = new DatabaseFactory();
+    @Valid @NotNull @JsonProperty public SiteFactory site = new SiteFactory();
+    @Valid @NotNull @JsonProperty public MemberFactory member = new MemberFactory();
+    @Valid @NotNull @JsonProperty public LogsFactory logs = new LogsFactory();
+    @Valid @NotNull @JsonProperty public ExecutionFactory execution = new ExecutionFactory();
+    @Valid @NotNull @JsonProperty public AuthFactory auth = new AuthFactory();
+    @Valid @NotNull @JsonProperty public ApiFactory api = new ApiFactory();
+
+    public static class DatabaseFactory {
+        /** Start an embedded PostgreSQL inside this process (demo and tests), instead of {@link #url}. */
+        @JsonProperty public boolean embedded = false;
+        @JsonProperty public String url = "jdbc:postgresql://127.0.0.1:5432/tandem";
+        @JsonProperty public String user = "tandem";
+        @JsonProperty public String password = "";
+        @Min(2) @JsonProperty public int maxPoolSize = 16;
+        @NotNull @JsonProperty public Duration connectionTimeout = Duration.seconds(5);
+        @Valid @NotNull @JsonProperty public EmbeddedFactory embeddedServer = new EmbeddedFactory();
+    }
+
+    public static class EmbeddedFactory {
+        @NotEmpty @JsonProperty public String dataDir = "data/postgres";
+        /** 0 picks a free port. */
+        @Min(0) @JsonProperty public int port = 0;
+        /** Users keep real data in the demo, so fsync is on unless a test turns it off. */
+        @JsonProperty public boolean fsync = true;
+    }
+
+    public static class SiteFactory {
+        @NotEmpty @Pattern(regexp = "[a-z0-9][a-z0-9-]{0,62}") @JsonProperty public String id = "a";
+        /** Role written the first time this site's database is initialised. */
+        @NotEmpty @Pattern(regexp = "active|passive") @JsonProperty public String initialRole = "active";
+    }
+
+    public static class MemberFactory {
+        /** Stable member id; when empty one is generated once and kept in {@link #dataDir}. */
+        @JsonProperty public String id = "";
+        @JsonProperty public String name = "";
+        @NotEmpty @JsonProperty public String dataDir = "data";
+        /** The public URL behind any load balancer; used in every link the API returns. */
+        @NotEmpty @JsonProperty public String url = "http://127.0.0.1:8080";
+    }
+
+    public static class LogsFactory {
+        @NotEmpty @JsonProperty public String dir = "data/logs";
+    }
+
+    public static class ExecutionFactory {
+        @Min(1) @JsonProperty public int threads = 32;
+        @NotNull @JsonProperty public Duration killGrace = Duration.seconds(5);
+        @NotEmpty @JsonProperty public String workDir = "data/work";
+    }
+
+    public static class AuthFactory {
+        @Valid @NotNull @JsonProperty public BootstrapAdminFactory bootstrapAdmin = new BootstrapAdminFactory();
+        @NotNull @JsonProperty public Duration defaultTokenTtl = Duration.days(30);
+    }
+
+    public static class BootstrapAdminFactory {
+        @NotEmpty @JsonProperty public String user = "admin";
+        /** Password of the first admin; empty means the user can only use a token. */
+        @JsonProperty public String password = "";
+        /** A token to register for the first admin (the demo generates one); stored hashed. */
+        @JsonProperty public String token = "";
+    }
+
+    public static class ApiFactory {
+        @NotNull @JsonProperty public DataSize maxImportSize = DataSize.megabytes(4);
+    }
+}

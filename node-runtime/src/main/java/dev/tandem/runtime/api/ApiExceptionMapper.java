@@ -1,0 +1,67 @@
+package dev.tandem.runtime.api;
+
+import dev.tandem.runtime.job.JobImportException;
+import dev.tandem.runtime.site.SiteNotActiveException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
+import org.jdbi.v3.core.ConnectionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Turns every failure into a JSON {@link ErrorBody}; unexpected ones are logged with an id. */
+public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionMapper.class);
+
+    @Override
+    public Response toResponse(Throwable error) {
+        if (error instanceof ApiException api) {
+            return json(api.status(), ErrorBody.of(api.status(), api.getMessage(), api.where()));
+        }
+        if (error instanceof JobImportException bad) {
+            List<ErrorBody.Problem> problems = bad.problems().stream()
+                    .map(p -> new ErrorBody.Problem(p.message(), p.where()))
+                    .toList();
+            ErrorBody.Problem first = problems.get(0);
+            String summary = problems.size() == 1 ? first.error()
+                    : first.error() + " (and " + (problems.size() - 1) + " more problem" + (problems.size() > 2 ? "s" : "") + ")";
+            return json(bad.status(), new ErrorBody(bad.status(), summary, first.where(), problems, null));
+        }
+        if (error instanceof SiteNotActiveException passive) {
+            return Response.status(503)
+                    .type(MediaType.APPLICATION_JSON_TYPE)
+                    .header("X-Tandem-Active-Site", passive.state().activeSiteUrl())
+                    .entity(new ErrorBody(503, passive.getMessage(), null, null, passive.state().activeSiteUrl()))
+                    .build();
+        }
+        if (isDatabaseUnavailable(error)) {
+            LOG.warn("Database unavailable while serving a request: {}", error.getMessage());
+            return json(503, ErrorBody.of(503, "the database is unavailable; retry later", null));
+        }
+        if (error instanceof WebApplicationException web) {
+            int status = web.getResponse().getStatus();
+            return json(status, ErrorBody.of(status, web.getMessage(), null));
+        }
+        String incident = Long.toHexString(System.nanoTime());
+        LOG.error("Unexpected error (incident {})", incident, error);
+        return json(500, ErrorBody.of(500, "internal error, incident " + incident + " is in the server log", null));
+    }
+
+    private static boolean isDatabaseUnavailable(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof ConnectionException || t instanceof SQLTransientConnectionException
+                    || t instanceof java.net.ConnectException
+                    || (t instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Response json(int status, ErrorBody body) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
+    }
+}

@@ -1,0 +1,179 @@
+package dev.tandem.runtime.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.tandem.runtime.auth.Caller;
+import dev.tandem.runtime.execution.Execution;
+import dev.tandem.runtime.execution.ExecutionService;
+import dev.tandem.runtime.job.ImportedJob;
+import dev.tandem.runtime.job.JobRepository;
+import dev.tandem.runtime.job.JobValidator;
+import dev.tandem.runtime.job.StoredJob;
+import dev.tandem.runtime.job.ValidatedJob;
+import dev.tandem.runtime.job.YamlTree;
+import dev.tandem.runtime.project.Project;
+import dev.tandem.runtime.project.ProjectRepository;
+import io.dropwizard.auth.Auth;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+@Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public final class JobResource {
+    public static final String YAML = "application/yaml";
+
+    private final ProjectRepository projects;
+    private final JobRepository jobs;
+    private final ExecutionService executionService;
+    private final JobValidator validator = new JobValidator();
+    private final ObjectMapper yaml;
+    private final Links links;
+    private final long maxImportBytes;
+    private final String memberId;
+
+    public JobResource(ProjectRepository projects, JobRepository jobs, ExecutionService executionService, Links links,
+                       long maxImportBytes, String memberId) {
+        this.projects = projects;
+        this.jobs = jobs;
+        this.executionService = executionService;
+        this.links = links;
+        this.maxImportBytes = maxImportBytes;
+        this.memberId = memberId;
+        this.yaml = new ObjectMapper(YAMLFactory.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+                .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+                .build());
+    }
+
+    public record ImportResult(String project, int created, int updated, List<ImportedJobView> jobs) {}
+
+    public record ImportedJobView(int index, UUID id, String uuid, String name, String group, String action,
+                                  List<String> warnings, String href) {}
+
+    public record JobView(UUID id, String uuid, String name, String group, String project, String description,
+                          Instant createdAt, Instant updatedAt, String href, Map<String, Object> definition) {}
+
+    public record RunRequest(Map<String, String> options) {}
+
+    @POST
+    @Path("projects/{project}/jobs/import")
+    @Consumes({YAML, "application/x-yaml", "text/yaml", "text/x-yaml", MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON})
+    public ImportResult importJobs(@Auth Caller caller, @PathParam("project") String projectName, InputStream body) throws IOException {
+        Project project = projects.require(projectName);
+        String text = readBounded(body);
+        List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) maxImportBytes));
+        List<ImportedJob> imported = jobs.importJobs(project.id(), project.name(), validated, memberId);
+        List<ImportedJobView> views = imported.stream()
+                .map(j -> new ImportedJobView(j.index(), j.id(), j.uuid(), j.name(), j.group(), j.action(), j.warnings(), links.job(j.id())))
+                .toList();
+        int created = (int) imported.stream().filter(j -> j.action().equals("created")).count();
+        return new ImportResult(project.name(), created, imported.size() - created, views);
+    }
+
+    @GET
+    @Path("projects/{project}/jobs")
+    public List<JobView> list(@Auth Caller caller, @PathParam("project") String projectName) {
+        Project project = projects.require(projectName);
+        return jobs.list(project.id()).stream().map(j -> view(j, false)).toList();
+    }
+
+    @GET
+    @Path("projects/{project}/jobs/export")
+    @Produces(YAML)
+    public Response export(@Auth Caller caller, @PathParam("project") String projectName) {
+        Project project = projects.require(projectName);
+        List<Map<String, Object>> documents = jobs.list(project.id()).stream().map(StoredJob::document).toList();
+        return Response.ok(toYaml(documents), YAML)
+                .header("Content-Disposition", "attachment; filename=\"" + project.name() + "-jobs.yaml\"")
+                .build();
+    }
+
+    @GET
+    @Path("jobs/{id}")
+    @Produces({MediaType.APPLICATION_JSON, YAML})
+    public Response get(@Auth Caller caller, @PathParam("id") String id, @QueryParam("format") String format) {
+        StoredJob job = jobs.require(id);
+        if ("yaml".equalsIgnoreCase(format)) {
+            return Response.ok(toYaml(List.of(job.document())), YAML).build();
+        }
+        if (format != null && !format.equalsIgnoreCase("json")) {
+            throw ApiException.badRequest("format must be json or yaml, not '" + format + "'", "format");
+        }
+        return Response.ok(view(job, true), MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
+    @DELETE
+    @Path("jobs/{id}")
+    public Response delete(@Auth Caller caller, @PathParam("id") String id) {
+        StoredJob job = jobs.require(id);
+        if (!jobs.delete(job.id())) {
+            throw ApiException.notFound("job '" + id + "'");
+        }
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("jobs/{id}/run")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response run(@Auth Caller caller, @PathParam("id") String id, RunRequest request) {
+        StoredJob job = jobs.require(id);
+        Map<String, String> options = request == null || request.options() == null ? Map.of() : request.options();
+        Execution execution = executionService.run(job, options, caller.userName());
+        return Response.created(URI.create(links.execution(execution.id())))
+                .entity(ExecutionResource.view(execution, links))
+                .build();
+    }
+
+    private String readBounded(InputStream body) throws IOException {
+        byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxImportBytes + 1));
+        if (bytes.length > maxImportBytes) {
+            throw new ApiException(413, "the import is larger than the limit of " + maxImportBytes
+                    + " bytes (api.maxImportSize); split it into several imports", "body");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw ApiException.badRequest("the import is not valid UTF-8 text", "body");
+        }
+    }
+
+    private String toYaml(Object value) {
+        try {
+            return yaml.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write YAML: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private JobView view(StoredJob job, boolean withDefinition) {
+        Object description = job.document().get("description");
+        return new JobView(job.id(), job.uuid(), job.name(), job.group(), job.project(),
+                description == null ? "" : description.toString(), job.createdAt(), job.updatedAt(), links.job(job.id()),
+                withDefinition ? new LinkedHashMap<>(job.document()) : null);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.tandem.runtime.auth;
+
+import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.job.RundeckDuration;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/** Issues tokens to users who prove who they are, with roles no wider than the user's own. */
+public final class TokenService {
+    /** Who asks for a token and what they want it to carry. */
+    public record TokenRequest(String user, String password, Set<String> roles, String expiresIn, String description) {}
+
+    public record IssuedToken(String token, TokenInfo info) {}
+
+    private final AuthRepository repository;
+    private final PasswordHasher hasher;
+    private final Tokens tokens;
+    private final Duration defaultTtl;
+    private final Clock clock;
+
+    public TokenService(AuthRepository repository, PasswordHasher hasher, Tokens tokens, Duration defaultTtl, Clock clock) {
+        this.repository = repository;
+        this.hasher = hasher;
+        this.tokens = tokens;
+        this.defaultTtl = defaultTtl;
+        this.clock = clock;
+    }
+
+    /**
+     * With a password: a token for that user. Without one: a token for the calling user, or, for an
+     * admin, for any user.
+     */
+    public IssuedToken issue(TokenRequest request, Optional<Caller> caller) {
+        UserRecord user;
+        if (request.password() != null) {
+            if (request.user() == null) {
+                throw new ApiException(400, "a password login needs 'user'", "user");
+            }
+            user = repository.findUser(request.user())
+                    .filter(u -> hasher.verify(request.password(), u.passwordHash()))
+                    .orElseThrow(() -> new ApiException(401, "wrong user name or password", "user"));
+        } else if (caller.isPresent()) {
+            String name = request.user() == null ? caller.get().userName() : request.user();
+            if (!name.equals(caller.get().userName()) && !caller.get().isAdmin()) {
+                throw new ApiException(403, "only an admin may create tokens for another user (missing role: admin)", "user");
+            }
+            user = repository.findUser(name).orElseThrow(() -> ApiException.notFound("user '" + name + "'"));
+        } else {
+            throw new ApiException(401, "send 'user' and 'password', or authenticate with a bearer token", "Authorization header");
+        }
+        Set<String> roles = request.roles() == null || request.roles().isEmpty() ? user.roles() : new LinkedHashSet<>(request.roles());
+        if (!user.roles().containsAll(roles)) {
+            Set<String> extra = new LinkedHashSet<>(roles);
+            extra.removeAll(user.roles());
+            throw new ApiException(403, "user '" + user.name() + "' does not hold the role(s) " + extra, "roles");
+        }
+        Duration ttl;
+        try {
+            ttl = request.expiresIn() == null ? defaultTtl : RundeckDuration.parse(request.expiresIn());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "bad expiresIn: " + e.getMessage(), "expiresIn");
+        }
+        if (ttl.isZero()) {
+            throw new ApiException(400, "expiresIn must be longer than zero", "expiresIn");
+        }
+        String token = tokens.newToken();
+        Instant expires = clock.instant().plus(ttl);
+        TokenInfo info = repository.createToken(user.id(), Tokens.hash(token), roles,
+                request.description() == null ? "" : request.description(), expires);
+        return new IssuedToken(token, info);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tandem.runtime.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A PostgreSQL server run from the binaries bundled in the jar, with its data kept in a folder so
+ * a restart keeps it. Logical decoding is on so the replicator can capture this database.
+ */
+public final class EmbeddedPostgresServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
+
+    private final EmbeddedPostgres postgres;
+
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    public static EmbeddedPostgresServer start(Path dataDir, int port, boolean fsync) {
+        try {
+            Files.createDirectories(dataDir);
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(false)
+                    .setServerConfig("fsync", fsync ? "on" : "off")
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("full_page_writes", fsync ? "on" : "off")
+                    .setServerConfig("wal_level", "logical")
+                    .setServerConfig("max_wal_senders", "10")
+                    .setServerConfig("max_replication_slots", "10")
+                    .setServerConfig("max_connections", "200")
+                    .setServerConfig("listen_addresses", "127.0.0.1");
+            if (port > 0) {
+                builder.setPort(port);
+            }
+            EmbeddedPostgres pg = builder.start();
+            LOG.info("Embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", pg.getPort(), dataDir);
+            return new EmbeddedPostgresServer(pg);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stop embedded PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.tandem.runtime.execution;
+
+import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.db.Json;
+import dev.tandem.runtime.site.SiteGate;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** All SQL about executions. State changes go through the {@link SiteGate}. */
+public final class ExecutionRepository {
+    private static final String COLUMNS = """
+            e.id, p.name, e.job_id, e.job_name, e.status, e.reason, e.options::text, e.user_name, e.member_id,
+            e.started_at, e.ended_at""";
+    private static final String FROM = " FROM tandem.executions e JOIN tandem.projects p ON p.id = e.project_id ";
+
+    private final SiteGate gate;
+    private final Json json;
+
+    public ExecutionRepository(SiteGate gate, Json json) {
+        this.gate = gate;
+        this.json = json;
+    }
+
+    /** Records a new running execution; refused with 409 while an exclusive job already runs anywhere. */
+    public Execution insertRunning(UUID id, UUID projectId, UUID jobId, String jobName, boolean exclusive,
+                                   Map<String, Object> options, String user, String memberId) {
+        return gate.write(h -> {
+            h.createUpdate("""
+                                INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at, exclusive)
+                                VALUES (:id, :project, :job, :name, 'running', CAST(:options AS jsonb), :user, :member, now(), :exclusive)
+                                ON CONFLICT (job_id) WHERE status = 'running' AND exclusive DO NOTHING""")
+                        .bind("id", id).bind("project", projectId).bind("job", jobId).bind("name", jobName)
+                        .bind("options", json.write(options)).bind("user", user).bind("member", memberId)
+                        .bind("exclusive", exclusive)
+                        .execute();
+            return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id).map((rs, ctx) -> execution(rs))
+                    .findOne()
+                    .orElseThrow(() -> ApiException.conflict("job '" + jobName + "' is already running and does not allow multiple executions"));
+        });
+    }
+
+    /** Records the final state; only a running execution changes (a second finish is a no-op). */
+    public boolean finish(UUID id, ExecutionStatus status, String reason) {
+        return gate.write(h -> h.createUpdate("""
+                        UPDATE tandem.executions SET status = :status, reason = :reason, ended_at = now()
+                        WHERE id = :id AND status = 'running'""")
+                .bind("id", id).bind("status", status.sql()).bind("reason", reason)
+                .execute() == 1);
+    }
+
+    public boolean requestAbort(UUID id, String user) {
+        return gate.write(h -> h.createUpdate("""
+                        UPDATE tandem.executions SET abort_requested_by = :user WHERE id = :id AND status = 'running'""")
+                .bind("id", id).bind("user", user).execute() == 1);
+    }
+
+    /** Running executions of this member that someone asked to abort, with who asked. */
+    public Map<UUID, String> abortRequests(String memberId) {
+        return gate.read(h -> h.createQuery("""
+                        SELECT id, abort_requested_by FROM tandem.executions
+                        WHERE member_id = :member AND status = 'running' AND abort_requested_by IS NOT NULL""")
+                .bind("member", memberId)
+                .reduceRows(new java.util.HashMap<UUID, String>(), (map, row) -> {
+                    map.put(row.getColumn(1, UUID.class), row.getColumn(2, String.class));
+                    return map;
+                }));
+    }
+
+    /** Marks every execution this member left running as incomplete (it restarted or died). */
+    public List<UUID> markIncomplete(String memberId, String reason) {
+        return gate.write(h -> h.createQuery("""
+                        UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now()
+                        WHERE member_id = :member AND status = 'running' RETURNING id""")
+                .bind("member", memberId).bind("reason", reason)
+                .mapTo(UUID.class).list());
+    }
+
+    public Optional<Execution> find(UUID id) {
+        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id)
+                .map((rs, ctx) -> execution(rs)).findOne());
+    }
+
+    public Execution require(String id) {
+        UUID uuid;
+        try {
+            uuid = UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.notFound("execution '" + id + "'");
+        }
+        return find(uuid).orElseThrow(() -> ApiException.notFound("execution '" + id + "'"));
+    }
+
+    public List<Execution> list(UUID projectId, String status, int limit, int offset) {
+        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM
+                        + "WHERE e.project_id = :p AND (CAST(:status AS text) IS NULL OR e.status = :status) "
+                        + "ORDER BY e.started_at DESC, e.id DESC LIMIT :limit OFFSET :offset")
+                .bind("p", projectId).bind("status", status).bind("limit", limit).bind("offset", offset)
+                .map((rs, ctx) -> execution(rs)).list());
+    }
+
+    private Execution execution(ResultSet rs) throws SQLException {
+        Timestamp ended = rs.getTimestamp(11);
+        return new Execution(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class), rs.getString(4),
+                ExecutionStatus.parse(rs.getString(5)), rs.getString(6), json.readMap(rs.getString(7)), rs.getString(8),
+                rs.getString(9), rs.getTimestamp(10).toInstant(), ended == null ? null : ended.toInstant());
+    }
+}

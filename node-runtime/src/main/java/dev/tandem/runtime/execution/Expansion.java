@@ -1,0 +1,43 @@
+package dev.tandem.runtime.execution;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rundeck's data references in commands, scripts and args: {@code ${option.NAME}} and, in
+ * scripts, {@code @option.NAME@}. A reference to an option without a value expands to nothing,
+ * as in Rundeck. Options are also exported to steps as {@code RD_OPTION_NAME}.
+ */
+public final class Expansion {
+    private static final Pattern DOLLAR = Pattern.compile("\\$\\{option\\.([A-Za-z0-9_.\\-]+)}");
+    private static final Pattern AT = Pattern.compile("@option\\.([A-Za-z0-9_.\\-]+)@");
+
+    private Expansion() {}
+
+    public static String expand(String text, Map<String, String> options) {
+        return replace(DOLLAR, text, options);
+    }
+
+    public static String expandScript(String script, Map<String, String> options) {
+        return replace(AT, replace(DOLLAR, script, options), options);
+    }
+
+    public static Map<String, String> environment(Map<String, String> options) {
+        Map<String, String> env = new LinkedHashMap<>();
+        options.forEach((name, value) -> env.put("RD_OPTION_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]", "_"), value));
+        return env;
+    }
+
+    private static String replace(Pattern pattern, String text, Map<String, String> options) {
+        Matcher m = pattern.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(options.getOrDefault(m.group(1), "")));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+}

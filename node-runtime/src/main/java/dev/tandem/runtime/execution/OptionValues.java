@@ -1,0 +1,50 @@
+package dev.tandem.runtime.execution;
+
+import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.job.JobOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Resolves the option values of a run: defaults, then the caller's values, checked against each rule. */
+public final class OptionValues {
+    private OptionValues() {}
+
+    /** @throws ApiException 400 for an unknown option, 422 naming the option and the rule it breaks */
+    public static Map<String, String> resolve(List<JobOption> declared, Map<String, String> given) {
+        Set<String> known = declared.stream().map(JobOption::name).collect(Collectors.toSet());
+        for (String name : given.keySet()) {
+            if (!known.contains(name)) {
+                throw new ApiException(400, "the job has no option '" + name + "'" + (known.isEmpty() ? "" : "; it has " + known.stream().sorted().toList()),
+                        "options." + name);
+            }
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (JobOption option : declared) {
+            String value = given.containsKey(option.name()) ? given.get(option.name()) : option.defaultValue();
+            String where = "options." + option.name();
+            if (value == null || value.isEmpty()) {
+                if (option.required()) {
+                    throw new ApiException(422, "option '" + option.name() + "' is required", where);
+                }
+                continue;
+            }
+            List<String> parts = option.multivalued() ? List.of(value.split(Pattern.quote(option.delimiter()))) : List.of(value);
+            for (String part : parts) {
+                if (option.enforced() && !option.values().isEmpty() && !option.values().contains(part)) {
+                    throw new ApiException(422, "option '" + option.name() + "' is enforced to one of " + option.values()
+                            + (option.secure() ? "" : ", not '" + part + "'"), where);
+                }
+                if (option.regex() != null && !Pattern.compile(option.regex()).matcher(part).matches()) {
+                    throw new ApiException(422, "option '" + option.name() + "' must match the regex " + option.regex()
+                            + (option.secure() ? "" : ", '" + part + "' does not"), where);
+                }
+            }
+            values.put(option.name(), value);
+        }
+        return values;
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tandem.runtime.job;
+
+import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.db.Ids;
+import dev.tandem.runtime.db.Json;
+import dev.tandem.runtime.site.SiteGate;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+
+/** All SQL about jobs. An import is one transaction: all of its jobs are written, or none. */
+public final class JobRepository {
+    private static final String COLUMNS =
+            "j.id, j.project_id, p.name, j.uuid, j.name, j.group_path, j.definition::text, j.created_at, j.updated_at";
+    private static final String FROM = " FROM tandem.jobs j JOIN tandem.projects p ON p.id = j.project_id ";
+
+    private final SiteGate gate;
+    private final Json json;
+
+    public JobRepository(SiteGate gate, Json json) {
+        this.gate = gate;
+        this.json = json;
+    }
+
+    /** Creates each job, or updates the one with its uuid, else the one with its group and name. */
+    public List<ImportedJob> importJobs(UUID projectId, String projectName, List<ValidatedJob> jobs, String memberId) {
+        return gate.write(h -> {
+            List<ImportedJob> result = new ArrayList<>();
+            for (ValidatedJob job : jobs) {
+                result.add(importOne(h, projectId, projectName, job, memberId));
+            }
+            return result;
+        });
+    }
+
+    private ImportedJob importOne(Handle h, UUID projectId, String projectName, ValidatedJob job, String memberId) {
+        JobDefinition def = job.definition();
+        String where = "job[" + job.index() + "] '" + def.name() + "'";
+        Optional<StoredJob> byName = h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.project_id = :p AND j.group_path = :g AND j.name = :n")
+                .bind("p", projectId).bind("g", def.group()).bind("n", def.name())
+                .map((rs, ctx) -> job(rs)).findOne();
+        Optional<StoredJob> existing;
+        if (def.uuid() != null) {
+            existing = findByUuid(h, def.uuid());
+            if (existing.isPresent() && !existing.get().projectId().equals(projectId)) {
+                throw JobImportException.of(409, "uuid '" + def.uuid() + "' belongs to job '" + existing.get().name()
+                        + "' of project '" + existing.get().project() + "'", where + " uuid");
+            }
+            if (byName.isPresent() && (existing.isEmpty() || !byName.get().id().equals(existing.get().id()))) {
+                throw JobImportException.of(409, "project '" + projectName + "' already has a job '" + def.fullName()
+                        + "' with uuid '" + byName.get().uuid() + "'", where + " uuid");
+            }
+        } else {
+            existing = byName;
+        }
+        Map<String, Object> document = new LinkedHashMap<>();
+        UUID id = existing.map(StoredJob::id).orElseGet(Ids::next);
+        String uuid = existing.map(StoredJob::uuid).orElse(def.uuid() != null ? def.uuid() : id.toString());
+        document.put("uuid", uuid);
+        job.document().forEach((k, v) -> {
+            if (!k.equals("uuid")) {
+                document.put(k, v);
+            }
+        });
+        if (existing.isPresent()) {
+            h.createUpdate("""
+                            UPDATE tandem.jobs SET name = :name, group_path = :group, definition = CAST(:doc AS json),
+                                   updated_at = now(), modified_by_member = :member WHERE id = :id""")
+                    .bind("id", id).bind("name", def.name()).bind("group", def.group())
+                    .bind("doc", json.write(document)).bind("member", memberId)
+                    .execute();
+        } else {
+            h.createUpdate("""
+                            INSERT INTO tandem.jobs (id, project_id, uuid, name, group_path, definition, created_at, updated_at, modified_by_member)
+                            VALUES (:id, :project, :uuid, :name, :group, CAST(:doc AS json), now(), now(), :member)""")
+                    .bind("id", id).bind("project", projectId).bind("uuid", uuid).bind("name", def.name())
+                    .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId)
+                    .execute();
+        }
+        return new ImportedJob(job.index(), id, uuid, def.name(), def.group(), existing.isPresent() ? "updated" : "created", job.warnings());
+    }
+
+    public List<StoredJob> list(UUID projectId) {
+        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.project_id = :p ORDER BY j.group_path, j.name")
+                .bind("p", projectId)
+                .map((rs, ctx) -> job(rs))
+                .list());
+    }
+
+    /** By Tandem id, or by the Rundeck uuid. */
+    public Optional<StoredJob> find(String idOrUuid) {
+        return gate.read(h -> find(h, idOrUuid));
+    }
+
+    public StoredJob require(String idOrUuid) {
+        return find(idOrUuid).orElseThrow(() -> ApiException.notFound("job '" + idOrUuid + "'"));
+    }
+
+    public Optional<StoredJob> find(Handle h, String idOrUuid) {
+        UUID id = parseUuid(idOrUuid);
+        if (id != null) {
+            Optional<StoredJob> byId = h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.id = :id")
+                    .bind("id", id).map((rs, ctx) -> job(rs)).findOne();
+            if (byId.isPresent()) {
+                return byId;
+            }
+        }
+        return findByUuid(h, idOrUuid);
+    }
+
+    public Optional<StoredJob> findByName(String project, String group, String name) {
+        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM + "WHERE p.name = :p AND j.group_path = :g AND j.name = :n")
+                .bind("p", project).bind("g", group == null ? "" : group).bind("n", name)
+                .map((rs, ctx) -> job(rs)).findOne());
+    }
+
+    public boolean delete(UUID id) {
+        return gate.write(h -> h.createUpdate("DELETE FROM tandem.jobs WHERE id = :id").bind("id", id).execute() == 1);
+    }
+
+    private Optional<StoredJob> findByUuid(Handle h, String uuid) {
+        return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.uuid = :uuid")
+                .bind("uuid", uuid).map((rs, ctx) -> job(rs)).findOne();
+    }
+
+    private StoredJob job(ResultSet rs) throws SQLException {
+        return new StoredJob(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4),
+                rs.getString(5), rs.getString(6), json.readMap(rs.getString(7)), rs.getTimestamp(8).toInstant(), rs.getTimestamp(9).toInstant());
+    }
+
+    private static UUID parseUuid(String text) {
+        try {
+            return UUID.fromString(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.tandem.runtime.job;
+
+import java.util.Optional;
+
+/** One workflow step, as run by an executor. */
+public sealed interface Step {
+    String description();
+
+    Optional<Step> errorHandler();
+
+    /** For an error handler: continue the workflow when the handler succeeds, even without keepgoing. */
+    boolean keepgoingOnSuccess();
+
+    record Exec(String command, String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
+
+    record Script(String script, String args, String interpreter, boolean argsQuoted, String fileExtension,
+                  String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
+
+    record ScriptFile(String path, String args, String interpreter, boolean argsQuoted,
+                      String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
+
+    record JobRef(String name, String group, String uuid, String project, String args,
+                  String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
+
+    /** A step type Tandem stores and exports but cannot run; running it fails with this reason. */
+    record Unsupported(String type, String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
+}

@@ -1,0 +1,6 @@
+package dev.tandem.runtime.logs;
+
+import java.util.List;
+
+/** Lines read from {@code offset}; {@code nextOffset} is where the next read continues. */
+public record LogPage(List<LogEntry> entries, long offset, long nextOffset, long totalSize) {}

@@ -1,0 +1,78 @@
+package dev.tandem.runtime.site;
+
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+
+/**
+ * The only way the runtime writes replicated data. Every write transaction first reads the
+ * site-state row {@code FOR SHARE}: a fence (which updates that row) waits for in-flight writes
+ * and every later write sees the new role, so no write can commit after a fence, whatever any
+ * cache says (DESIGN.md "Site state").
+ */
+public final class SiteGate {
+    private static final String LOCK_STATE =
+            "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state FOR SHARE";
+
+    private final Jdbi jdbi;
+
+    public SiteGate(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    /** Runs {@code work} in one transaction that commits only if this site is active. */
+    public <T> T write(HandleCallback<T, RuntimeException> work) {
+        return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, handle -> {
+            SiteState state = lockState(handle);
+            if (!state.acceptsWrites()) {
+                throw new SiteNotActiveException(state);
+            }
+            return work.withHandle(handle);
+        });
+    }
+
+    /** Reads are served in every role. */
+    public <T> T read(HandleCallback<T, RuntimeException> work) {
+        return jdbi.withHandle(work);
+    }
+
+    public SiteState current() {
+        return jdbi.withHandle(h -> h.createQuery(
+                        "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state")
+                .map(SiteGate::map)
+                .findOne()
+                .orElseThrow(() -> new IllegalStateException("tandem_local.site_state has no row; the runtime initialises it at start")));
+    }
+
+    /**
+     * Creates the site-state row the first time this database is used; an existing row is left
+     * alone (the replicator owns it from then on). Returns the state in force.
+     */
+    public SiteState initialise(String siteId, SiteRole initialRole, String siteUrl) {
+        jdbi.useHandle(h -> h.createUpdate("""
+                        INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url)
+                        VALUES (:site, :role, 1, :url) ON CONFLICT (singleton) DO NOTHING""")
+                .bind("site", siteId)
+                .bind("role", initialRole.sql())
+                .bind("url", initialRole == SiteRole.ACTIVE ? siteUrl : null)
+                .execute());
+        SiteState state = current();
+        if (!state.siteId().equals(siteId)) {
+            throw new IllegalStateException("this database belongs to site '" + state.siteId()
+                    + "' but the configuration says site.id is '" + siteId + "'");
+        }
+        return state;
+    }
+
+    private static SiteState map(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
+            throws java.sql.SQLException {
+        return new SiteState(rs.getString(1), SiteRole.parse(rs.getString(2)), rs.getLong(3), rs.getString(4));
+    }
+
+    private static SiteState lockState(Handle handle) {
+        Optional<SiteState> state = handle.createQuery(LOCK_STATE).map(SiteGate::map).findOne();
+        return state.orElseThrow(() -> new IllegalStateException("tandem_local.site_state has no row"));
+    }
+}
