@@ -59,15 +59,9 @@ public final class JobRepository {
         } else {
             existing = byName;
         }
-        Map<String, Object> document = new LinkedHashMap<>();
         UUID id = existing.map(StoredJob::id).orElseGet(Ids::next);
         String uuid = existing.map(StoredJob::uuid).orElse(def.uuid() != null ? def.uuid() : id.toString());
-        document.put("uuid", uuid);
-        job.document().forEach((k, v) -> {
-            if (!k.equals("uuid")) {
-                document.put(k, v);
-            }
-        });
+        Map<String, Object> document = withUuid(job.document(), uuid);
         if (existing.isPresent()) {
             h.createUpdate("""
                             UPDATE tandem.jobs SET name = :name, group_path = :group, definition = CAST(:doc AS json),
@@ -84,6 +78,25 @@ public final class JobRepository {
                     .execute();
         }
         return new ImportedJob(job.index(), id, uuid, def.name(), def.group(), existing.isPresent() ? "updated" : "created", job.warnings());
+    }
+
+    /** The document with its uuid: where the user wrote it, else right after the name and group. */
+    private static Map<String, Object> withUuid(Map<String, Object> given, String uuid) {
+        if (given.containsKey("uuid")) {
+            Map<String, Object> copy = new LinkedHashMap<>(given);
+            copy.put("uuid", uuid);
+            return copy;
+        }
+        String after = given.containsKey("group") ? "group" : "name";
+        Map<String, Object> document = new LinkedHashMap<>();
+        given.forEach((k, v) -> {
+            document.put(k, v);
+            if (k.equals(after)) {
+                document.put("uuid", uuid);
+            }
+        });
+        document.putIfAbsent("uuid", uuid);
+        return document;
     }
 
     public List<StoredJob> list(UUID projectId) {
