@@ -54,7 +54,8 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         for (Throwable t = error; t != null; t = t.getCause()) {
             if (t instanceof ConnectionException || t instanceof SQLTransientConnectionException
                     || t instanceof java.net.ConnectException
-                    || (t instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+                    || (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                            && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P")))) {
                 return true;
             }
         }

@@ -18,8 +18,8 @@ public final class DbCommand extends ConfiguredCommand<TandemConfiguration> {
 
     @Override
     public void configure(Subparser subparser) {
-        super.configure(subparser);
         subparser.addArgument("action").choices("migrate", "status").help("migrate: apply pending migrations; status: list them");
+        super.configure(subparser);
     }
 
     @Override
@@ -34,7 +34,9 @@ public final class DbCommand extends ConfiguredCommand<TandemConfiguration> {
                         result.targetSchemaVersion == null ? flyway.info().current().getVersion() : result.targetSchemaVersion);
             } else {
                 for (MigrationInfo info : flyway.info().all()) {
-                    System.out.printf("%-8s %-40s %s%n", info.getVersion(), info.getDescription(), info.getState());
+                    if (info.getVersion() != null) {
+                        System.out.printf("%-8s %-40s %s%n", info.getVersion(), info.getDescription(), info.getState().getDisplayName());
+                    }
                 }
             }
         } finally {
