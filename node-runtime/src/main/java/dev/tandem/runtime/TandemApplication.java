@@ -8,7 +8,17 @@ import dev.tandem.runtime.api.JsonUnauthorizedHandler;
 import dev.tandem.runtime.api.Links;
 import dev.tandem.runtime.api.ProjectResource;
 import dev.tandem.runtime.api.TokenResource;
+import dev.tandem.runtime.api.AccessResource;
+import dev.tandem.runtime.api.KeyResource;
+import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.AuthRepository;
+import dev.tandem.runtime.auth.GroupRepository;
+import dev.tandem.runtime.auth.LoginThrottle;
+import dev.tandem.runtime.execution.OptionValues;
+import dev.tandem.runtime.keys.KeyStore;
+import dev.tandem.runtime.keys.KeyType;
+import dev.tandem.runtime.keys.MasterKeys;
+import dev.tandem.runtime.keys.RotateKeysTask;
 import dev.tandem.runtime.auth.BootstrapAdmin;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.PasswordHasher;
@@ -99,11 +109,24 @@ public class TandemApplication extends Application<TandemConfiguration> {
         ExecutionRepository executions = new ExecutionRepository(gate, json);
         AuthRepository auth = new AuthRepository(gate);
         PasswordHasher hasher = new PasswordHasher();
-        ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, environment.metrics(), clock);
+        AccessControl access = new AccessControl(new GroupRepository(gate, environment.getObjectMapper()));
+        MasterKeys masterKeys = new MasterKeys(config.keys.masterKeys.stream()
+                .filter(k -> !k.id.isBlank() && !k.key.isBlank())
+                .map(k -> new MasterKeys.Entry(k.id, k.key)).toList());
+        KeyStore keys = new KeyStore(gate, masterKeys);
+        OptionValues optionValues = new OptionValues(path -> keys.secret(path)
+                .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
+        ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues,
+                environment.metrics(), clock);
+        LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")
+                .orElse("is disabled: no master key configured (keys.masterKeys)"));
         environment.lifecycle().manage(executionService);
 
         if (site.acceptsWrites()) {
             executionService.recoverAfterRestart();
+            if (masterKeys.configured()) {
+                keys.rotate();
+            }
             BootstrapAdmin.ensure(auth, hasher, config.auth.bootstrapAdmin.user, config.auth.bootstrapAdmin.password,
                     config.auth.bootstrapAdmin.token);
         }
@@ -117,12 +140,16 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .buildAuthFilter()));
         environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
         environment.jersey().register(new ApiExceptionMapper());
-        environment.jersey().register(new ProjectResource(projects, logs, links));
+        environment.jersey().register(new ProjectResource(projects, logs, links, access));
         environment.jersey().register(new JobResource(projects, jobs, executionService, links,
-                config.api.maxImportSize.toBytes(), member.id()));
-        environment.jersey().register(new ExecutionResource(executions, executionService, projects, logs, links));
+                config.api.maxImportSize.toBytes(), member.id(), access));
+        environment.jersey().register(new ExecutionResource(executions, executionService, projects, logs, links, access));
+        LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.loginWindow.toJavaDuration());
         environment.jersey().register(new TokenResource(
-                new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock), auth));
+                new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock, throttle), auth));
+        environment.jersey().register(new AccessResource(auth, new GroupRepository(gate, environment.getObjectMapper()), access, hasher));
+        environment.jersey().register(new KeyResource(keys, access));
+        environment.admin().addTask(new RotateKeysTask(keys));
 
         environment.healthChecks().register("database", new DatabaseHealthCheck(gate));
         environment.healthChecks().register("logStorage", new LogStorageHealthCheck(logs));

@@ -23,6 +23,7 @@ public class TandemConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public ExecutionFactory execution = new ExecutionFactory();
     @Valid @NotNull @JsonProperty public AuthFactory auth = new AuthFactory();
     @Valid @NotNull @JsonProperty public ApiFactory api = new ApiFactory();
+    @Valid @NotNull @JsonProperty public KeysFactory keys = new KeysFactory();
 
     public static class DatabaseFactory {
         /** Start an embedded PostgreSQL inside this process (demo and tests), instead of {@link #url}. */
@@ -71,6 +72,9 @@ public class TandemConfiguration extends Configuration {
     public static class AuthFactory {
         @Valid @NotNull @JsonProperty public BootstrapAdminFactory bootstrapAdmin = new BootstrapAdminFactory();
         @NotNull @JsonProperty public Duration defaultTokenTtl = Duration.days(30);
+        /** Failed password logins allowed per user within {@link #loginWindow} before 429. */
+        @Min(1) @JsonProperty public int maxFailedLogins = 5;
+        @NotNull @JsonProperty public Duration loginWindow = Duration.minutes(1);
     }
 
     public static class BootstrapAdminFactory {
@@ -79,6 +83,21 @@ public class TandemConfiguration extends Configuration {
         @JsonProperty public String password = "";
         /** A token to register for the first admin (the demo generates one); stored hashed. */
         @JsonProperty public String token = "";
+    }
+
+    public static class KeysFactory {
+        /**
+         * Master keys of key storage, the first one current (encrypts), the others only read until
+         * rotated. Keep them in the environment, never in the database. Empty ids are ignored, so
+         * an unset variable leaves key storage disabled rather than half configured.
+         */
+        @Valid @NotNull @JsonProperty public java.util.List<MasterKeyFactory> masterKeys = new java.util.ArrayList<>();
+    }
+
+    public static class MasterKeyFactory {
+        @JsonProperty public String id = "";
+        /** 32 random bytes in base64 ({@code head -c 32 /dev/urandom | base64}). */
+        @JsonProperty public String key = "";
     }
 
     public static class ApiFactory {

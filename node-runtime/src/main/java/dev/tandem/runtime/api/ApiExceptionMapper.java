@@ -37,6 +37,12 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
                     .entity(new ErrorBody(503, passive.getMessage(), null, null, passive.state().activeSiteUrl()))
                     .build();
         }
+        if (error instanceof dev.tandem.runtime.keys.KeyStorageUnavailableException disabled) {
+            return json(503, ErrorBody.of(503, disabled.getMessage(), "keys.masterKeys"));
+        }
+        if (isUniqueViolation(error)) {
+            return json(409, ErrorBody.of(409, "a concurrent request created the same thing first; reload and retry", null));
+        }
         if (isDatabaseUnavailable(error)) {
             LOG.warn("Database unavailable while serving a request: {}", error.getMessage());
             return json(503, ErrorBody.of(503, "the database is unavailable; retry later", null));
@@ -48,6 +54,15 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         String incident = Long.toHexString(System.nanoTime());
         LOG.error("Unexpected error (incident {})", incident, error);
         return json(500, ErrorBody.of(500, "internal error, incident " + incident + " is in the server log", null));
+    }
+
+    private static boolean isUniqueViolation(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isDatabaseUnavailable(Throwable error) {

@@ -1,6 +1,8 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
+import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionRepository;
 import dev.tandem.runtime.execution.ExecutionService;
@@ -28,17 +30,20 @@ import java.util.UUID;
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public final class ExecutionResource {
-    private static final Set<String> STATUSES = Set.of("running", "succeeded", "failed", "aborted", "timedout", "incomplete");
+    private static final Set<String> STATUSES = java.util.Arrays.stream(ExecutionStatus.values()).map(ExecutionStatus::sql)
+            .collect(java.util.stream.Collectors.toSet());
 
     private final ExecutionRepository executions;
     private final ExecutionService service;
     private final ProjectRepository projects;
     private final LogStorage logs;
     private final Links links;
+    private final AccessControl access;
 
     public ExecutionResource(ExecutionRepository executions, ExecutionService service, ProjectRepository projects,
-                             LogStorage logs, Links links) {
+                             LogStorage logs, Links links, AccessControl access) {
         this.executions = executions;
+        this.access = access;
         this.service = service;
         this.projects = projects;
         this.logs = logs;
@@ -47,7 +52,7 @@ public final class ExecutionResource {
 
     public record ExecutionView(UUID id, String project, UUID jobId, String job, String status, String reason,
                                 Map<String, Object> options, String user, String member, Instant startedAt,
-                                Instant endedAt, Long durationMillis, String href, String outputHref) {}
+                                Instant endedAt, Long durationMillis, int attempt, UUID retryOf, String href, String outputHref) {}
 
     public record OutputView(UUID id, long offset, long nextOffset, boolean completed, String execState,
                              List<LogEntry> entries) {}
@@ -57,13 +62,15 @@ public final class ExecutionResource {
     static ExecutionView view(Execution e, Links links) {
         Long duration = e.endedAt() == null ? null : e.endedAt().toEpochMilli() - e.startedAt().toEpochMilli();
         return new ExecutionView(e.id(), e.project(), e.jobId(), e.jobName(), e.status().sql(), e.reason(), e.options(),
-                e.user(), e.memberId(), e.startedAt(), e.endedAt(), duration, links.execution(e.id()), links.output(e.id()));
+                e.user(), e.memberId(), e.startedAt(), e.endedAt(), duration, e.attempt(), e.retryOf(), links.execution(e.id()), links.output(e.id()));
     }
 
     @GET
     @Path("executions/{id}")
     public ExecutionView get(@Auth Caller caller, @PathParam("id") String id) {
-        return view(executions.require(id), links);
+        Execution execution = executions.require(id);
+        access.require(caller, execution.project(), Permission.READ);
+        return view(execution, links);
     }
 
     @GET
@@ -72,6 +79,7 @@ public final class ExecutionResource {
                                     @QueryParam("status") String status,
                                     @QueryParam("max") @DefaultValue("50") int max,
                                     @QueryParam("offset") @DefaultValue("0") int offset) {
+        access.require(caller, projectName, Permission.READ);
         Project project = projects.require(projectName);
         if (status != null && !STATUSES.contains(status)) {
             throw ApiException.badRequest("status must be one of " + STATUSES.stream().sorted().toList(), "status");
@@ -91,6 +99,7 @@ public final class ExecutionResource {
                              @QueryParam("offset") @DefaultValue("0") long offset,
                              @QueryParam("max") @DefaultValue("1000") int max) {
         Execution execution = executions.require(id);
+        access.require(caller, execution.project(), Permission.READ);
         if (offset < 0) {
             throw ApiException.badRequest("offset must not be negative", "offset");
         }
@@ -112,13 +121,14 @@ public final class ExecutionResource {
     @Path("executions/{id}/abort")
     public AbortView abort(@Auth Caller caller, @PathParam("id") String id) throws InterruptedException {
         Execution execution = executions.require(id);
+        access.require(caller, execution.project(), Permission.RUN);
         boolean here = service.abort(execution, caller.userName());
         long deadline = System.nanoTime() + 2_000_000_000L;
         Execution now = execution;
         while (System.nanoTime() < deadline) {
             now = executions.require(id);
             if (now.status() != ExecutionStatus.RUNNING) {
-                return new AbortView("aborted", now.reason(), view(now, links));
+                return new AbortView(now.status() == ExecutionStatus.ABORTED ? "aborted" : "ended", now.reason(), view(now, links));
             }
             Thread.sleep(20);
         }

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
+import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.ImportedJob;
@@ -51,10 +53,12 @@ public final class JobResource {
     private final Links links;
     private final long maxImportBytes;
     private final String memberId;
+    private final AccessControl access;
 
     public JobResource(ProjectRepository projects, JobRepository jobs, ExecutionService executionService, Links links,
-                       long maxImportBytes, String memberId) {
+                       long maxImportBytes, String memberId, AccessControl access) {
         this.projects = projects;
+        this.access = access;
         this.jobs = jobs;
         this.executionService = executionService;
         this.links = links;
@@ -64,6 +68,7 @@ public final class JobResource {
                 .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                 .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
                 .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
                 .build());
     }
 
@@ -81,6 +86,7 @@ public final class JobResource {
     @Path("projects/{project}/jobs/import")
     @Consumes({YAML, "application/x-yaml", "text/yaml", "text/x-yaml", MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON})
     public ImportResult importJobs(@Auth Caller caller, @PathParam("project") String projectName, InputStream body) throws IOException {
+        access.require(caller, projectName, Permission.WRITE);
         Project project = projects.require(projectName);
         String text = readBounded(body);
         List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) maxImportBytes));
@@ -95,6 +101,7 @@ public final class JobResource {
     @GET
     @Path("projects/{project}/jobs")
     public List<JobView> list(@Auth Caller caller, @PathParam("project") String projectName) {
+        access.require(caller, projectName, Permission.READ);
         Project project = projects.require(projectName);
         return jobs.list(project.id()).stream().map(j -> view(j, false)).toList();
     }
@@ -103,6 +110,7 @@ public final class JobResource {
     @Path("projects/{project}/jobs/export")
     @Produces(YAML)
     public Response export(@Auth Caller caller, @PathParam("project") String projectName) {
+        access.require(caller, projectName, Permission.READ);
         Project project = projects.require(projectName);
         List<Map<String, Object>> documents = jobs.list(project.id()).stream().map(StoredJob::document).toList();
         return Response.ok(toYaml(documents), YAML)
@@ -115,6 +123,7 @@ public final class JobResource {
     @Produces({MediaType.APPLICATION_JSON, YAML})
     public Response get(@Auth Caller caller, @PathParam("id") String id, @QueryParam("format") String format) {
         StoredJob job = jobs.require(id);
+        access.require(caller, job.project(), Permission.READ);
         if ("yaml".equalsIgnoreCase(format)) {
             return Response.ok(toYaml(List.of(job.document())), YAML).build();
         }
@@ -128,6 +137,7 @@ public final class JobResource {
     @Path("jobs/{id}")
     public Response delete(@Auth Caller caller, @PathParam("id") String id) {
         StoredJob job = jobs.require(id);
+        access.require(caller, job.project(), Permission.WRITE);
         if (!jobs.delete(job.id())) {
             throw ApiException.notFound("job '" + id + "'");
         }
@@ -139,6 +149,7 @@ public final class JobResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Response run(@Auth Caller caller, @PathParam("id") String id, RunRequest request) {
         StoredJob job = jobs.require(id);
+        access.require(caller, job.project(), Permission.RUN);
         Map<String, String> options = request == null || request.options() == null ? Map.of() : request.options();
         Execution execution = executionService.run(job, options, caller.userName());
         return Response.created(URI.create(links.execution(execution.id())))

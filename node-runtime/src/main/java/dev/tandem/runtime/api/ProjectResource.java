@@ -1,6 +1,8 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
+import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.logs.LogStorage;
 import dev.tandem.runtime.project.Project;
 import dev.tandem.runtime.project.ProjectRepository;
@@ -32,9 +34,11 @@ public final class ProjectResource {
     private final ProjectRepository projects;
     private final LogStorage logs;
     private final Links links;
+    private final AccessControl access;
 
-    public ProjectResource(ProjectRepository projects, LogStorage logs, Links links) {
+    public ProjectResource(ProjectRepository projects, LogStorage logs, Links links, AccessControl access) {
         this.projects = projects;
+        this.access = access;
         this.logs = logs;
         this.links = links;
     }
@@ -47,6 +51,7 @@ public final class ProjectResource {
     @POST
     @Path("projects")
     public Response create(@Auth Caller caller, NewProject body) {
+        access.requireAdmin(caller, "create projects");
         if (body == null || body.name() == null) {
             throw ApiException.badRequest("a project needs a 'name'", "name");
         }
@@ -61,18 +66,20 @@ public final class ProjectResource {
     @GET
     @Path("projects")
     public List<ProjectView> list(@Auth Caller caller) {
-        return projects.list().stream().map(this::view).toList();
+        return projects.list().stream().filter(p -> access.allows(caller, p.name(), Permission.READ)).map(this::view).toList();
     }
 
     @GET
     @Path("projects/{project}")
     public ProjectView get(@Auth Caller caller, @PathParam("project") String name) {
+        access.require(caller, name, Permission.READ);
         return view(projects.require(name));
     }
 
     @DELETE
     @Path("projects/{project}")
     public Response delete(@Auth Caller caller, @PathParam("project") String name) {
+        access.require(caller, name, Permission.ADMIN);
         List<UUID> executions = projects.delete(name);
         executions.forEach(logs::delete);
         return Response.noContent().build();
@@ -81,12 +88,14 @@ public final class ProjectResource {
     @GET
     @Path("projects/{project}/config")
     public Map<String, Object> config(@Auth Caller caller, @PathParam("project") String name) {
+        access.require(caller, name, Permission.READ);
         return projects.require(name).config();
     }
 
     @PUT
     @Path("projects/{project}/config")
     public Map<String, Object> putConfig(@Auth Caller caller, @PathParam("project") String name, Map<String, Object> config) {
+        access.require(caller, name, Permission.ADMIN);
         if (config == null) {
             throw ApiException.badRequest("the body must be a JSON object with the project configuration", "body");
         }

@@ -29,11 +29,16 @@ public final class AuthRepository {
     /** The caller behind a token, if the token exists and has not expired (database clock). */
     public Optional<Caller> findCaller(String tokenHash) {
         return gate.read(h -> h.createQuery("""
-                        SELECT u.id, u.name, t.id, t.roles FROM tandem.api_tokens t
+                        SELECT u.id, u.name, t.id, t.roles, u.roles FROM tandem.api_tokens t
                         JOIN tandem.users u ON u.id = t.user_id
                         WHERE t.token_hash = :hash AND (t.expires_at IS NULL OR t.expires_at > now())""")
                 .bind("hash", tokenHash)
-                .map((rs, ctx) -> new Caller(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class), roles(rs.getArray(4))))
+                .map((rs, ctx) -> {
+                    // A token never carries more than its user holds now: taking a role from a user takes it from the tokens.
+                    Set<String> roles = roles(rs.getArray(4));
+                    roles.retainAll(roles(rs.getArray(5)));
+                    return new Caller(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class), roles);
+                })
                 .findOne());
     }
 
@@ -42,6 +47,65 @@ public final class AuthRepository {
                 .bind("name", name)
                 .map((rs, ctx) -> new UserRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), roles(rs.getArray(4))))
                 .findOne());
+    }
+
+    public List<UserRecord> listUsers() {
+        return gate.read(h -> h.createQuery("SELECT id, name, password_hash, roles FROM tandem.users ORDER BY name")
+                .map((rs, ctx) -> new UserRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), roles(rs.getArray(4))))
+                .list());
+    }
+
+    public UserRecord createUser(String name, String passwordHash, Set<String> roles) {
+        return gate.write(h -> {
+            int rows = h.createUpdate("""
+                            INSERT INTO tandem.users (id, name, password_hash, roles, created_at)
+                            VALUES (:id, :name, :hash, :roles, now()) ON CONFLICT (name) DO NOTHING""")
+                    .bind("id", Ids.next()).bind("name", name).bind("hash", passwordHash).bind("roles", roles.toArray(String[]::new))
+                    .execute();
+            if (rows == 0) {
+                throw dev.tandem.runtime.api.ApiException.conflict("user '" + name + "' already exists");
+            }
+            return user(h, name).orElseThrow();
+        });
+    }
+
+    /** Changes what is given (null leaves it); refuses to leave the site without any admin. */
+    public UserRecord updateUser(String name, String passwordHash, Set<String> roles) {
+        return gate.write(h -> {
+            int rows = h.createUpdate("""
+                            UPDATE tandem.users SET password_hash = COALESCE(:hash, password_hash),
+                                   roles = COALESCE(:roles, roles) WHERE name = :name""")
+                    .bind("name", name).bind("hash", passwordHash).bind("roles", roles == null ? null : roles.toArray(String[]::new))
+                    .execute();
+            if (rows == 0) {
+                throw dev.tandem.runtime.api.ApiException.notFound("user '" + name + "'");
+            }
+            requireAnAdmin(h);
+            return user(h, name).orElseThrow();
+        });
+    }
+
+    public void deleteUser(String name) {
+        gate.write(h -> {
+            if (h.createUpdate("DELETE FROM tandem.users WHERE name = :name").bind("name", name).execute() == 0) {
+                throw dev.tandem.runtime.api.ApiException.notFound("user '" + name + "'");
+            }
+            requireAnAdmin(h);
+            return null;
+        });
+    }
+
+    private static void requireAnAdmin(Handle h) {
+        long admins = h.createQuery("SELECT count(*) FROM tandem.users WHERE 'admin' = ANY(roles)").mapTo(Long.class).one();
+        if (admins == 0) {
+            throw dev.tandem.runtime.api.ApiException.conflict("this would leave no user with the role 'admin'");
+        }
+    }
+
+    private static Optional<UserRecord> user(Handle h, String name) {
+        return h.createQuery("SELECT id, name, password_hash, roles FROM tandem.users WHERE name = :name").bind("name", name)
+                .map((rs, ctx) -> new UserRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), roles(rs.getArray(4))))
+                .findOne();
     }
 
     /** Creates the user if missing, keeping an existing one as it is. Returns its id. */
@@ -120,6 +184,6 @@ public final class AuthRepository {
     }
 
     private static Set<String> roles(Array array) throws SQLException {
-        return array == null ? Set.of() : new LinkedHashSet<>(Arrays.asList((String[]) array.getArray()));
+        return array == null ? new LinkedHashSet<>() : new LinkedHashSet<>(Arrays.asList((String[]) array.getArray()));
     }
 }

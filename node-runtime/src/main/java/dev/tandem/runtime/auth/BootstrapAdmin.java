@@ -22,6 +22,12 @@ public final class BootstrapAdmin {
         var id = repository.ensureUser(user, password.isBlank() ? null : hasher.hash(password), Set.of(Caller.ADMIN));
         if (!exists) {
             LOG.info("Created the first admin user '{}'", user);
+        } else if (!password.isBlank()) {
+            String stored = repository.findUser(user).map(UserRecord::passwordHash).orElse(null);
+            if (!hasher.verify(password, stored)) {
+                repository.updateUser(user, hasher.hash(password), null);
+                LOG.warn("Reset the password of user '{}' to the one in auth.bootstrapAdmin.password", user);
+            }
         }
         if (!token.isBlank()) {
             repository.ensureToken(id, Tokens.hash(token.trim()), Set.of(Caller.ADMIN), "bootstrap token from configuration");

@@ -21,9 +21,12 @@ public final class TokenService {
     private final Tokens tokens;
     private final Duration defaultTtl;
     private final Clock clock;
+    private final LoginThrottle throttle;
 
-    public TokenService(AuthRepository repository, PasswordHasher hasher, Tokens tokens, Duration defaultTtl, Clock clock) {
+    public TokenService(AuthRepository repository, PasswordHasher hasher, Tokens tokens, Duration defaultTtl, Clock clock,
+                        LoginThrottle throttle) {
         this.repository = repository;
+        this.throttle = throttle;
         this.hasher = hasher;
         this.tokens = tokens;
         this.defaultTtl = defaultTtl;
@@ -40,9 +43,15 @@ public final class TokenService {
             if (request.user() == null) {
                 throw new ApiException(400, "a password login needs 'user'", "user");
             }
-            user = repository.findUser(request.user())
-                    .filter(u -> hasher.verify(request.password(), u.passwordHash()))
-                    .orElseThrow(() -> new ApiException(401, "wrong user name or password", "user"));
+            throttle.check(request.user());
+            Optional<UserRecord> found = repository.findUser(request.user())
+                    .filter(u -> hasher.verify(request.password(), u.passwordHash()));
+            if (found.isEmpty()) {
+                throttle.failed(request.user());
+                throw new ApiException(401, "wrong user name or password", "user");
+            }
+            throttle.succeeded(request.user());
+            user = found.get();
         } else if (caller.isPresent()) {
             String name = request.user() == null ? caller.get().userName() : request.user();
             if (!name.equals(caller.get().userName()) && !caller.get().isAdmin()) {
@@ -52,11 +61,17 @@ public final class TokenService {
         } else {
             throw new ApiException(401, "send 'user' and 'password', or authenticate with a bearer token", "Authorization header");
         }
-        Set<String> roles = request.roles() == null || request.roles().isEmpty() ? user.roles() : new LinkedHashSet<>(request.roles());
-        if (!user.roles().containsAll(roles)) {
+        // A token minted with another token never carries more than that token does.
+        Set<String> ceiling = new LinkedHashSet<>(user.roles());
+        if (request.password() == null) {
+            ceiling.retainAll(caller.get().roles());
+        }
+        Set<String> roles = request.roles() == null || request.roles().isEmpty() ? ceiling : new LinkedHashSet<>(request.roles());
+        if (!ceiling.containsAll(roles)) {
             Set<String> extra = new LinkedHashSet<>(roles);
-            extra.removeAll(user.roles());
-            throw new ApiException(403, "user '" + user.name() + "' does not hold the role(s) " + extra, "roles");
+            extra.removeAll(ceiling);
+            throw new ApiException(403, "the new token cannot carry the role(s) " + extra + ": neither "
+                    + (request.password() == null ? "your token nor " : "") + "user '" + user.name() + "' holds them", "roles");
         }
         Duration ttl;
         try {

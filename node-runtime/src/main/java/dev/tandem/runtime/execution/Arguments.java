@@ -40,7 +40,7 @@ public final class Arguments {
             }
         }
         if (quote != 0) {
-            throw new IllegalArgumentException("unclosed " + quote + " quote in args: " + args);
+            throw new IllegalArgumentException("unclosed " + quote + " quote in args");
         }
         if (inWord) {
             words.add(word.toString());

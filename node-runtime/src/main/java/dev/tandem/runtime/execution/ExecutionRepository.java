@@ -15,7 +15,7 @@ import java.util.UUID;
 public final class ExecutionRepository {
     private static final String COLUMNS = """
             e.id, p.name, e.job_id, e.job_name, e.status, e.reason, e.options::text, e.user_name, e.member_id,
-            e.started_at, e.ended_at""";
+            e.started_at, e.ended_at, e.attempt, e.retry_of""";
     private static final String FROM = " FROM tandem.executions e JOIN tandem.projects p ON p.id = e.project_id ";
 
     private final SiteGate gate;
@@ -28,15 +28,15 @@ public final class ExecutionRepository {
 
     /** Records a new running execution; refused with 409 while an exclusive job already runs anywhere. */
     public Execution insertRunning(UUID id, UUID projectId, UUID jobId, String jobName, boolean exclusive,
-                                   Map<String, Object> options, String user, String memberId) {
+                                   Map<String, Object> options, String user, String memberId, int attempt, UUID retryOf) {
         return gate.write(h -> {
             h.createUpdate("""
-                                INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at, exclusive)
-                                VALUES (:id, :project, :job, :name, 'running', CAST(:options AS jsonb), :user, :member, now(), :exclusive)
+                                INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at, exclusive, attempt, retry_of)
+                                VALUES (:id, :project, :job, :name, 'running', CAST(:options AS jsonb), :user, :member, now(), :exclusive, :attempt, :retryOf)
                                 ON CONFLICT (job_id) WHERE status = 'running' AND exclusive DO NOTHING""")
                         .bind("id", id).bind("project", projectId).bind("job", jobId).bind("name", jobName)
                         .bind("options", json.write(options)).bind("user", user).bind("member", memberId)
-                        .bind("exclusive", exclusive)
+                        .bind("exclusive", exclusive).bind("attempt", attempt).bind("retryOf", retryOf)
                         .execute();
             return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id).map((rs, ctx) -> execution(rs))
                     .findOne()
@@ -107,6 +107,7 @@ public final class ExecutionRepository {
         Timestamp ended = rs.getTimestamp(11);
         return new Execution(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class), rs.getString(4),
                 ExecutionStatus.parse(rs.getString(5)), rs.getString(6), json.readMap(rs.getString(7)), rs.getString(8),
-                rs.getString(9), rs.getTimestamp(10).toInstant(), ended == null ? null : ended.toInstant());
+                rs.getString(9), rs.getTimestamp(10).toInstant(), ended == null ? null : ended.toInstant(),
+                rs.getInt(12), rs.getObject(13, UUID.class));
     }
 }

@@ -7,7 +7,6 @@ import com.codahale.metrics.Timer;
 import dev.tandem.runtime.api.ApiException;
 import dev.tandem.runtime.db.Ids;
 import dev.tandem.runtime.job.JobDefinition;
-import dev.tandem.runtime.job.JobOption;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.RundeckDuration;
 import dev.tandem.runtime.job.StoredJob;
@@ -21,10 +20,8 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -35,7 +32,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExecutionService implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutionService.class);
-    public static final String MASK = "*****";
 
     private final ExecutionSettings settings;
     private final ExecutionRepository executions;
@@ -57,12 +52,14 @@ public final class ExecutionService implements Managed {
     private final ExecutorService streamReaders;
     private final ScheduledExecutorService timers;
     private final WorkflowRunner workflows;
+    private final OptionValues optionValues;
     private final Counter started;
     private final Map<ExecutionStatus, Counter> finished = new EnumMap<>(ExecutionStatus.class);
     private final Timer durations;
 
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
-                            MetricRegistry metrics, Clock clock) {
+                            OptionValues optionValues, MetricRegistry metrics, Clock clock) {
+        this.optionValues = optionValues;
         this.settings = settings;
         this.executions = executions;
         this.logs = logs;
@@ -70,7 +67,7 @@ public final class ExecutionService implements Managed {
         this.workers = Executors.newFixedThreadPool(settings.threads(), named("tandem-execution"));
         this.streamReaders = Executors.newCachedThreadPool(named("tandem-stderr"));
         this.timers = Executors.newSingleThreadScheduledExecutor(named("tandem-execution-timer"));
-        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock), jobs, clock);
+        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), jobs, optionValues, clock);
         this.started = metrics.counter("tandem.executions.started");
         for (ExecutionStatus status : ExecutionStatus.values()) {
             if (status != ExecutionStatus.RUNNING) {
@@ -110,60 +107,115 @@ public final class ExecutionService implements Managed {
         if (!definition.executionEnabled()) {
             throw ApiException.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
         }
-        Map<String, String> options = OptionValues.resolve(definition.options(), givenOptions);
-        Set<String> secure = definition.options().stream().filter(JobOption::secure).map(JobOption::name).collect(Collectors.toSet());
-        Map<String, Object> shown = new LinkedHashMap<>();
-        options.forEach((k, v) -> shown.put(k, secure.contains(k) ? MASK : v));
-        Duration timeout = timeoutOf(definition, options);
+        if (definition.nodeFilter() != null) {
+            throw ApiException.conflict("job '" + definition.fullName() + "' targets the nodes '" + definition.nodeFilter()
+                    + "', and this version of Tandem runs steps only on its own host; it refuses rather than run them here");
+        }
+        ResolvedOptions options = optionValues.resolveAll(definition.options(), givenOptions);
+        Duration timeout = durationOf(definition.timeout(), options, "timeout");
+        int retries = retriesOf(definition, options);
+        Duration retryDelay = definition.retryDelay() == null ? Duration.ZERO : durationOf(definition.retryDelay(), options, "retry.delay");
+        return start(new Attempt(job, definition, options, user, timeout, retries, retryDelay == null ? Duration.ZERO : retryDelay, 1, null));
+    }
+
+    /** One attempt of a run; a retry is the same run with the next number, linked to the first attempt. */
+    private record Attempt(StoredJob job, JobDefinition definition, ResolvedOptions options, String user, Duration timeout,
+                           int retries, Duration retryDelay, int number, UUID retryOf) {
+        Attempt next(UUID first) {
+            return new Attempt(job, definition, options, user, timeout, retries, retryDelay, number + 1, first);
+        }
+    }
+
+    private Execution start(Attempt attempt) {
         UUID id = Ids.next();
-        Execution execution = executions.insertRunning(id, job.projectId(), job.id(), definition.fullName(),
-                !definition.multipleExecutions(), shown, user, settings.memberId());
+        Execution execution = executions.insertRunning(id, attempt.job().projectId(), attempt.job().id(), attempt.definition().fullName(),
+                !attempt.definition().multipleExecutions(), attempt.options().shown(), attempt.user(), settings.memberId(),
+                attempt.number(), attempt.retryOf());
         started.inc();
         RunningExecution live = new RunningExecution(id, settings.killGrace());
         running.put(id, live);
         try {
-            workers.execute(() -> execute(live, job, definition, options, user, timeout));
+            workers.execute(() -> execute(live, attempt));
         } catch (RejectedExecutionException e) {
             running.remove(id);
-            finish(live, ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " is shutting down");
+            finish(live, ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " is shutting down", 0);
             throw new ApiException(503, "this member is shutting down; run the job again");
         }
         return execution;
     }
 
-    private static Duration timeoutOf(JobDefinition definition, Map<String, String> options) {
-        if (definition.timeout() == null) {
+    private static Duration durationOf(String text, ResolvedOptions options, String field) {
+        if (text == null) {
             return null;
         }
-        String text = Expansion.expand(definition.timeout(), options);
+        String expanded = Expansion.expand(text, options.forSteps());
         try {
-            Duration timeout = RundeckDuration.parse(text);
-            return timeout.isZero() ? null : timeout;
+            Duration duration = RundeckDuration.parse(expanded);
+            return duration.isZero() ? null : duration;
         } catch (IllegalArgumentException e) {
-            throw new ApiException(422, "timeout '" + definition.timeout() + "' expands to '" + text + "': " + e.getMessage(), "timeout");
+            throw new ApiException(422, field + " '" + text + "' expands to '" + expanded + "': " + e.getMessage(), field);
         }
     }
 
-    private void execute(RunningExecution live, StoredJob job, JobDefinition definition, Map<String, String> options,
-                         String user, Duration timeout) {
+    private static int retriesOf(JobDefinition definition, ResolvedOptions options) {
+        if (definition.retry() == null) {
+            return 0;
+        }
+        String expanded = Expansion.expand(definition.retry(), options.forSteps()).trim();
+        try {
+            return Integer.parseInt(expanded);
+        } catch (NumberFormatException e) {
+            throw new ApiException(422, "retry '" + definition.retry() + "' expands to '" + expanded + "', not a number of attempts", "retry");
+        }
+    }
+
+    private void execute(RunningExecution live, Attempt attempt) {
+        ExecutionStatus status = ExecutionStatus.FAILED;
+        String reason = "internal error";
+        try {
+            Outcome outcome = runWorkflow(live, attempt);
+            status = outcome.status();
+            reason = outcome.reason();
+        } catch (Throwable e) {
+            LOG.error("Execution {} of job {} failed unexpectedly", live.id(), attempt.definition().fullName(), e);
+            reason = "internal error: " + e.getClass().getSimpleName();
+        } finally {
+            finish(live, status, reason, 0);
+        }
+        if (status == ExecutionStatus.FAILED_WITH_RETRY) {
+            UUID first = attempt.retryOf() == null ? live.id() : attempt.retryOf();
+            timers.schedule(() -> retry(attempt.next(first)), attempt.retryDelay().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private record Outcome(ExecutionStatus status, String reason) {}
+
+    private Outcome runWorkflow(RunningExecution live, Attempt attempt) {
         long startNanos = System.nanoTime();
+        Duration timeout = attempt.timeout();
         ScheduledFuture<?> timer = timeout == null ? null : timers.schedule(
-                () -> live.stop(ExecutionStatus.TIMEDOUT, "timed out after " + timeout.toString().substring(2).toLowerCase()),
+                () -> live.stop(ExecutionStatus.TIMEDOUT, "timed out after " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)),
                 timeout.toMillis(), TimeUnit.MILLISECONDS);
+        SecretMasker masker = new SecretMasker();
+        masker.add(attempt.options().secretValues());
+        JobDefinition definition = attempt.definition();
         ExecutionStatus status;
         String reason;
-        try (LogWriter log = logs.open(live.id())) {
+        try (LogWriter log = new MaskingLogWriter(logs.open(live.id()), masker)) {
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", "NORMAL",
-                    "execution of '" + definition.fullName() + "' started by " + user + " on member " + settings.memberId()));
+                    "execution of '" + definition.fullName() + "' started by " + attempt.user() + " on member " + settings.memberId()
+                            + (attempt.number() > 1 ? " (attempt " + attempt.number() + " of " + (attempt.retries() + 1) + ")" : "")));
             StepResult result;
             try {
-                result = workflows.run(definition, options,
-                        new WorkflowRunner.Context(live, log, settings.nodeName(), job.project(), settings.workDir()),
-                        List.of(job.id().toString()), "");
+                result = workflows.run(definition, attempt.options().forSteps(),
+                        new WorkflowRunner.Context(live, log, settings.nodeName(), attempt.job().project(), settings.workDir(),
+                                masker, WorkflowRunner.LogLevel.ofJob(definition.loglevel()), jobEnvironment(attempt, live.id())),
+                        List.of(attempt.job().id().toString()), "");
             } catch (RuntimeException e) {
                 LOG.error("Execution {} of job {} failed unexpectedly", live.id(), definition.fullName(), e);
-                result = StepResult.failed("internal error: " + e);
+                result = StepResult.failed("internal error: " + e.getClass().getSimpleName());
             }
+            // (an Error propagates to execute(), which still records the final state)
             RunningExecution.Stop stop = live.stopRequest();
             if (stop != null) {
                 status = stop.status();
@@ -172,6 +224,12 @@ public final class ExecutionService implements Managed {
                 status = result.success() ? ExecutionStatus.SUCCEEDED : ExecutionStatus.FAILED;
                 reason = result.reason();
             }
+            if (retryable(status) && attempt.number() <= attempt.retries()) {
+                status = ExecutionStatus.FAILED_WITH_RETRY;
+                reason = reason + "; attempt " + (attempt.number() + 1) + " of " + (attempt.retries() + 1)
+                        + " starts in " + attempt.retryDelay().toSeconds() + " s";
+            }
+            reason = masker.mask(reason);
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", status == ExecutionStatus.SUCCEEDED ? "NORMAL" : "ERROR",
                     "execution " + status.sql() + (reason == null ? "" : ": " + reason)));
         } catch (RuntimeException e) {
@@ -184,17 +242,56 @@ public final class ExecutionService implements Managed {
             }
         }
         durations.update(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-        finish(live, status, reason);
+        return new Outcome(status, reason);
     }
 
-    private void finish(RunningExecution live, ExecutionStatus status, String reason) {
+    /** Rundeck's RD_JOB_* variables, exported to every step. */
+    private Map<String, String> jobEnvironment(Attempt attempt, UUID executionId) {
+        return Map.of(
+                "RD_JOB_ID", attempt.job().uuid(),
+                "RD_JOB_NAME", attempt.definition().name(),
+                "RD_JOB_GROUP", attempt.definition().group(),
+                "RD_JOB_PROJECT", attempt.job().project(),
+                "RD_JOB_EXECID", executionId.toString(),
+                "RD_JOB_USERNAME", attempt.user(),
+                "RD_JOB_RETRYATTEMPT", String.valueOf(attempt.number() - 1),
+                "RD_NODE_NAME", settings.nodeName());
+    }
+
+    /** Rundeck retries a failed or timed-out run, never an aborted one. */
+    private static boolean retryable(ExecutionStatus status) {
+        return status == ExecutionStatus.FAILED || status == ExecutionStatus.TIMEDOUT;
+    }
+
+    private void retry(Attempt attempt) {
+        try {
+            Execution execution = start(attempt);
+            LOG.info("Retrying job '{}': attempt {} is execution {}", attempt.definition().fullName(), attempt.number(), execution.id());
+        } catch (RuntimeException e) {
+            LOG.error("Cannot start attempt {} of job '{}' (retry of {}): {}", attempt.number(), attempt.definition().fullName(),
+                    attempt.retryOf(), e.getMessage());
+        }
+    }
+
+    /**
+     * Records the final state. A failure (database blip) is retried with backoff while this member
+     * runs; the execution stays in {@code running} until then, so a later start still sees it.
+     */
+    private void finish(RunningExecution live, ExecutionStatus status, String reason, int attempt) {
         try {
             executions.finish(live.id(), status, reason);
             finished.get(status).inc();
-        } catch (RuntimeException e) {
-            LOG.error("Execution {} ended {} but its state could not be recorded: {}", live.id(), status.sql(), e.getMessage());
-        } finally {
             running.remove(live.id());
+        } catch (RuntimeException e) {
+            long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
+            LOG.error("Execution {} ended {} but its state could not be recorded ({}); retrying in {} ms",
+                    live.id(), status.sql(), e.getMessage(), delay);
+            try {
+                timers.schedule(() -> finish(live, status, reason, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException stopped) {
+                LOG.error("Execution {}: member stopping; its state stays 'running' until restart recovery marks it incomplete", live.id());
+                running.remove(live.id());
+            }
         }
     }
 
@@ -235,12 +332,12 @@ public final class ExecutionService implements Managed {
 
     @Override
     public void stop() throws InterruptedException {
-        timers.shutdownNow();
         workers.shutdown();
-        running.values().forEach(r -> r.stop(ExecutionStatus.ABORTED, "member " + settings.memberId() + " is shutting down"));
+        running.values().forEach(r -> r.stop(ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " stopped while the execution was running"));
         if (!workers.awaitTermination(settings.killGrace().toMillis() + 5000, TimeUnit.MILLISECONDS)) {
             LOG.warn("{} execution(s) still running at shutdown; they will be marked incomplete at the next start", running.size());
         }
+        timers.shutdownNow();
         streamReaders.shutdownNow();
     }
 

@@ -2,60 +2,140 @@ package dev.tandem.runtime.execution;
 
 import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogWriter;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Runs one command as a process on this host, streaming each line of stdout and stderr to the log. */
+/**
+ * Runs one command as a process on this host, streaming each line of stdout and stderr to the
+ * log. The process starts in its own session ({@code setsid}) so a stop reaches every process it
+ * started, even those that left the tree; it sees only a small allow-list of this runtime's
+ * environment (never the database password or the admin token) plus the step's own variables.
+ */
 final class LocalProcessRunner {
+    static final int MAX_LINE_CHARS = 64 * 1024;
+    private static final List<String> INHERITED = List.of("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR");
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+
     private final ExecutorService streamReaders;
     private final Clock clock;
+    private final Duration drainGrace;
+    private final boolean ownSession = Files.isExecutable(SETSID);
 
-    LocalProcessRunner(ExecutorService streamReaders, Clock clock) {
+    LocalProcessRunner(ExecutorService streamReaders, Clock clock, Duration drainGrace) {
         this.streamReaders = streamReaders;
         this.clock = clock;
+        this.drainGrace = drainGrace;
     }
 
     /** Returns the exit code; throws IOException when the command cannot be started. */
     int run(List<String> command, Map<String, String> environment, Path workDir, RunningExecution execution,
             String node, String step, LogWriter log) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
-        builder.environment().putAll(environment);
+        List<String> argv = new ArrayList<>();
+        if (ownSession) {
+            argv.add(SETSID.toString());
+        }
+        argv.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile());
+        Map<String, String> env = builder.environment();
+        Map<String, String> inherited = new LinkedHashMap<>();
+        INHERITED.forEach(name -> {
+            String value = env.get(name);
+            if (value != null) {
+                inherited.put(name, value);
+            }
+        });
+        env.clear();
+        env.putAll(inherited);
+        env.putAll(environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
-        execution.attach(process);
+        execution.attach(process, ownSession);
+        boolean finished = false;
         try {
+            Future<?> stdout = streamReaders.submit(() -> pump(process.getInputStream(), node, step, "stdout", log));
             Future<?> stderr = streamReaders.submit(() -> pump(process.getErrorStream(), node, step, "stderr", log));
-            pump(process.getInputStream(), node, step, "stdout", log);
             int exit = process.waitFor();
-            try {
-                stderr.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException("reading stderr failed: " + e.getCause().getMessage(), e.getCause());
+            if (!drained(stdout, stderr)) {
+                log.append(new LogEntry(clock.instant(), node, step, "tandem", "WARN",
+                        "a background process of step " + step + " still holds its output open; its further output is not captured"));
+                process.getInputStream().close();
+                process.getErrorStream().close();
             }
+            finished = true;
             return exit;
         } finally {
             execution.detach();
+            if (!finished && process.isAlive()) {
+                execution.kill(process);
+            }
         }
     }
 
+    /** Both streams reached their end within the grace period after the process exited. */
+    private boolean drained(Future<?> stdout, Future<?> stderr) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + drainGrace.toNanos();
+        for (Future<?> stream : List.of(stdout, stderr)) {
+            try {
+                stream.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return false;
+            } catch (ExecutionException e) {
+                throw new IOException("reading the step's output failed: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        return true;
+    }
+
+    /** Lines longer than {@link #MAX_LINE_CHARS} are split, so one endless line cannot exhaust memory. */
     private Void pump(InputStream stream, String node, String step, String name, LogWriter log) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                log.append(new LogEntry(clock.instant(), node, step, name, "NORMAL", line));
+        try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+            StringBuilder line = new StringBuilder();
+            char[] buffer = new char[8192];
+            int n;
+            while ((n = reader.read(buffer)) != -1) {
+                for (int i = 0; i < n; i++) {
+                    char c = buffer[i];
+                    if (c == '\n') {
+                        emit(line, node, step, name, log);
+                    } else {
+                        line.append(c);
+                        if (line.length() >= MAX_LINE_CHARS) {
+                            emit(line, node, step, name, log);
+                        }
+                    }
+                }
+            }
+            if (line.length() > 0) {
+                emit(line, node, step, name, log);
             }
         } catch (IOException e) {
-            // The stream closes when the process is killed; what was read is already logged.
+            // The stream closes when the process is killed or abandoned; what was read is logged.
         }
         return null;
+    }
+
+    private void emit(StringBuilder line, String node, String step, String name, LogWriter log) {
+        int end = line.length();
+        if (end > 0 && line.charAt(end - 1) == '\r') {
+            end--;
+        }
+        log.append(new LogEntry(clock.instant(), node, step, name, "NORMAL", line.substring(0, end)));
+        line.setLength(0);
     }
 }

@@ -5,16 +5,55 @@ import dev.tandem.runtime.job.JobOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-/** Resolves the option values of a run: defaults, then the caller's values, checked against each rule. */
+/**
+ * Resolves the option values of a run: the caller's value, else the default (a secure option's
+ * default may come from key storage, {@code storagePath}), checked against each rule.
+ */
 public final class OptionValues {
-    private OptionValues() {}
+    /** Reads a password from key storage for a secure option's default. */
+    public interface SecretSource {
+        Optional<String> password(String path);
+    }
+
+    private final SecretSource secrets;
+
+    public OptionValues(SecretSource secrets) {
+        this.secrets = secrets;
+    }
+
+    public ResolvedOptions resolveAll(List<JobOption> declared, Map<String, String> given) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Set<String> secure = new java.util.HashSet<>();
+        Set<String> hidden = new java.util.HashSet<>();
+        Map<String, String> withStored = new LinkedHashMap<>(given);
+        for (JobOption option : declared) {
+            if (option.secure()) {
+                secure.add(option.name());
+                if (option.hidden()) {
+                    hidden.add(option.name());
+                }
+            }
+            if (!given.containsKey(option.name()) && option.storagePath() != null) {
+                if (!option.secure()) {
+                    throw new ApiException(422, "option '" + option.name() + "' reads key storage (storagePath) but is not secure", "options." + option.name());
+                }
+                String value = secrets.password(option.storagePath()).orElseThrow(() -> new ApiException(422,
+                        "option '" + option.name() + "' takes its value from key storage path " + option.storagePath()
+                                + ", which holds no password", "options." + option.name()));
+                withStored.put(option.name(), value);
+            }
+        }
+        values.putAll(resolve(declared, withStored));
+        return new ResolvedOptions(values, Set.copyOf(secure), Set.copyOf(hidden));
+    }
 
     /** @throws ApiException 400 for an unknown option, 422 naming the option and the rule it breaks */
-    public static Map<String, String> resolve(List<JobOption> declared, Map<String, String> given) {
+    static Map<String, String> resolve(List<JobOption> declared, Map<String, String> given) {
         Set<String> known = declared.stream().map(JobOption::name).collect(Collectors.toSet());
         for (String name : given.keySet()) {
             if (!known.contains(name)) {

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.execution;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -23,6 +24,7 @@ final class RunningExecution {
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     private final Object processLock = new Object();
     private Process current;
+    private boolean currentIsGroupLeader;
 
     RunningExecution(UUID id, Duration killGrace) {
         this.id = id;
@@ -45,22 +47,25 @@ final class RunningExecution {
     void stop(ExecutionStatus status, String reason) {
         if (stop.compareAndSet(null, new Stop(status, reason))) {
             Process process;
+            boolean group;
             synchronized (processLock) {
                 process = current;
+                group = currentIsGroupLeader;
             }
             if (process != null) {
-                killTree(process);
+                kill(process, group);
             }
         }
     }
 
     /** Registers the step's process; if a stop came first, the process is killed at once. */
-    void attach(Process process) {
+    void attach(Process process, boolean groupLeader) {
         synchronized (processLock) {
             current = process;
+            currentIsGroupLeader = groupLeader;
         }
         if (stopping()) {
-            killTree(process);
+            kill(process, groupLeader);
         }
     }
 
@@ -70,17 +75,34 @@ final class RunningExecution {
         }
     }
 
-    private void killTree(Process process) {
+    /** Kills a process that outlived its step (its output could not be handled). */
+    void kill(Process process) {
+        kill(process, true);
+    }
+
+    /**
+     * SIGTERM to the step's whole process group (it leads its own session) and to every
+     * descendant, then SIGKILL to whatever is left after the grace period.
+     */
+    private void kill(Process process, boolean group) {
         List<ProcessHandle> tree = process.descendants().toList();
+        if (group) {
+            signalGroup(process.pid(), "TERM");
+        }
         tree.forEach(ProcessHandle::destroy);
         process.destroy();
         Thread killer = new Thread(() -> {
             try {
                 if (!process.waitFor(killGrace.toMillis(), TimeUnit.MILLISECONDS)) {
                     LOG.warn("Execution {}: process {} ignored SIGTERM for {}; killing it", id, process.pid(), killGrace);
+                } else {
+                    Thread.sleep(Math.min(500, killGrace.toMillis()));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (group) {
+                signalGroup(process.pid(), "KILL");
             }
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
@@ -88,5 +110,16 @@ final class RunningExecution {
         }, "tandem-kill-" + id);
         killer.setDaemon(true);
         killer.start();
+    }
+
+    private void signalGroup(long pgid, String signal) {
+        try {
+            new ProcessBuilder("kill", "-s", signal, "--", "-" + pgid).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            LOG.warn("Execution {}: cannot signal process group {}: {}", id, pgid, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -29,15 +29,33 @@ final class WorkflowRunner {
     private static final int MAX_JOBREF_DEPTH = 16;
 
     /** What one run of a workflow needs besides the workflow itself. */
-    record Context(RunningExecution execution, LogWriter log, String node, String project, Path workDir) {}
+    record Context(RunningExecution execution, LogWriter log, String node, String project, Path workDir,
+                   SecretMasker masker, LogLevel level, Map<String, String> jobEnvironment) {}
+
+    /** Rundeck's log levels; the job's {@code loglevel} decides which of Tandem's own messages are written. */
+    enum LogLevel {
+        ERROR, WARN, NORMAL, VERBOSE, DEBUG;
+
+        static LogLevel ofJob(String loglevel) {
+            return switch (loglevel) {
+                case "DEBUG" -> DEBUG;
+                case "VERBOSE" -> VERBOSE;
+                case "WARN" -> WARN;
+                case "ERROR" -> ERROR;
+                default -> NORMAL;
+            };
+        }
+    }
 
     private final LocalProcessRunner processes;
     private final JobRepository jobs;
+    private final OptionValues optionValues;
     private final Clock clock;
 
-    WorkflowRunner(LocalProcessRunner processes, JobRepository jobs, Clock clock) {
+    WorkflowRunner(LocalProcessRunner processes, JobRepository jobs, OptionValues optionValues, Clock clock) {
         this.processes = processes;
         this.jobs = jobs;
+        this.optionValues = optionValues;
         this.clock = clock;
     }
 
@@ -55,10 +73,10 @@ final class WorkflowRunner {
             StepResult result = runStep(step, options, ctx, callStack, label);
             if (!result.success() && step.errorHandler().isPresent() && !ctx.execution().stopping()) {
                 Step handler = step.errorHandler().get();
-                note(ctx, label, "WARN", "step " + label + " failed (" + result.reason() + "); running its error handler");
+                note(ctx, label, LogLevel.WARN, "step " + label + " failed (" + result.reason() + "); running its error handler");
                 StepResult handled = runStep(handler, withResult(options, result), ctx, callStack, label + ":errorhandler");
                 if (handled.success() && (job.keepgoing() || handler.keepgoingOnSuccess())) {
-                    note(ctx, label, "NORMAL", "error handler of step " + label + " succeeded; the step counts as recovered");
+                    note(ctx, label, LogLevel.NORMAL, "error handler of step " + label + " succeeded; the step counts as recovered");
                     result = StepResult.OK;
                 } else if (!handled.success()) {
                     result = StepResult.failed(result.reason() + "; its error handler failed too: " + handled.reason());
@@ -69,7 +87,7 @@ final class WorkflowRunner {
                 if (firstFailure == null) {
                     firstFailure = "step " + label + " failed: " + result.reason();
                 }
-                note(ctx, label, "ERROR", "step " + label + " failed: " + result.reason());
+                note(ctx, label, LogLevel.ERROR, "step " + label + " failed: " + result.reason());
                 if (!job.keepgoing()) {
                     return StepResult.failed(firstFailure);
                 }
@@ -80,6 +98,7 @@ final class WorkflowRunner {
 
     private StepResult runStep(Step step, Map<String, String> options, Context ctx, List<String> callStack, String label) {
         try {
+            note(ctx, label, LogLevel.VERBOSE, "step " + label + ": " + describe(step));
             if (step instanceof Step.Exec exec) {
                 return process(List.of("/bin/sh", "-c", Expansion.expand(exec.command(), options)), options, ctx, label);
             }
@@ -91,7 +110,7 @@ final class WorkflowRunner {
                 if (!Files.isRegularFile(path)) {
                     return StepResult.failed("script file " + path + " does not exist on node " + ctx.node());
                 }
-                return process(scriptCommand(path, file.interpreter(), file.argsQuoted(), Expansion.expand(file.args(), options)), options, ctx, label);
+                return process(scriptCommand(path, file.interpreter(), file.argsQuoted(), expandedArgs(file.args(), options)), options, ctx, label);
             }
             if (step instanceof Step.JobRef ref) {
                 return jobRef(ref, options, ctx, callStack, label);
@@ -109,7 +128,7 @@ final class WorkflowRunner {
             file = Files.createTempFile(ctx.workDir(), "step-" + ctx.execution().id() + "-", suffix,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.writeString(file, Expansion.expandScript(script.script(), options));
-            return process(scriptCommand(file, script.interpreter(), script.argsQuoted(), Expansion.expand(script.args(), options)), options, ctx, label);
+            return process(scriptCommand(file, script.interpreter(), script.argsQuoted(), expandedArgs(script.args(), options)), options, ctx, label);
         } catch (IOException e) {
             return StepResult.failed("cannot write the script to " + ctx.workDir() + ": " + e.getMessage());
         } finally {
@@ -124,8 +143,7 @@ final class WorkflowRunner {
     }
 
     /** Rundeck: with an interpreter, {@code interpreter file args} (quoted as one word when asked); else the file itself. */
-    private static List<String> scriptCommand(Path file, String interpreter, boolean quoted, String args) {
-        List<String> argv = Arguments.split(args);
+    private static List<String> scriptCommand(Path file, String interpreter, boolean quoted, List<String> argv) {
         List<String> command = new ArrayList<>();
         if (!interpreter.isBlank()) {
             command.addAll(Arguments.split(interpreter));
@@ -161,7 +179,9 @@ final class WorkflowRunner {
 
     private StepResult process(List<String> command, Map<String, String> options, Context ctx, String label) {
         try {
-            int exit = processes.run(command, Expansion.environment(options), ctx.workDir(), ctx.execution(), ctx.node(), label, ctx.log());
+            Map<String, String> environment = new LinkedHashMap<>(ctx.jobEnvironment());
+            environment.putAll(Expansion.environment(options));
+            int exit = processes.run(command, environment, ctx.workDir(), ctx.execution(), ctx.node(), label, ctx.log());
             if (ctx.execution().stopping()) {
                 return StepResult.failed(ctx.execution().stopRequest().reason());
             }
@@ -190,26 +210,32 @@ final class WorkflowRunner {
             return StepResult.failed("job references nest deeper than " + MAX_JOBREF_DEPTH);
         }
         JobDefinition definition = child.definition();
-        Map<String, String> childOptions;
+        ResolvedOptions childOptions;
         try {
-            childOptions = OptionValues.resolve(definition.options(), jobArgs(Expansion.expand(ref.args(), options)));
+            childOptions = optionValues.resolveAll(definition.options(), jobArgs(ref.args(), options));
         } catch (ApiException e) {
             return StepResult.failed("referenced job '" + definition.fullName() + "': " + e.getMessage());
         }
-        note(ctx, label, "NORMAL", "running referenced job '" + definition.fullName() + "'");
+        ctx.masker().add(childOptions.secretValues());
+        note(ctx, label, LogLevel.NORMAL, "running referenced job '" + definition.fullName() + "'");
         List<String> stack = new ArrayList<>(callStack);
         stack.add(child.id().toString());
-        return run(definition, childOptions, ctx, stack, label + "/");
+        return run(definition, childOptions.forSteps(), ctx, stack, label + "/");
     }
 
-    /** Rundeck jobref args: {@code -name value -other 'two words'}. */
-    static Map<String, String> jobArgs(String args) {
-        List<String> words = Arguments.split(args);
+    /** Words of an {@code args} string, each expanded after splitting (a value with spaces stays one word). */
+    private static List<String> expandedArgs(String args, Map<String, String> options) {
+        return Arguments.split(args).stream().map(word -> Expansion.expand(word, options)).toList();
+    }
+
+    /** Rundeck jobref args: {@code -name value -other 'two words'}; values expanded after splitting. */
+    static Map<String, String> jobArgs(String args, Map<String, String> options) {
+        List<String> words = expandedArgs(args, options);
         Map<String, String> values = new LinkedHashMap<>();
         for (int i = 0; i < words.size(); i++) {
             String word = words.get(i);
             if (!word.startsWith("-") || word.length() < 2) {
-                throw new IllegalArgumentException("jobref args are '-option value' pairs; '" + word + "' is not an option name");
+                throw new IllegalArgumentException("jobref args are '-option value' pairs; word " + (i + 1) + " is not an '-option' name");
             }
             String value = i + 1 < words.size() && !words.get(i + 1).startsWith("-") ? words.get(++i) : "";
             values.put(word.substring(1), value);
@@ -223,7 +249,25 @@ final class WorkflowRunner {
         return copy;
     }
 
-    private void note(Context ctx, String step, String level, String message) {
-        ctx.log().append(new LogEntry(clock.instant(), ctx.node(), step, "tandem", level, message));
+    private void note(Context ctx, String step, LogLevel level, String message) {
+        if (level.compareTo(ctx.level()) <= 0) {
+            ctx.log().append(new LogEntry(clock.instant(), ctx.node(), step, "tandem", level.name(), message));
+        }
+    }
+
+    private static String describe(Step step) {
+        if (step instanceof Step.Exec exec) {
+            return "exec " + exec.command();
+        }
+        if (step instanceof Step.Script script) {
+            return "script (" + script.script().lines().count() + " lines)" + (script.args().isEmpty() ? "" : " with args " + script.args());
+        }
+        if (step instanceof Step.ScriptFile file) {
+            return "scriptfile " + file.path() + (file.args().isEmpty() ? "" : " " + file.args());
+        }
+        if (step instanceof Step.JobRef ref) {
+            return "jobref " + (ref.uuid() != null ? ref.uuid() : (ref.group().isEmpty() ? "" : ref.group() + "/") + ref.name());
+        }
+        return "unsupported step";
     }
 }

@@ -17,7 +17,10 @@ public record JobDefinition(
         List<JobOption> options,
         String timeout,
         boolean multipleExecutions,
-        boolean executionEnabled) {
+        boolean executionEnabled,
+        String retry,
+        String retryDelay,
+        String nodeFilter) {
 
     public String fullName() {
         return group.isEmpty() ? name : group + "/" + name;

@@ -37,7 +37,11 @@ public final class JobDocuments {
                 List.copyOf(options),
                 text(job.get("timeout"), null),
                 isTrue(job.get("multipleExecutions"), false),
-                isTrue(job.get("executionEnabled"), true));
+                isTrue(job.get("executionEnabled"), true),
+                job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("retry"), null) : text(job.get("retry"), null),
+                job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("delay"), null) : null,
+                job.get("nodefilters") instanceof Map<?, ?> filters && filters.get("filter") != null
+                        && !filters.get("filter").toString().isBlank() ? filters.get("filter").toString() : null);
     }
 
     private static Step step(Map<String, Object> step) {
@@ -79,7 +83,9 @@ public final class JobDocuments {
                 text(option.get("regex"), null),
                 isTrue(option.get("multivalued"), false),
                 text(option.get("delimiter"), ","),
-                isTrue(option.get("secure"), false));
+                isTrue(option.get("secure"), false),
+                isTrue(option.get("valueExposed"), false),
+                text(option.get("storagePath"), null));
     }
 
     /**

@@ -35,6 +35,7 @@ public final class JobRepository {
             for (ValidatedJob job : jobs) {
                 result.add(importOne(h, projectId, projectName, job, memberId));
             }
+            refuseCycles(h, result);
             return result;
         });
     }
@@ -78,6 +79,68 @@ public final class JobRepository {
                     .execute();
         }
         return new ImportedJob(job.index(), id, uuid, def.name(), def.group(), existing.isPresent() ? "updated" : "created", job.warnings());
+    }
+
+    /**
+     * Refuses an import after which a job would reach itself through job references (the whole
+     * import rolls back). References whose target is computed from options are checked at run time.
+     */
+    private void refuseCycles(Handle h, List<ImportedJob> imported) {
+        List<StoredJob> all = h.createQuery("SELECT " + COLUMNS + FROM).map((rs, ctx) -> job(rs)).list();
+        java.util.Map<String, StoredJob> byUuid = new java.util.HashMap<>();
+        java.util.Map<String, StoredJob> byName = new java.util.HashMap<>();
+        for (StoredJob job : all) {
+            byUuid.put(job.uuid(), job);
+            byName.put(job.project() + "\u0000" + job.group() + "\u0000" + job.name(), job);
+        }
+        java.util.Map<java.util.UUID, List<StoredJob>> edges = new java.util.HashMap<>();
+        for (StoredJob job : all) {
+            List<StoredJob> targets = new ArrayList<>();
+            collectRefs(job.definition().steps(), job.project(), byUuid, byName, targets);
+            edges.put(job.id(), targets);
+        }
+        for (ImportedJob start : imported) {
+            List<String> path = cycleFrom(start.id(), start.id(), edges, new ArrayList<>(List.of(start.name())), new java.util.HashSet<>());
+            if (path != null) {
+                throw JobImportException.of(422, "job references form a cycle: " + String.join(" -> ", path),
+                        "job[" + start.index() + "] '" + start.name() + "' sequence.commands");
+            }
+        }
+    }
+
+    private static void collectRefs(List<Step> steps, String project, java.util.Map<String, StoredJob> byUuid,
+                                    java.util.Map<String, StoredJob> byName, List<StoredJob> out) {
+        for (Step step : steps) {
+            List<Step> both = new ArrayList<>(List.of(step));
+            step.errorHandler().ifPresent(both::add);
+            for (Step s : both) {
+                if (s instanceof Step.JobRef ref) {
+                    StoredJob target = ref.uuid() != null ? byUuid.get(ref.uuid())
+                            : byName.get((ref.project() == null ? project : ref.project()) + "\u0000" + ref.group() + "\u0000" + ref.name());
+                    if (target != null) {
+                        out.add(target);
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<String> cycleFrom(java.util.UUID start, java.util.UUID at, java.util.Map<java.util.UUID, List<StoredJob>> edges,
+                                          List<String> path, java.util.Set<java.util.UUID> seen) {
+        for (StoredJob next : edges.getOrDefault(at, List.of())) {
+            List<String> extended = new ArrayList<>(path);
+            extended.add(next.name());
+            if (next.id().equals(start)) {
+                return extended;
+            }
+            if (seen.add(next.id())) {
+                List<String> found = cycleFrom(start, next.id(), edges, extended, seen);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /** The document with its uuid: where the user wrote it, else right after the name and group. */

@@ -27,7 +27,8 @@ public final class JobValidator {
             "timeZone", "defaultTab", "plugins", "orchestrator", "maxMultipleExecutions");
     /** Keys Tandem stores and exports but does not act on in this version. */
     static final Set<String> STORED_ONLY = Set.of("notification", "notifyAvgDurationThreshold", "plugins", "orchestrator",
-            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions");
+            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions", "schedule", "scheduleEnabled",
+            "timeZone", "loglimit", "loglimitAction", "loglimitStatus");
     static final Set<String> SEQUENCE_KEYS = Set.of("keepgoing", "strategy", "commands", "pluginConfig");
     static final Set<String> STRATEGIES = Set.of("node-first", "step-first", "sequential", "parallel");
     static final Set<String> STEP_KEYS = Set.of("exec", "script", "scriptfile", "scripturl", "jobref", "type", "nodeStep",
@@ -176,6 +177,8 @@ public final class JobValidator {
             String strategy = string(sequence, "strategy", "sequence.", false);
             if (strategy != null && !STRATEGIES.contains(strategy)) {
                 problem("sequence.strategy", "strategy must be one of " + sorted(STRATEGIES) + ", not '" + strategy + "'");
+            } else if ("parallel".equals(strategy)) {
+                warnings.add("strategy 'parallel' is stored; this version runs the steps one after another");
             }
             Object commands = sequence.get("commands");
             if (!(commands instanceof List<?> steps) || steps.isEmpty()) {
@@ -356,7 +359,9 @@ public final class JobValidator {
                     }
                 }
             }
-            warnings.add("'nodefilters' is stored; this version runs every step on the runtime's own node");
+            if (filters.get("filter") != null && !filters.get("filter").toString().isBlank()) {
+                warnings.add("'nodefilters' is stored, but this version runs steps only on the runtime's own host: running this job is refused until node dispatch exists");
+            }
         }
 
         private void timeout(Object value) {

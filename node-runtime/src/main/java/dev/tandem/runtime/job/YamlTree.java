@@ -55,7 +55,7 @@ public final class YamlTree {
             throw JobImportException.of(400, "the YAML document is empty", "the YAML document");
         }
         Map<String, Mark> marks = new HashMap<>();
-        Object root = convert(node, "", marks);
+        Object root = convert(node, "", marks, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
         return new YamlTree(root, marks);
     }
 
@@ -79,7 +79,15 @@ public final class YamlTree {
         }
     }
 
-    private static Object convert(Node node, String path, Map<String, Mark> marks) {
+    /**
+     * Aliases are refused: Rundeck job YAML never needs them, and expanding them lets a small
+     * document grow without bound (or loop forever).
+     */
+    private static Object convert(Node node, String path, Map<String, Mark> marks, java.util.Set<Node> seen) {
+        if ((node instanceof MappingNode || node instanceof SequenceNode) && !seen.add(node)) {
+            throw JobImportException.of(400, "YAML aliases (*name) are not supported in job definitions; write the value out",
+                    "line " + (node.getStartMark().getLine() + 1) + ", column " + (node.getStartMark().getColumn() + 1));
+        }
         marks.put(path, node.getStartMark());
         if (node instanceof MappingNode mapping) {
             Map<String, Object> map = new LinkedHashMap<>();
@@ -89,7 +97,7 @@ public final class YamlTree {
                             "line " + (tuple.getKeyNode().getStartMark().getLine() + 1));
                 }
                 String childPath = path.isEmpty() ? key.getValue() : path + "." + key.getValue();
-                map.put(key.getValue(), convert(tuple.getValueNode(), childPath, marks));
+                map.put(key.getValue(), convert(tuple.getValueNode(), childPath, marks, seen));
             }
             return map;
         }
@@ -97,7 +105,7 @@ public final class YamlTree {
             List<Object> list = new ArrayList<>();
             int i = 0;
             for (Node item : sequence.getValue()) {
-                list.add(convert(item, path + "[" + i++ + "]", marks));
+                list.add(convert(item, path + "[" + i++ + "]", marks, seen));
             }
             return list;
         }

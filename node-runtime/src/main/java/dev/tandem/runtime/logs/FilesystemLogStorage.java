@@ -96,11 +96,18 @@ public final class FilesystemLogStorage implements LogStorage {
             long position = offset;
             try (InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(channel), 65536)) {
                 java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(256);
+                long lineBytes = 0;
                 int b;
                 while (entries.size() < maxEntries && (b = in.read()) != -1) {
+                    lineBytes++;
                     if (b == '\n') {
-                        entries.add(parse(line.toByteArray(), executionId));
-                        position += line.size() + 1;
+                        if (line.size() < MAX_LINE_BYTES) {
+                            entries.add(parse(line.toByteArray(), executionId));
+                        } else {
+                            entries.add(new LogEntry(null, "", "", "tandem", "WARN", "a log line of " + lineBytes + " bytes was too long to show"));
+                        }
+                        position += lineBytes;
+                        lineBytes = 0;
                         line.reset();
                     } else if (line.size() < MAX_LINE_BYTES) {
                         line.write(b);

@@ -21,8 +21,8 @@ class ArgumentsTest {
 
     @Test
     void jobReferenceArgsArePairsOfOptionAndValue() {
-        assertThat(WorkflowRunner.jobArgs("-env prod -msg 'two words' -flag")).isEqualTo(Map.of("env", "prod", "msg", "two words", "flag", ""));
-        assertThatThrownBy(() -> WorkflowRunner.jobArgs("prod")).hasMessageContaining("'prod' is not an option name");
+        assertThat(WorkflowRunner.jobArgs("-env ${option.e} -msg 'two words' -flag", Map.of("e", "prod"))).isEqualTo(Map.of("env", "prod", "msg", "two words", "flag", ""));
+        assertThatThrownBy(() -> WorkflowRunner.jobArgs("prod", Map.of())).hasMessageContaining("word 1 is not an '-option' name");
     }
 
     @Test

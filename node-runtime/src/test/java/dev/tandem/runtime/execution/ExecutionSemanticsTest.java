@@ -295,15 +295,32 @@ class ExecutionSemanticsTest {
         assertThat(finished(execution).path("status").asText()).isEqualTo("succeeded");
         assertThat(stdout(execution)).containsExactly("child says bonjour", "parent done");
 
-        String loop = job("""
-                - name: loop
+        Api.Reply loop = api.postYaml("/api/v1/projects/sem/jobs/import", """
+                - name: ping
+                  sequence:
+                    commands:
+                      - jobref: {name: pong}
+                - name: pong
+                  sequence:
+                    commands:
+                      - jobref: {name: ping}
+                """);
+        assertThat(loop.status()).isEqualTo(422);
+        assertThat(loop.json().path("error").asText()).isEqualTo("job references form a cycle: ping -> pong -> ping");
+        assertThat(api.get("/api/v1/projects/sem/jobs").json().findValuesAsText("name")).doesNotContain("ping", "pong");
+
+        String dynamic = job("""
+                - name: dynamic
+                  options:
+                    - name: target
+                      value: dynamic
                   sequence:
                     commands:
                       - jobref:
-                          name: loop
+                          name: ${option.target}
                 """);
-        JsonNode done = finished(start(loop, Map.of()));
-        assertThat(done.path("status").asText()).isEqualTo("failed");
+        JsonNode done = finished(start(dynamic, Map.of()));
+        assertThat(done.path("status").asText()).as("a cycle through an option is caught when it runs").isEqualTo("failed");
         assertThat(done.path("reason").asText()).contains("job reference cycle");
     }
 }
