@@ -71,6 +71,8 @@ final class LocalProcessRunner {
             Future<?> stdout = streamReaders.submit(() -> pump(process.getInputStream(), node, step, "stdout", log));
             Future<?> stderr = streamReaders.submit(() -> pump(process.getErrorStream(), node, step, "stderr", log));
             int exit = process.waitFor();
+            // When the process exits the JDK keeps what is buffered and closes the pipes, so a
+            // background child still holding them cannot hang the step; this bound is the backstop.
             if (!drained(stdout, stderr)) {
                 log.append(new LogEntry(clock.instant(), node, step, "tandem", "WARN",
                         "a background process of step " + step + " still holds its output open; its further output is not captured"));
