@@ -61,9 +61,10 @@ public final class TokenService {
         } else {
             throw new ApiException(401, "send 'user' and 'password', or authenticate with a bearer token", "Authorization header");
         }
-        // A token minted with another token never carries more than that token does.
+        // A token minted with another token never carries more than that token does (an admin
+        // token already may do everything, so it may mint any role the user holds).
         Set<String> ceiling = new LinkedHashSet<>(user.roles());
-        if (request.password() == null) {
+        if (request.password() == null && !caller.get().isAdmin()) {
             ceiling.retainAll(caller.get().roles());
         }
         Set<String> roles = request.roles() == null || request.roles().isEmpty() ? ceiling : new LinkedHashSet<>(request.roles());

@@ -1,0 +1,192 @@
+package dev.tandem.runtime.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tandem.runtime.TandemConfiguration;
+import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The ACL matrix over HTTP: a user per permission level on project 'web', each trying every
+ * project operation; plus users, groups, token ceilings and login rate limiting.
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class AccessControlTest {
+    static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtime("acl");
+    static final String PASSWORD = "a long enough password";
+    static Api admin;
+    static String jobId;
+    static String executionId;
+    static final Map<String, Api> USERS = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void setUp() {
+        admin = RuntimeFixture.api(APP);
+        admin.post("/api/v1/projects", Map.of("name", "web"));
+        admin.post("/api/v1/projects", Map.of("name", "db"));
+        jobId = admin.postYaml("/api/v1/projects/web/jobs/import", "- name: hello\n  sequence: {commands: [{exec: echo hi}]}\n")
+                .json().path("jobs").get(0).path("id").asText();
+        executionId = admin.post("/api/v1/jobs/" + jobId + "/run", Map.of()).json().path("id").asText();
+        for (String level : List.of("read", "run", "write", "admin")) {
+            Api.Reply group = admin.post("/api/v1/groups", Map.of("name", "web-" + level,
+                    "grants", List.of(Map.of("project", "web", "permission", level))));
+            assertThat(group.status()).as(group.body()).isEqualTo(201);
+            Api.Reply user = admin.post("/api/v1/users", Map.of("name", "u-" + level, "password", PASSWORD, "roles", List.of("web-" + level)));
+            assertThat(user.status()).as(user.body()).isEqualTo(201);
+            USERS.put(level, login("u-" + level));
+        }
+        admin.post("/api/v1/users", Map.of("name", "u-none", "password", PASSWORD));
+        USERS.put("none", login("u-none"));
+    }
+
+    static Api login(String user) {
+        Api.Reply token = admin.withToken(null).post("/api/v1/tokens", Map.of("user", user, "password", PASSWORD));
+        assertThat(token.status()).as(token.body()).isEqualTo(201);
+        return admin.withToken(token.json().path("token").asText());
+    }
+
+    record Operation(String name, String needs, Function<Api, Api.Reply> call) {}
+
+    static final List<Operation> OPERATIONS = List.of(
+            new Operation("read project", "read", api -> api.get("/api/v1/projects/web")),
+            new Operation("read config", "read", api -> api.get("/api/v1/projects/web/config")),
+            new Operation("list jobs", "read", api -> api.get("/api/v1/projects/web/jobs")),
+            new Operation("export jobs", "read", api -> api.get("/api/v1/projects/web/jobs/export")),
+            new Operation("read job", "read", api -> api.get("/api/v1/jobs/" + jobId)),
+            new Operation("list executions", "read", api -> api.get("/api/v1/projects/web/executions")),
+            new Operation("read execution", "read", api -> api.get("/api/v1/executions/" + executionId)),
+            new Operation("read output", "read", api -> api.get("/api/v1/executions/" + executionId + "/output")),
+            new Operation("run job", "run", api -> api.post("/api/v1/jobs/" + jobId + "/run", Map.of())),
+            new Operation("import jobs", "write", api -> api.postYaml("/api/v1/projects/web/jobs/import",
+                    "- name: hello\n  sequence: {commands: [{exec: echo hi}]}\n")),
+            new Operation("change config", "admin", api -> api.put("/api/v1/projects/web/config", Map.of("k", "v"))));
+
+    static final List<String> LEVELS = List.of("none", "read", "run", "write", "admin");
+
+    @Test
+    void eachPermissionLevelMayDoExactlyWhatItIncludes() {
+        for (String level : LEVELS) {
+            Api api = USERS.get(level);
+            for (Operation op : OPERATIONS) {
+                boolean allowed = LEVELS.indexOf(level) >= LEVELS.indexOf(op.needs());
+                Api.Reply reply = op.call().apply(api);
+                if (allowed) {
+                    assertThat(reply.status()).as(level + " may " + op.name() + ": " + reply.body()).isBetween(200, 201);
+                } else {
+                    assertThat(reply.status()).as(level + " may not " + op.name()).isEqualTo(403);
+                    assertThat(reply.json().path("error").asText()).as(op.name())
+                            .startsWith("missing permission '" + op.needs() + "' on project 'web'");
+                }
+            }
+        }
+    }
+
+    @Test
+    void projectsWithoutReadAreInvisibleAndOtherProjectsAreOutOfReach() {
+        assertThat(USERS.get("admin").get("/api/v1/projects").json().findValuesAsText("name")).containsExactly("web");
+        assertThat(USERS.get("none").get("/api/v1/projects").json()).isEmpty();
+        assertThat(USERS.get("admin").get("/api/v1/projects/db/jobs").status()).isEqualTo(403);
+        assertThat(admin.get("/api/v1/projects").json().findValuesAsText("name")).contains("web", "db");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "read", "run", "write", "admin"})
+    void onlyTheAdminRoleManagesProjectsUsersGroupsAndGlobalKeys(String level) {
+        Api api = USERS.get(level);
+        Api.Reply create = api.post("/api/v1/projects", Map.of("name", "new-" + level));
+        assertThat(create.status()).isEqualTo(403);
+        assertThat(create.json().path("error").asText()).isEqualTo("missing role 'admin', needed to create projects");
+        assertThat(api.get("/api/v1/users").status()).isEqualTo(403);
+        assertThat(api.post("/api/v1/users", Map.of("name", "x" + level, "password", PASSWORD)).status()).isEqualTo(403);
+        assertThat(api.get("/api/v1/groups").status()).isEqualTo(403);
+        assertThat(api.postBytes("/api/v1/storage/keys/global/pw", "application/x-rundeck-data-password", "x".getBytes()).status()).isEqualTo(403);
+        assertThat(api.put("/api/v1/users/u-" + level, Map.of("roles", List.of("admin"))).status())
+                .as("nobody grants themselves a role").isEqualTo(403);
+    }
+
+    @Test
+    void aUserChangesTheirOwnPasswordButNotTheirRoles() {
+        admin.post("/api/v1/users", Map.of("name", "self", "password", PASSWORD, "roles", List.of("web-read")));
+        Api self = login("self");
+        assertThat(self.get("/api/v1/users/self").json().path("roles").toString()).contains("web-read");
+        assertThat(self.get("/api/v1/users/self").json().has("passwordHash")).isFalse();
+        assertThat(self.get("/api/v1/users/u-admin").status()).isEqualTo(403);
+        assertThat(self.put("/api/v1/users/self", Map.of("password", "short")).status()).isEqualTo(422);
+        assertThat(self.put("/api/v1/users/self", Map.of("password", "another long password")).status()).isEqualTo(200);
+        assertThat(admin.withToken(null).post("/api/v1/tokens", Map.of("user", "self", "password", "another long password")).status()).isEqualTo(201);
+    }
+
+    @Test
+    void takingARoleFromAUserTakesItFromTheirTokensAtOnce() {
+        admin.post("/api/v1/users", Map.of("name", "demoted", "password", PASSWORD, "roles", List.of("web-write")));
+        Api demoted = login("demoted");
+        assertThat(demoted.get("/api/v1/projects/web/jobs").status()).isEqualTo(200);
+        admin.put("/api/v1/users/demoted", Map.of("roles", List.of()));
+        assertThat(demoted.get("/api/v1/projects/web/jobs").status()).isEqualTo(403);
+    }
+
+    @Test
+    void aTokenCannotMintATokenWithMoreRolesThanItCarries() {
+        String narrow = admin.post("/api/v1/tokens", Map.of("roles", List.of(), "expiresIn", "10m")).json().path("token").asText();
+        Api.Reply narrowToken = admin.post("/api/v1/tokens", Map.of("user", "admin", "roles", List.of("web-read"), "expiresIn", "10m"));
+        assertThat(narrowToken.status()).as("admin holds no web-read role").isEqualTo(403);
+        admin.put("/api/v1/users/admin", Map.of("roles", List.of("admin", "web-read")));
+        String readOnly = admin.post("/api/v1/tokens", Map.of("roles", List.of("web-read"), "expiresIn", "10m")).json().path("token").asText();
+        Api limited = admin.withToken(readOnly);
+        assertThat(limited.post("/api/v1/projects", Map.of("name", "nope")).status()).as("the token is not admin").isEqualTo(403);
+        Api.Reply escalate = limited.post("/api/v1/tokens", Map.of("roles", List.of("admin")));
+        assertThat(escalate.status()).isEqualTo(403);
+        assertThat(escalate.json().path("error").asText()).contains("cannot carry the role(s) [admin]");
+        Api.Reply defaultRoles = limited.post("/api/v1/tokens", Map.of("expiresIn", "10m"));
+        assertThat(defaultRoles.json().path("roles").toString()).isEqualTo("[\"web-read\"]");
+        assertThat(narrow).startsWith("tdm_");
+    }
+
+    @Test
+    void groupsAreCheckedAndCannotBeDeletedWhileHeld() {
+        assertThat(admin.post("/api/v1/users", Map.of("name", "ghost", "roles", List.of("no-such-group"))).status()).isEqualTo(422);
+        Api.Reply badGrant = admin.post("/api/v1/groups", Map.of("name", "bad", "grants", List.of(Map.of("project", "web", "permission", "own"))));
+        assertThat(badGrant.status()).isEqualTo(400);
+        assertThat(badGrant.json().path("where").asText()).isEqualTo("grants[0].permission");
+        assertThat(admin.post("/api/v1/groups", Map.of("name", "admin")).status()).isEqualTo(409);
+        Api.Reply held = admin.delete("/api/v1/groups/web-read");
+        assertThat(held.status()).isEqualTo(409);
+        assertThat(held.json().path("error").asText()).contains("u-read");
+        assertThat(admin.put("/api/v1/groups/web-read", Map.of("grants", List.of(Map.of("project", "*", "permission", "read")))).status()).isEqualTo(200);
+        assertThat(USERS.get("read").get("/api/v1/projects/db").status()).as("'*' grants every project").isEqualTo(200);
+        admin.put("/api/v1/groups/web-read", Map.of("grants", List.of(Map.of("project", "web", "permission", "read"))));
+    }
+
+    @Test
+    void theLastAdminCannotBeRemoved() {
+        Api.Reply demote = admin.put("/api/v1/users/admin", Map.of("roles", List.of()));
+        assertThat(demote.status()).isEqualTo(409);
+        assertThat(demote.json().path("error").asText()).isEqualTo("this would leave no user with the role 'admin'");
+        assertThat(admin.delete("/api/v1/users/admin").status()).isEqualTo(409);
+    }
+
+    @Test
+    void failedLoginsAreRateLimitedPerUser() {
+        admin.post("/api/v1/users", Map.of("name", "guessed", "password", PASSWORD));
+        Api anonymous = admin.withToken(null);
+        for (int i = 0; i < 5; i++) {
+            assertThat(anonymous.post("/api/v1/tokens", Map.of("user", "guessed", "password", "wrong " + i)).status()).isEqualTo(401);
+        }
+        Api.Reply limited = anonymous.post("/api/v1/tokens", Map.of("user", "guessed", "password", PASSWORD));
+        assertThat(limited.status()).as("even the right password waits").isEqualTo(429);
+        assertThat(limited.json().path("error").asText()).startsWith("too many failed logins for user 'guessed'; retry in");
+        assertThat(anonymous.post("/api/v1/tokens", Map.of("user", "u-read", "password", PASSWORD)).status())
+                .as("other users are not affected").isEqualTo(201);
+    }
+}
