@@ -18,14 +18,25 @@ public final class Api {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String token;
+    private final java.util.List<String> transcript;
 
     public Api(String base, String token) {
+        this(base, token, null);
+    }
+
+    private Api(String base, String token, java.util.List<String> transcript) {
         this.base = base;
         this.token = token;
+        this.transcript = transcript;
     }
 
     public Api withToken(String other) {
-        return new Api(base, other);
+        return new Api(base, other, transcript);
+    }
+
+    /** The same client, also keeping every response's headers and body in {@code transcript}. */
+    public Api recordingInto(java.util.List<String> into) {
+        return new Api(base, token, into);
     }
 
     public record Reply(int status, String body, Map<String, java.util.List<String>> headers) {
@@ -72,6 +83,15 @@ public final class Api {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /** A request with an explicit Accept header (and an optional body with its content type). */
+    public Reply send(String method, String path, String accept) {
+        return send(request(path).header("Accept", accept).method(method, HttpRequest.BodyPublishers.noBody()));
+    }
+
+    public Reply send(String method, String path, String contentType, byte[] body) {
+        return send(request(path).header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
     private HttpRequest.Builder request(String path) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
         if (token != null) {
@@ -83,6 +103,9 @@ public final class Api {
     private Reply send(HttpRequest.Builder builder) {
         try {
             HttpResponse<String> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+            if (transcript != null) {
+                transcript.add(response.headers().map() + "\n" + response.body());
+            }
             return new Reply(response.statusCode(), response.body(), response.headers().map());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
