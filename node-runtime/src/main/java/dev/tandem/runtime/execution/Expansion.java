@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  */
 public final class Expansion {
     private static final Pattern DOLLAR = Pattern.compile("\\$\\{option\\.([A-Za-z0-9_.\\-]+)}");
-    private static final Pattern AT = Pattern.compile("@option\\.([A-Za-z0-9_.\\-]+)@");
+    /** Both syntaxes in one pass, so an inserted value is never expanded again. */
+    private static final Pattern DOLLAR_OR_AT = Pattern.compile("\\$\\{option\\.([A-Za-z0-9_.\\-]+)}|@option\\.([A-Za-z0-9_.\\-]+)@");
 
     private Expansion() {}
 
@@ -22,20 +23,26 @@ public final class Expansion {
     }
 
     public static String expandScript(String script, Map<String, String> options) {
-        return replace(AT, replace(DOLLAR, script, options), options);
+        return replace(DOLLAR_OR_AT, script, options);
     }
 
     public static Map<String, String> environment(Map<String, String> options) {
         Map<String, String> env = new LinkedHashMap<>();
-        options.forEach((name, value) -> env.put("RD_OPTION_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]", "_"), value));
+        options.forEach((name, value) -> env.put(variable(name), value));
         return env;
+    }
+
+    /** The environment variable Rundeck exports an option as; the validator refuses two options sharing one. */
+    public static String variable(String option) {
+        return "RD_OPTION_" + option.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9_]", "_");
     }
 
     private static String replace(Pattern pattern, String text, Map<String, String> options) {
         Matcher m = pattern.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            m.appendReplacement(out, Matcher.quoteReplacement(options.getOrDefault(m.group(1), "")));
+            String name = m.group(1) != null ? m.group(1) : m.group(2);
+            m.appendReplacement(out, Matcher.quoteReplacement(options.getOrDefault(name, "")));
         }
         m.appendTail(out);
         return out.toString();

@@ -279,6 +279,7 @@ public final class JobValidator {
                 return;
             }
             Set<String> names = new HashSet<>();
+            java.util.Map<String, String> variables = new java.util.HashMap<>();
             for (int i = 0; i < options.size(); i++) {
                 Map<String, Object> option = options.get(i);
                 String at = paths.get(i);
@@ -288,6 +289,12 @@ public final class JobValidator {
                     problem(at + ".name", "option name '" + name + "' may hold only letters, digits, '_', '.' and '-'");
                 } else if (name != null && !names.add(name)) {
                     problem(at + ".name", "option '" + name + "' is declared twice");
+                } else if (name != null) {
+                    String variable = dev.tandem.runtime.execution.Expansion.variable(name);
+                    String clash = variables.putIfAbsent(variable, name);
+                    if (clash != null) {
+                        problem(at + ".name", "options '" + clash + "' and '" + name + "' would both be exported as " + variable + "; rename one");
+                    }
                 }
                 for (String flag : List.of("enforced", "required", "multivalued", "secure", "valueExposed", "hidden", "sortValues", "isDate")) {
                     bool(option, flag, at + ".");

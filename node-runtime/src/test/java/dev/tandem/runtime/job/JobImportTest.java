@@ -298,6 +298,54 @@ class JobImportTest {
                 .contains("needs a 'sequence'");
     }
 
+    @Test
+    void optionsThatWouldShareAnEnvironmentVariableAreRefused() {
+        Api.Reply reply = api.postYaml("/api/v1/projects/imports/jobs/import", """
+                - name: clash
+                  options:
+                    - name: db.host
+                    - name: db_host
+                  sequence: {commands: [{exec: echo}]}
+                """);
+        assertThat(reply.status()).isEqualTo(422);
+        assertThat(reply.json().path("error").asText()).isEqualTo("options 'db.host' and 'db_host' would both be exported as RD_OPTION_DB_HOST; rename one");
+    }
+
+    @Test
+    void yamlAliasesAreRefusedSoASmallDocumentCannotExplode() {
+        StringBuilder bomb = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 10; i++) {
+            bomb.append("a").append(i).append(": &a").append(i).append(" [*a").append(i - 1).append(", *a").append(i - 1)
+                    .append(", *a").append(i - 1).append(", *a").append(i - 1).append("]\n");
+        }
+        bomb.append("name: boom\nsequence: {commands: [{exec: echo}]}\n");
+        Api.Reply reply = api.postYaml("/api/v1/projects/imports/jobs/import", bomb.toString());
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.json().path("error").asText()).containsIgnoringCase("aliases");
+        Api.Reply loop = api.postYaml("/api/v1/projects/imports/jobs/import", "- &a [x, *a]\n");
+        assertThat(loop.status()).isEqualTo(400);
+        assertThat(loop.json().path("error").asText()).isEqualTo("YAML aliases (*name) are not supported in job definitions; write the value out");
+        Api.Reply one = api.postYaml("/api/v1/projects/other/jobs/import", "- name: &n aliased\n  description: *n\n  sequence: {commands: [{exec: echo}]}\n");
+        assertThat(one.status()).as("a scalar alias cannot grow the document and is fine").isEqualTo(200);
+    }
+
+    @Test
+    void textThatLooksLikeANumberStaysTextThroughExportAndImport() throws Exception {
+        Api.Reply imported = api.postYaml("/api/v1/projects/other/jobs/import", """
+                - name: versions
+                  options:
+                    - name: version
+                      value: '1.10'
+                  sequence: {commands: [{exec: echo}]}
+                """);
+        String id = imported.json().path("jobs").get(0).path("id").asText();
+        String yaml = api.get("/api/v1/jobs/" + id + "?format=yaml").body();
+        api.postYaml("/api/v1/projects/other/jobs/import", yaml);
+        JsonNode option = api.get("/api/v1/jobs/" + id).json().path("definition").path("options").get(0);
+        assertThat(option.path("value").isTextual()).isTrue();
+        assertThat(option.path("value").asText()).isEqualTo("1.10");
+    }
+
     static JsonNode byName(JsonNode jobs, String name) {
         for (JsonNode job : jobs) {
             if (job.path("name").asText().equals(name)) {
