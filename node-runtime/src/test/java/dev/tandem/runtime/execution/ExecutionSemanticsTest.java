@@ -235,6 +235,28 @@ class ExecutionSemanticsTest {
     }
 
     @Test
+    void multivaluedOptionsCheckEveryValueAgainstTheAllowedOnes() {
+        String id = job("""
+                - name: multi
+                  options:
+                    - name: hosts
+                      multivalued: true
+                      delimiter: ','
+                      values: web1,web2,db1
+                      enforced: true
+                  sequence:
+                    commands:
+                      - exec: echo "${option.hosts}"
+                """);
+        Api.Reply bad = api.post("/api/v1/jobs/" + id + "/run", Map.of("options", Map.of("hosts", "web1,mail9")));
+        assertThat(bad.status()).isEqualTo(422);
+        assertThat(bad.json().path("error").asText()).isEqualTo("option 'hosts' is enforced to one of [web1, web2, db1], not 'mail9'");
+        String ok = start(id, Map.of("hosts", "web1,db1"));
+        assertThat(finished(ok).path("status").asText()).isEqualTo("succeeded");
+        assertThat(stdout(ok)).containsExactly("web1,db1");
+    }
+
+    @Test
     void aJobWithoutMultipleExecutionsRunsOnceAtATime() {
         String id = job("""
                 - name: exclusive
