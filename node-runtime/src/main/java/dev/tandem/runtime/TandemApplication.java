@@ -25,7 +25,24 @@ import dev.tandem.runtime.auth.PasswordHasher;
 import dev.tandem.runtime.auth.TokenAuthenticator;
 import dev.tandem.runtime.auth.TokenService;
 import dev.tandem.runtime.auth.Tokens;
+import dev.tandem.runtime.api.ClusterResource;
+import dev.tandem.runtime.api.ReadinessResource;
+import dev.tandem.runtime.api.RouteCookieFilter;
+import dev.tandem.runtime.cluster.ClusterManager;
+import dev.tandem.runtime.cluster.ClusterSettings;
+import dev.tandem.runtime.cluster.Decisions;
+import dev.tandem.runtime.cluster.DispatchListener;
+import dev.tandem.runtime.cluster.Dispatcher;
+import dev.tandem.runtime.cluster.HeartbeatLoop;
 import dev.tandem.runtime.cluster.MemberIdentity;
+import dev.tandem.runtime.cluster.MemberRepository;
+import dev.tandem.runtime.cluster.PeriodicRunner;
+import dev.tandem.runtime.cluster.RemoteExecutionPolicy;
+import dev.tandem.runtime.cluster.ScheduleRepository;
+import dev.tandem.runtime.cluster.SchedulerLoop;
+import dev.tandem.runtime.cluster.TakeoverLoop;
+import java.util.List;
+import java.util.Random;
 import dev.tandem.runtime.db.Database;
 import dev.tandem.runtime.db.DatabaseSettings;
 import dev.tandem.runtime.db.DatabaseSettingsFactory;
@@ -116,7 +133,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         KeyStore keys = new KeyStore(gate, masterKeys);
         OptionValues optionValues = new OptionValues(path -> keys.secret(path)
                 .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
-        ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues,
+        ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues, gate, masterKeys,
                 environment.metrics(), clock);
         LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")
                 .orElse("is disabled: no master key configured (keys.masterKeys)"));
@@ -131,6 +148,31 @@ public class TandemApplication extends Application<TandemConfiguration> {
                     config.auth.bootstrapAdmin.token);
         }
 
+        ClusterSettings cluster = new ClusterSettings(config.cluster.heartbeatInterval.toJavaDuration(), config.cluster.inactiveAfterMissed,
+                config.cluster.deadAfterMissed, config.cluster.misfireThreshold.toJavaDuration(), config.cluster.schedulerTick.toJavaDuration(),
+                List.copyOf(config.cluster.tags), ClusterSettings.TakeoverPolicy.valueOf(config.cluster.autotakeover.policy.toUpperCase().replace('-', '_')),
+                List.copyOf(config.cluster.autotakeover.members));
+        LOG.info("Cluster: {}", cluster);
+        MemberRepository members = new MemberRepository(database.jdbi(), cluster);
+        ScheduleRepository schedules = new ScheduleRepository(database.jdbi());
+        Decisions decisions = new Decisions(database.jdbi(), member.id());
+        RemoteExecutionPolicy policy = new RemoteExecutionPolicy(new Random());
+        Dispatcher dispatcher = new Dispatcher(member.id(), policy, members, projects, executionService, decisions);
+        HeartbeatLoop heartbeat = new HeartbeatLoop(member, config.member.url, cluster, members, executionService, config.execution.threads, decisions);
+        heartbeat.register();
+        TakeoverLoop takeover = new TakeoverLoop(member.id(), cluster, members, schedules, jobs, projects, executionService, policy, gate, decisions);
+        SchedulerLoop scheduler = new SchedulerLoop(member.id(), cluster, schedules, members, jobs, projects, executionService, gate, dispatcher);
+        environment.lifecycle().manage(new PeriodicRunner("heartbeat", cluster.heartbeatInterval(), heartbeat::cycle, environment.metrics()));
+        environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));
+        environment.lifecycle().manage(new PeriodicRunner("scheduler", cluster.schedulerTick(), scheduler::cycle, environment.metrics()));
+        environment.lifecycle().manage(new DispatchListener(member.id(), database.dataSource(), executionService, jobs, members, gate));
+        environment.lifecycle().manage(new io.dropwizard.lifecycle.Managed() {
+            @Override
+            public void stop() {
+                heartbeat.stop();
+            }
+        });
+
         Links links = new Links(config.member.url);
         environment.jersey().register(new AuthDynamicFeature(new OAuthCredentialAuthFilter.Builder<Caller>()
                 .setAuthenticator(new TokenAuthenticator(auth))
@@ -141,7 +183,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
         environment.jersey().register(new ApiExceptionMapper());
         environment.jersey().register(new ProjectResource(projects, logs, links, access));
-        environment.jersey().register(new JobResource(projects, jobs, executionService, links,
+        environment.jersey().register(new JobResource(projects, jobs, dispatcher, links,
                 config.api.maxImportSize.toBytes(), member.id(), access));
         environment.jersey().register(new ExecutionResource(executions, executionService, projects, logs, links, access));
         LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.loginWindow.toJavaDuration());
@@ -150,6 +192,9 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.jersey().register(new AccessResource(auth, new GroupRepository(gate, environment.getObjectMapper()), access, hasher));
         environment.jersey().register(new KeyResource(keys, access));
         environment.admin().addTask(new RotateKeysTask(keys));
+        environment.jersey().register(new ClusterResource(new ClusterManager(members, schedules, takeover, gate, decisions), decisions, access));
+        environment.jersey().register(new ReadinessResource(member.id(), members, gate));
+        environment.jersey().register(new RouteCookieFilter(member.id()));
 
         environment.healthChecks().register("database", new DatabaseHealthCheck(gate));
         environment.healthChecks().register("logStorage", new LogStorageHealthCheck(logs));

@@ -24,6 +24,7 @@ public class TandemConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public AuthFactory auth = new AuthFactory();
     @Valid @NotNull @JsonProperty public ApiFactory api = new ApiFactory();
     @Valid @NotNull @JsonProperty public KeysFactory keys = new KeysFactory();
+    @Valid @NotNull @JsonProperty public ClusterFactory cluster = new ClusterFactory();
 
     public static class DatabaseFactory {
         /** Start an embedded PostgreSQL inside this process (demo and tests), instead of {@link #url}. */
@@ -83,6 +84,24 @@ public class TandemConfiguration extends Configuration {
         @JsonProperty public String password = "";
         /** A token to register for the first admin (the demo generates one); stored hashed. */
         @JsonProperty public String token = "";
+    }
+
+    public static class ClusterFactory {
+        /** One interval; every other cluster timeout is a named multiple of it. */
+        @NotNull @JsonProperty public Duration heartbeatInterval = Duration.seconds(1);
+        @Min(1) @JsonProperty public int inactiveAfterMissed = 2;
+        @Min(2) @JsonProperty public int deadAfterMissed = 5;
+        /** A fire time later than this is recorded as missed instead of firing late. */
+        @NotNull @JsonProperty public Duration misfireThreshold = Duration.seconds(60);
+        @NotNull @JsonProperty public Duration schedulerTick = Duration.milliseconds(200);
+        @NotNull @JsonProperty public java.util.List<String> tags = new java.util.ArrayList<>();
+        @Valid @NotNull @JsonProperty public AutotakeoverFactory autotakeover = new AutotakeoverFactory();
+    }
+
+    public static class AutotakeoverFactory {
+        /** any (spread evenly), static (only {@link #members}), remote-execution (the project's policy). */
+        @NotEmpty @Pattern(regexp = "any|static|remote-execution") @JsonProperty public String policy = "any";
+        @NotNull @JsonProperty public java.util.List<String> members = new java.util.ArrayList<>();
     }
 
     public static class KeysFactory {

@@ -8,7 +8,6 @@ import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.execution.Execution;
-import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.ImportedJob;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.JobValidator;
@@ -47,7 +46,7 @@ public final class JobResource {
 
     private final ProjectRepository projects;
     private final JobRepository jobs;
-    private final ExecutionService executionService;
+    private final dev.tandem.runtime.cluster.Dispatcher dispatcher;
     private final JobValidator validator = new JobValidator();
     private final ObjectMapper yaml;
     private final Links links;
@@ -55,12 +54,12 @@ public final class JobResource {
     private final String memberId;
     private final AccessControl access;
 
-    public JobResource(ProjectRepository projects, JobRepository jobs, ExecutionService executionService, Links links,
+    public JobResource(ProjectRepository projects, JobRepository jobs, dev.tandem.runtime.cluster.Dispatcher dispatcher, Links links,
                        long maxImportBytes, String memberId, AccessControl access) {
         this.projects = projects;
         this.access = access;
         this.jobs = jobs;
-        this.executionService = executionService;
+        this.dispatcher = dispatcher;
         this.links = links;
         this.maxImportBytes = maxImportBytes;
         this.memberId = memberId;
@@ -151,7 +150,7 @@ public final class JobResource {
         StoredJob job = jobs.require(id);
         access.require(caller, job.project(), Permission.RUN);
         Map<String, String> options = request == null || request.options() == null ? Map.of() : request.options();
-        Execution execution = executionService.run(job, options, caller.userName());
+        Execution execution = dispatcher.run(job, options, caller.userName());
         return Response.created(URI.create(links.execution(execution.id())))
                 .entity(ExecutionResource.view(execution, links))
                 .build();

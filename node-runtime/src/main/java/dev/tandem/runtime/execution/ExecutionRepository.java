@@ -6,6 +6,8 @@ import dev.tandem.runtime.site.SiteGate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
+import org.jdbi.v3.core.Handle;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,29 +28,57 @@ public final class ExecutionRepository {
         this.json = json;
     }
 
+    /** What a new execution row holds. */
+    public record NewExecution(UUID id, UUID projectId, UUID jobId, String jobName, boolean exclusive, Map<String, Object> options,
+                               String user, String memberId, int attempt, UUID retryOf, ExecutionStatus status, Instant fireTime) {}
+
     /** Records a new running execution; refused with 409 while an exclusive job already runs anywhere. */
-    public Execution insertRunning(UUID id, UUID projectId, UUID jobId, String jobName, boolean exclusive,
-                                   Map<String, Object> options, String user, String memberId, int attempt, UUID retryOf) {
-        return gate.write(h -> {
-            h.createUpdate("""
-                                INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at, exclusive, attempt, retry_of)
-                                VALUES (:id, :project, :job, :name, 'running', CAST(:options AS jsonb), :user, :member, now(), :exclusive, :attempt, :retryOf)
-                                ON CONFLICT (job_id) WHERE status = 'running' AND exclusive DO NOTHING""")
-                        .bind("id", id).bind("project", projectId).bind("job", jobId).bind("name", jobName)
-                        .bind("options", json.write(options)).bind("user", user).bind("member", memberId)
-                        .bind("exclusive", exclusive).bind("attempt", attempt).bind("retryOf", retryOf)
-                        .execute();
-            return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id).map((rs, ctx) -> execution(rs))
-                    .findOne()
-                    .orElseThrow(() -> ApiException.conflict("job '" + jobName + "' is already running and does not allow multiple executions"));
-        });
+    public Execution insertRunning(NewExecution execution) {
+        return gate.write(h -> insert(h, execution).orElseThrow(() -> ApiException.conflict(
+                "job '" + execution.jobName() + "' is already running and does not allow multiple executions")));
+    }
+
+    /** Inserts in the caller's transaction; empty when an exclusive job already has a queued or running execution. */
+    public Optional<Execution> insert(Handle h, NewExecution e) {
+        int rows = h.createUpdate("""
+                        INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at,
+                                                       exclusive, attempt, retry_of, fire_time)
+                        VALUES (:id, :project, :job, :name, :status, CAST(:options AS jsonb), :user, :member, now(), :exclusive, :attempt,
+                                :retryOf, :fireTime)
+                        ON CONFLICT (job_id) WHERE status IN ('queued', 'running') AND exclusive DO NOTHING""")
+                .bind("id", e.id()).bind("project", e.projectId()).bind("job", e.jobId()).bind("name", e.jobName())
+                .bind("status", e.status().sql()).bind("options", json.write(e.options())).bind("user", e.user())
+                .bind("member", e.memberId()).bind("exclusive", e.exclusive()).bind("attempt", e.attempt())
+                .bind("retryOf", e.retryOf()).bind("fireTime", e.fireTime() == null ? null : Timestamp.from(e.fireTime()))
+                .execute();
+        if (rows == 0) {
+            return Optional.empty();
+        }
+        return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", e.id()).map((rs, ctx) -> execution(rs)).findOne();
+    }
+
+    /** A fire time that could not start, recorded once with its reason. */
+    public void insertMissed(Handle h, UUID id, UUID projectId, UUID jobId, String jobName, String memberId, Instant fireTime, String reason) {
+        h.createUpdate("""
+                        INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, reason, user_name, member_id,
+                                                       started_at, ended_at, fire_time)
+                        VALUES (:id, :project, :job, :name, 'missed', :reason, 'scheduler', :member, :fireTime, now(), :fireTime)""")
+                .bind("id", id).bind("project", projectId).bind("job", jobId).bind("name", jobName).bind("reason", reason)
+                .bind("member", memberId).bind("fireTime", Timestamp.from(fireTime))
+                .execute();
+    }
+
+    /** A queued execution picked up by its member becomes running. */
+    public boolean markRunning(Handle h, UUID id, String memberId) {
+        return h.createUpdate("UPDATE tandem.executions SET status = 'running', member_id = :member WHERE id = :id AND status = 'queued'")
+                .bind("id", id).bind("member", memberId).execute() == 1;
     }
 
     /** Records the final state; only a running execution changes (a second finish is a no-op). */
     public boolean finish(UUID id, ExecutionStatus status, String reason) {
         return gate.write(h -> h.createUpdate("""
                         UPDATE tandem.executions SET status = :status, reason = :reason, ended_at = now()
-                        WHERE id = :id AND status = 'running'""")
+                        WHERE id = :id AND status IN ('queued', 'running')""")
                 .bind("id", id).bind("status", status.sql()).bind("reason", reason)
                 .execute() == 1);
     }
@@ -75,7 +105,7 @@ public final class ExecutionRepository {
     public List<UUID> markIncomplete(String memberId, String reason) {
         return gate.write(h -> h.createQuery("""
                         UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now()
-                        WHERE member_id = :member AND status = 'running' RETURNING id""")
+                        WHERE member_id = :member AND status IN ('queued', 'running') RETURNING id""")
                 .bind("member", memberId).bind("reason", reason)
                 .mapTo(UUID.class).list());
     }

@@ -19,6 +19,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -53,13 +55,18 @@ public final class ExecutionService implements Managed {
     private final ScheduledExecutorService timers;
     private final WorkflowRunner workflows;
     private final OptionValues optionValues;
+    private final dev.tandem.runtime.site.SiteGate gate;
+    private final dev.tandem.runtime.keys.MasterKeys masterKeys;
     private final Counter started;
     private final Map<ExecutionStatus, Counter> finished = new EnumMap<>(ExecutionStatus.class);
     private final Timer durations;
 
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
-                            OptionValues optionValues, MetricRegistry metrics, Clock clock) {
+                            OptionValues optionValues, dev.tandem.runtime.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
+                            MetricRegistry metrics, Clock clock) {
         this.optionValues = optionValues;
+        this.masterKeys = masterKeys;
+        this.gate = gate;
         this.settings = settings;
         this.executions = executions;
         this.logs = logs;
@@ -103,6 +110,146 @@ public final class ExecutionService implements Managed {
 
     /** Records the execution as running and starts it; returns the stored record. */
     public Execution run(StoredJob job, Map<String, String> givenOptions, String user) {
+        return start(prepare(job, givenOptions, user));
+    }
+
+    /**
+     * A scheduled fire: claims (job, fire time) and records the execution in one transaction, then
+     * starts it. Empty when another member already claimed that fire time. A fire that cannot
+     * start (options, exclusivity) is recorded as missed with the reason, never dropped.
+     */
+    public Optional<Execution> fireScheduled(StoredJob job, Instant fireTime) {
+        Attempt attempt;
+        try {
+            attempt = prepare(job, Map.of(), "scheduler");
+        } catch (ApiException e) {
+            recordMissed(job, fireTime, "cannot start: " + e.getMessage());
+            return Optional.empty();
+        }
+        UUID id = Ids.next();
+        ExecutionRepository.NewExecution row = newExecution(id, attempt, ExecutionStatus.RUNNING, settings.memberId(), fireTime);
+        Optional<Execution> inserted = gate.write(h -> {
+            if (!claimFire(h, job, fireTime, id)) {
+                return Optional.<Execution>empty();
+            }
+            Optional<Execution> execution = executions.insert(h, row);
+            if (execution.isEmpty()) {
+                executions.insertMissed(h, id, job.projectId(), job.id(), attempt.definition().fullName(), settings.memberId(), fireTime,
+                        "job '" + attempt.definition().fullName() + "' was still running and does not allow multiple executions");
+            }
+            return execution;
+        });
+        inserted.ifPresent(execution -> launch(execution, attempt));
+        return inserted;
+    }
+
+    /** Queues a run for another member (remote execution policy); it picks it up through the database. */
+    public Execution queue(StoredJob job, Map<String, String> givenOptions, String user, String target, Instant fireTime) {
+        Attempt attempt = prepare(job, givenOptions, user);
+        UUID id = Ids.next();
+        QueuedPayload payload = QueuedPayload.of(givenOptions, attempt.options(), masterKeys, id);
+        return gate.write(h -> {
+            Execution execution = executions.insert(h, newExecution(id, attempt, ExecutionStatus.QUEUED, target, fireTime))
+                    .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
+                            + "' is already running and does not allow multiple executions"));
+            payload.enqueue(h, id, target);
+            return execution;
+        });
+    }
+
+    /** A scheduled fire queued for another member: claimed like a local fire. */
+    public Optional<Execution> queueScheduled(StoredJob job, Instant fireTime, String target) {
+        Attempt attempt;
+        try {
+            attempt = prepare(job, Map.of(), "scheduler");
+        } catch (ApiException e) {
+            recordMissed(job, fireTime, "cannot start: " + e.getMessage());
+            return Optional.empty();
+        }
+        UUID id = Ids.next();
+        QueuedPayload payload = QueuedPayload.of(Map.of(), attempt.options(), masterKeys, id);
+        return gate.write(h -> {
+            if (!claimFire(h, job, fireTime, id)) {
+                return Optional.<Execution>empty();
+            }
+            Optional<Execution> execution = executions.insert(h, newExecution(id, attempt, ExecutionStatus.QUEUED, target, fireTime));
+            if (execution.isEmpty()) {
+                executions.insertMissed(h, id, job.projectId(), job.id(), attempt.definition().fullName(), settings.memberId(), fireTime,
+                        "job '" + attempt.definition().fullName() + "' was still running and does not allow multiple executions");
+            } else {
+                payload.enqueue(h, id, target);
+            }
+            return execution;
+        });
+    }
+
+    /**
+     * Takes the runs queued for this member (oldest first, skipping rows another transaction
+     * holds), marks them running in the same transaction, then starts them. Returns how many.
+     */
+    public int startQueued(JobRepository jobs) {
+        List<QueuedPayload.Claimed> claimed = gate.write(h -> {
+            List<QueuedPayload.Claimed> rows = QueuedPayload.claim(h, settings.memberId(), 20);
+            rows.removeIf(row -> !executions.markRunning(h, row.executionId(), settings.memberId()));
+            return rows;
+        });
+        for (QueuedPayload.Claimed row : claimed) {
+            Execution execution = executions.find(row.executionId()).orElseThrow();
+            try {
+                StoredJob job = jobs.find(String.valueOf(execution.jobId()))
+                        .orElseThrow(() -> new ApiException(404, "job of queued execution " + execution.id() + " was deleted"));
+                Attempt attempt = prepare(job, row.options(masterKeys), execution.user());
+                launch(execution, new Attempt(attempt.job(), attempt.definition(), attempt.options(), attempt.user(), attempt.timeout(),
+                        attempt.retries(), attempt.retryDelay(), execution.attempt(), execution.retryOf()));
+            } catch (RuntimeException e) {
+                LOG.error("Queued execution {} cannot start on member {}: {}", execution.id(), settings.memberId(), e.getMessage());
+                executions.finish(execution.id(), ExecutionStatus.FAILED, "cannot start on member " + settings.memberId() + ": " + e.getMessage());
+            }
+        }
+        return claimed.size();
+    }
+
+    /** After a takeover: the next attempt of a run that died with its member, if the job's retries allow it. */
+    public Optional<Execution> rerunAfterTakeover(StoredJob job, Map<String, String> options, Execution previous) {
+        Attempt first = prepare(job, options, previous.user());
+        if (previous.attempt() > first.retries()) {
+            return Optional.empty();
+        }
+        UUID origin = previous.retryOf() == null ? previous.id() : previous.retryOf();
+        return Optional.of(start(new Attempt(first.job(), first.definition(), first.options(), first.user(), first.timeout(),
+                first.retries(), first.retryDelay(), previous.attempt() + 1, origin)));
+    }
+
+    public Optional<Execution> find(UUID id) {
+        return executions.find(id);
+    }
+
+    public int runningHere() {
+        return running.size();
+    }
+
+    /** Records a fire time that could not start; false when it was already claimed. */
+    public boolean recordMissed(StoredJob job, Instant fireTime, String reason) {
+        UUID id = Ids.next();
+        return gate.write(h -> {
+            if (!claimFire(h, job, fireTime, id)) {
+                return false;
+            }
+            executions.insertMissed(h, id, job.projectId(), job.id(), job.definition().fullName(), settings.memberId(), fireTime, reason);
+            return true;
+        });
+    }
+
+    private boolean claimFire(org.jdbi.v3.core.Handle h, StoredJob job, Instant fireTime, UUID executionId) {
+        return h.createUpdate("""
+                        INSERT INTO tandem_local.fire_claims (job_id, fire_time, claimed_by, execution_id)
+                        VALUES (:job, :fire, :member, :execution) ON CONFLICT DO NOTHING""")
+                .bind("job", job.id()).bind("fire", java.sql.Timestamp.from(fireTime)).bind("member", settings.memberId())
+                .bind("execution", executionId)
+                .execute() == 1;
+    }
+
+    private Attempt prepare(StoredJob job, Map<String, String> givenOptions, String user) {
         JobDefinition definition = job.definition();
         if (!definition.executionEnabled()) {
             throw ApiException.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
@@ -115,7 +262,13 @@ public final class ExecutionService implements Managed {
         Duration timeout = durationOf(definition.timeout(), options, "timeout");
         int retries = retriesOf(definition, options);
         Duration retryDelay = definition.retryDelay() == null ? Duration.ZERO : durationOf(definition.retryDelay(), options, "retry.delay");
-        return start(new Attempt(job, definition, options, user, timeout, retries, retryDelay == null ? Duration.ZERO : retryDelay, 1, null));
+        return new Attempt(job, definition, options, user, timeout, retries, retryDelay == null ? Duration.ZERO : retryDelay, 1, null);
+    }
+
+    private static ExecutionRepository.NewExecution newExecution(UUID id, Attempt attempt, ExecutionStatus status, String member, Instant fireTime) {
+        return new ExecutionRepository.NewExecution(id, attempt.job().projectId(), attempt.job().id(), attempt.definition().fullName(),
+                !attempt.definition().multipleExecutions(), attempt.options().shown(), attempt.user(), member,
+                attempt.number(), attempt.retryOf(), status, fireTime);
     }
 
     /** One attempt of a run; a retry is the same run with the next number, linked to the first attempt. */
@@ -127,10 +280,13 @@ public final class ExecutionService implements Managed {
     }
 
     private Execution start(Attempt attempt) {
-        UUID id = Ids.next();
-        Execution execution = executions.insertRunning(id, attempt.job().projectId(), attempt.job().id(), attempt.definition().fullName(),
-                !attempt.definition().multipleExecutions(), attempt.options().shown(), attempt.user(), settings.memberId(),
-                attempt.number(), attempt.retryOf());
+        Execution execution = executions.insertRunning(newExecution(Ids.next(), attempt, ExecutionStatus.RUNNING, settings.memberId(), null));
+        launch(execution, attempt);
+        return execution;
+    }
+
+    private void launch(Execution execution, Attempt attempt) {
+        UUID id = execution.id();
         started.inc();
         RunningExecution live = new RunningExecution(id, settings.killGrace());
         running.put(id, live);
@@ -141,7 +297,6 @@ public final class ExecutionService implements Managed {
             finish(live, ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " is shutting down", 0);
             throw new ApiException(503, "this member is shutting down; run the job again");
         }
-        return execution;
     }
 
     private static Duration durationOf(String text, ResolvedOptions options, String field) {
@@ -297,8 +452,16 @@ public final class ExecutionService implements Managed {
 
     /** Asks the execution to stop; returns true when this member runs it (otherwise its own member picks the request up). */
     public boolean abort(Execution execution, String user) {
-        if (execution.status() != ExecutionStatus.RUNNING) {
+        if (execution.status().isFinal()) {
             throw ApiException.conflict("execution " + execution.id() + " already ended: " + execution.status().sql());
+        }
+        if (execution.status() == ExecutionStatus.QUEUED) {
+            boolean cancelled = gate.write(h -> h.createUpdate("DELETE FROM tandem_local.dispatch_queue WHERE execution_id = :id")
+                    .bind("id", execution.id()).execute() == 1);
+            if (cancelled) {
+                executions.finish(execution.id(), ExecutionStatus.ABORTED, "aborted by " + user + " before member " + execution.memberId() + " started it");
+                return true;
+            }
         }
         executions.requestAbort(execution.id(), user);
         RunningExecution live = running.get(execution.id());

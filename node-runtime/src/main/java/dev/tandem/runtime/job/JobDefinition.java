@@ -20,7 +20,15 @@ public record JobDefinition(
         boolean executionEnabled,
         String retry,
         String retryDelay,
-        String nodeFilter) {
+        String nodeFilter,
+        String cron,
+        boolean scheduleEnabled,
+        String timeZone) {
+
+    /** Whether the job fires on its own: it has a schedule and neither its schedule nor execution is switched off. */
+    public boolean scheduled() {
+        return cron != null && scheduleEnabled && executionEnabled;
+    }
 
     public String fullName() {
         return group.isEmpty() ? name : group + "/" + name;

@@ -41,7 +41,10 @@ public final class JobDocuments {
                 job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("retry"), null) : text(job.get("retry"), null),
                 job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("delay"), null) : null,
                 job.get("nodefilters") instanceof Map<?, ?> filters && filters.get("filter") != null
-                        && !filters.get("filter").toString().isBlank() ? filters.get("filter").toString() : null);
+                        && !filters.get("filter").toString().isBlank() ? filters.get("filter").toString() : null,
+                job.get("schedule") instanceof Map<?, ?> schedule ? quartzExpression(asMap(schedule)) : null,
+                isTrue(job.get("scheduleEnabled"), true),
+                text(job.get("timeZone"), java.time.ZoneId.systemDefault().getId()));
     }
 
     private static Step step(Map<String, Object> step) {

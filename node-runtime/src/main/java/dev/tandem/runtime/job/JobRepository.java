@@ -78,6 +78,7 @@ public final class JobRepository {
                     .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId)
                     .execute();
         }
+        dev.tandem.runtime.cluster.ScheduleRepository.sync(h, id, def, memberId);
         return new ImportedJob(job.index(), id, uuid, def.name(), def.group(), existing.isPresent() ? "updated" : "created", job.warnings());
     }
 
@@ -197,7 +198,10 @@ public final class JobRepository {
     }
 
     public boolean delete(UUID id) {
-        return gate.write(h -> h.createUpdate("DELETE FROM tandem.jobs WHERE id = :id").bind("id", id).execute() == 1);
+        return gate.write(h -> {
+            dev.tandem.runtime.cluster.ScheduleRepository.remove(h, id);
+            return h.createUpdate("DELETE FROM tandem.jobs WHERE id = :id").bind("id", id).execute() == 1;
+        });
     }
 
     private Optional<StoredJob> findByUuid(Handle h, String uuid) {

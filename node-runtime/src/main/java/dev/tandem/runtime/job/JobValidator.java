@@ -27,8 +27,8 @@ public final class JobValidator {
             "timeZone", "defaultTab", "plugins", "orchestrator", "maxMultipleExecutions");
     /** Keys Tandem stores and exports but does not act on in this version. */
     static final Set<String> STORED_ONLY = Set.of("notification", "notifyAvgDurationThreshold", "plugins", "orchestrator",
-            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions", "schedule", "scheduleEnabled",
-            "timeZone", "loglimit", "loglimitAction", "loglimitStatus");
+            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions",
+            "loglimit", "loglimitAction", "loglimitStatus");
     static final Set<String> SEQUENCE_KEYS = Set.of("keepgoing", "strategy", "commands", "pluginConfig");
     static final Set<String> STRATEGIES = Set.of("node-first", "step-first", "sequential", "parallel");
     static final Set<String> STEP_KEYS = Set.of("exec", "script", "scriptfile", "scripturl", "jobref", "type", "nodeStep",

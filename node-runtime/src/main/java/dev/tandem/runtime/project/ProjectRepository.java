@@ -80,7 +80,7 @@ public final class ProjectRepository {
         return gate.write(h -> {
             Project project = find(h, name).orElseThrow(() -> ApiException.notFound("project '" + name + "'"));
             h.createQuery("SELECT id FROM tandem.projects WHERE id = :id FOR UPDATE").bind("id", project.id()).mapTo(UUID.class).one();
-            long running = h.createQuery("SELECT count(*) FROM tandem.executions WHERE project_id = :id AND status = 'running'")
+            long running = h.createQuery("SELECT count(*) FROM tandem.executions WHERE project_id = :id AND status IN ('queued', 'running')")
                     .bind("id", project.id()).mapTo(Long.class).one();
             if (running > 0) {
                 throw ApiException.conflict("project '" + name + "' has " + running + " running execution(s); abort them or wait before deleting it");

@@ -1,0 +1,36 @@
+package dev.tandem.runtime.cluster;
+
+import com.cronutils.model.CronType;
+import com.cronutils.model.definition.CronDefinitionBuilder;
+import com.cronutils.model.time.ExecutionTime;
+import com.cronutils.parser.CronParser;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Quartz cron expressions (seconds first) evaluated in a job's time zone, with cron-utils. */
+public final class CronSchedules {
+    private static final CronParser QUARTZ = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
+
+    private CronSchedules() {}
+
+    /** The first fire time strictly after {@code after}; empty when the expression never fires again. */
+    public static Optional<Instant> nextAfter(String cron, String zone, Instant after) {
+        ExecutionTime time = ExecutionTime.forCron(QUARTZ.parse(cron));
+        return time.nextExecution(ZonedDateTime.ofInstant(after, ZoneId.of(zone))).map(ZonedDateTime::toInstant);
+    }
+
+    /** Fire times from {@code first} (included) up to {@code until} (included), at most {@code limit}. */
+    public static List<Instant> between(String cron, String zone, Instant first, Instant until, int limit) {
+        List<Instant> times = new ArrayList<>();
+        Instant at = first;
+        while (at != null && !at.isAfter(until) && times.size() < limit) {
+            times.add(at);
+            at = nextAfter(cron, zone, at).orElse(null);
+        }
+        return times;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tandem.runtime.cluster;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.MetricRegistry;
+import io.dropwizard.lifecycle.Managed;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one control loop every interval on its own thread. A cycle returns the sentence that
+ * explains what it decided (logged when it changes); an unexpected error is logged and counted,
+ * and the loop keeps going: background threads never die silently.
+ */
+public final class PeriodicRunner implements Managed {
+    private static final Logger LOG = LoggerFactory.getLogger(PeriodicRunner.class);
+
+    private final String name;
+    private final Duration interval;
+    private final Supplier<String> cycle;
+    private final Counter errors;
+    private final ScheduledExecutorService executor;
+    private volatile String lastDecision = "";
+
+    public PeriodicRunner(String name, Duration interval, Supplier<String> cycle, MetricRegistry metrics) {
+        this.name = name;
+        this.interval = interval;
+        this.cycle = cycle;
+        this.errors = metrics.counter("tandem.loop." + name + ".errors");
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tandem-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void start() {
+        executor.scheduleWithFixedDelay(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void runOnce() {
+        try {
+            String decision = cycle.get();
+            if (decision != null && !decision.equals(lastDecision)) {
+                LOG.info("{}: {}", name, decision);
+                lastDecision = decision;
+            }
+        } catch (Throwable e) {
+            errors.inc();
+            LOG.error("{}: cycle failed, will retry in {} ms: {}", name, interval.toMillis(), e.toString());
+        }
+    }
+
+    public String lastDecision() {
+        return lastDecision;
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        executor.shutdownNow();
+        executor.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.tandem.runtime.cluster;
+
+import dev.tandem.runtime.job.JobDefinition;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** Scheduled jobs of this site: their owner and next fire time (site-local state). */
+public final class ScheduleRepository {
+    public record Due(UUID jobId, String cron, String timeZone, Instant nextFireAt, long version) {}
+
+    private final Jdbi jdbi;
+
+    public ScheduleRepository(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    /**
+     * After a job is created or modified: the member that did it owns the schedule (the seed's
+     * rule); a job without an active schedule has no row. Runs in the import's transaction.
+     */
+    public static void sync(Handle h, UUID jobId, JobDefinition job, String member) {
+        if (!job.scheduled()) {
+            h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
+            return;
+        }
+        Instant now = h.createQuery("SELECT now()").mapTo(Timestamp.class).one().toInstant();
+        Instant next = CronSchedules.nextAfter(job.cron(), job.timeZone(), now).orElse(null);
+        if (next == null) {
+            h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
+            return;
+        }
+        h.createUpdate("""
+                        INSERT INTO tandem_local.schedules (job_id, owner_member, cron, time_zone, next_fire_at)
+                        VALUES (:job, :owner, :cron, :tz, :next)
+                        ON CONFLICT (job_id) DO UPDATE SET owner_member = :owner, cron = :cron, time_zone = :tz, next_fire_at = :next,
+                            version = tandem_local.schedules.version + 1, updated_at = now()""")
+                .bind("job", jobId).bind("owner", member).bind("cron", job.cron()).bind("tz", job.timeZone())
+                .bind("next", Timestamp.from(next))
+                .execute();
+    }
+
+    public static void remove(Handle h, UUID jobId) {
+        h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
+    }
+
+    public Instant databaseNow() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT now()").mapTo(Timestamp.class).one().toInstant());
+    }
+
+    public List<Due> due(String owner, Instant now, int limit) {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT job_id, cron, time_zone, next_fire_at, version FROM tandem_local.schedules
+                        WHERE owner_member = :owner AND next_fire_at <= :now ORDER BY next_fire_at LIMIT :limit""")
+                .bind("owner", owner).bind("now", Timestamp.from(now)).bind("limit", limit)
+                .map((rs, ctx) -> new Due(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+                        rs.getTimestamp(4).toInstant(), rs.getLong(5)))
+                .list());
+    }
+
+    /** Moves the next fire time on; 0 rows means someone moved or changed the schedule meanwhile. */
+    public boolean advance(UUID jobId, String owner, long version, Instant next) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.schedules SET next_fire_at = :next, version = version + 1, updated_at = now()
+                        WHERE job_id = :job AND owner_member = :owner AND version = :version""")
+                .bind("job", jobId).bind("owner", owner).bind("version", version).bind("next", Timestamp.from(next))
+                .execute() == 1);
+    }
+
+    public void delete(UUID jobId) {
+        jdbi.useHandle(h -> remove(h, jobId));
+    }
+
+    public List<UUID> ownedBy(Handle h, String member) {
+        return h.createQuery("SELECT job_id FROM tandem_local.schedules WHERE owner_member = :m ORDER BY job_id")
+                .bind("m", member).mapTo(UUID.class).list();
+    }
+
+    public int assign(Handle h, UUID jobId, String from, String to) {
+        return h.createUpdate("""
+                        UPDATE tandem_local.schedules SET owner_member = :to, version = version + 1, updated_at = now()
+                        WHERE job_id = :job AND owner_member = :from""")
+                .bind("job", jobId).bind("from", from).bind("to", to).execute();
+    }
+}

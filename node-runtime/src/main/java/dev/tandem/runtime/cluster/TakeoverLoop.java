@@ -1,0 +1,176 @@
+package dev.tandem.runtime.cluster;
+
+import dev.tandem.runtime.execution.Execution;
+import dev.tandem.runtime.execution.ExecutionService;
+import dev.tandem.runtime.job.JobRepository;
+import dev.tandem.runtime.job.StoredJob;
+import dev.tandem.runtime.project.ProjectRepository;
+import dev.tandem.runtime.site.SiteGate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Autotakeover (DESIGN.md invariant 2): a member silent for the dead time (or one that said
+ * goodbye) is taken over by exactly one live member, chosen by a single claim in the database.
+ * The winner moves its schedules by policy and marks its runs incomplete, re-running those whose
+ * job has {@code retry}.
+ */
+public final class TakeoverLoop {
+    private final String self;
+    private final ClusterSettings settings;
+    private final MemberRepository members;
+    private final ScheduleRepository schedules;
+    private final JobRepository jobs;
+    private final ProjectRepository projects;
+    private final ExecutionService executions;
+    private final RemoteExecutionPolicy policy;
+    private final SiteGate gate;
+    private final Decisions decisions;
+
+    public TakeoverLoop(String self, ClusterSettings settings, MemberRepository members, ScheduleRepository schedules, JobRepository jobs,
+                        ProjectRepository projects, ExecutionService executions, RemoteExecutionPolicy policy, SiteGate gate,
+                        Decisions decisions) {
+        this.self = self;
+        this.settings = settings;
+        this.members = members;
+        this.schedules = schedules;
+        this.jobs = jobs;
+        this.projects = projects;
+        this.executions = executions;
+        this.policy = policy;
+        this.gate = gate;
+        this.decisions = decisions;
+    }
+
+    /** One cycle, as ordered guards ending in one decision; returns the sentence that explains it. */
+    public String cycle() {
+        if (!gate.current().acceptsWrites()) {
+            return "site is " + gate.current().role().sql() + ": no takeover here";
+        }
+        List<MemberView> all = members.list();
+        Optional<MemberView> me = all.stream().filter(m -> m.id().equals(self)).findFirst();
+        if (me.isEmpty() || !me.get().state().equals("active") && !me.get().state().equals("draining")) {
+            return "this member is not live itself: it takes nothing over";
+        }
+        List<MemberView> gone = all.stream()
+                .filter(m -> !m.id().equals(self) && m.takenOverBy() == null)
+                .filter(m -> m.state().equals("dead") || m.state().equals("stopped") && (m.ownedSchedules() > 0 || m.activeExecutions() > 0))
+                .toList();
+        if (gone.isEmpty()) {
+            return "no dead member to take over";
+        }
+        List<String> sentences = new ArrayList<>();
+        for (MemberView dead : gone) {
+            sentences.add(takeOver(dead));
+        }
+        return String.join("; ", sentences);
+    }
+
+    private String takeOver(MemberView dead) {
+        List<MemberView> live = members.live();
+        Result result = gate.write(h -> {
+            int won = h.createUpdate("""
+                            UPDATE tandem_local.members SET taken_over_by = :me, taken_over_at = now()
+                            WHERE id = :dead AND taken_over_by IS NULL
+                              AND (stopped_at IS NOT NULL OR heartbeat_at < now() - make_interval(secs => :deadAfter))""")
+                    .bind("me", self).bind("dead", dead.id()).bind("deadAfter", settings.deadAfter().toMillis() / 1000.0)
+                    .execute();
+            if (won == 0) {
+                return null;
+            }
+            Map<String, Integer> moved = moveSchedules(h, dead.id(), live);
+            List<UUID> incomplete = h.createQuery("""
+                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(),
+                                   reason = :reason
+                            WHERE member_id = :dead AND status IN ('queued', 'running') RETURNING id""")
+                    .bind("dead", dead.id())
+                    .bind("reason", "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
+                            + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self)
+                    .mapTo(UUID.class).list();
+            h.createUpdate("DELETE FROM tandem_local.dispatch_queue WHERE target_member = :dead").bind("dead", dead.id()).execute();
+            return new Result(moved, incomplete);
+        });
+        if (result == null) {
+            return "member " + dead.id() + " was taken over by another member first";
+        }
+        int reRun = reRunWithRetry(result.incomplete());
+        String why = dead.state().equals("stopped") ? "it stopped" : "no heartbeat for " + dead.heartbeatAgeMillis() / 1000.0
+                + " s, dead after " + settings.deadAfter().toMillis() / 1000.0 + " s";
+        return decisions.record("takeover", "took over member " + dead.id() + " (" + why + "): moved "
+                + result.moved().values().stream().mapToInt(Integer::intValue).sum() + " schedule(s) " + result.moved()
+                + " by policy " + settings.takeoverPolicy().name().toLowerCase().replace('_', '-') + "; marked "
+                + result.incomplete().size() + " execution(s) incomplete, re-running " + reRun + " whose job has retry");
+    }
+
+    private record Result(Map<String, Integer> moved, List<UUID> incomplete) {}
+
+    /** Moves every schedule of {@code from} to live members by the takeover policy, in the caller's transaction. */
+    Map<String, Integer> moveSchedules(Handle h, String from, List<MemberView> live) {
+        List<MemberView> candidates = new ArrayList<>(live.stream().filter(m -> !m.id().equals(from) && !m.draining()).toList());
+        if (settings.takeoverPolicy() == ClusterSettings.TakeoverPolicy.STATIC) {
+            candidates.removeIf(m -> !settings.takeoverMembers().contains(m.id()));
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        candidates.forEach(m -> counts.put(m.id(), m.ownedSchedules()));
+        Map<String, Integer> moved = new LinkedHashMap<>();
+        if (candidates.isEmpty()) {
+            return moved;
+        }
+        for (UUID job : schedules.ownedBy(h, from)) {
+            String to = target(job, candidates, counts);
+            if (to != null && schedules.assign(h, job, from, to) == 1) {
+                counts.merge(to, 1, Integer::sum);
+                moved.merge(to, 1, Integer::sum);
+            }
+        }
+        return moved;
+    }
+
+    private String target(UUID job, List<MemberView> candidates, Map<String, Integer> counts) {
+        if (settings.takeoverPolicy() == ClusterSettings.TakeoverPolicy.REMOTE_EXECUTION) {
+            Optional<StoredJob> stored = jobs.find(job.toString());
+            if (stored.isPresent()) {
+                Map<String, Object> config = projects.find(stored.get().project()).map(p -> p.config()).orElse(Map.of());
+                Optional<String> chosen = policy.choose(stored.get().project(), config, self, candidates).member();
+                if (chosen.isPresent() && counts.containsKey(chosen.get())) {
+                    return chosen.get();
+                }
+            }
+        }
+        return candidates.stream().min(Comparator.comparingInt((MemberView m) -> counts.get(m.id())).thenComparing(MemberView::id))
+                .map(MemberView::id).orElse(null);
+    }
+
+    private int reRunWithRetry(List<UUID> incomplete) {
+        int count = 0;
+        for (UUID id : incomplete) {
+            Optional<Execution> execution = executions.find(id);
+            if (execution.isEmpty() || execution.get().jobId() == null) {
+                continue;
+            }
+            Optional<StoredJob> job = jobs.find(execution.get().jobId().toString());
+            if (job.isPresent() && job.get().definition().retry() != null && !job.get().definition().retry().equals("0")) {
+                Map<String, String> options = new LinkedHashMap<>();
+                execution.get().options().forEach((k, v) -> {
+                    if (!"*****".equals(v)) {
+                        options.put(k, String.valueOf(v));
+                    }
+                });
+                try {
+                    executions.rerunAfterTakeover(job.get(), options, execution.get());
+                    count++;
+                } catch (RuntimeException e) {
+                    decisions.record("takeover", "could not re-run execution " + id + " of '" + job.get().definition().fullName() + "': " + e.getMessage());
+                }
+            }
+        }
+        return count;
+    }
+}
