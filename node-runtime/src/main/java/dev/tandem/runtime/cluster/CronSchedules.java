@@ -20,7 +20,10 @@ public final class CronSchedules {
     /** The first fire time strictly after {@code after}; empty when the expression never fires again. */
     public static Optional<Instant> nextAfter(String cron, String zone, Instant after) {
         ExecutionTime time = ExecutionTime.forCron(QUARTZ.parse(cron));
-        return time.nextExecution(ZonedDateTime.ofInstant(after, ZoneId.of(zone))).map(ZonedDateTime::toInstant);
+        // Cron fires on whole seconds; cron-utils would otherwise carry the fraction of 'after' along.
+        Instant whole = after.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return time.nextExecution(ZonedDateTime.ofInstant(whole, ZoneId.of(zone)))
+                .map(t -> t.toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     }
 
     /** Fire times from {@code first} (included) up to {@code until} (included), at most {@code limit}. */
