@@ -160,7 +160,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
         Dispatcher dispatcher = new Dispatcher(member.id(), policy, members, projects, executionService, decisions);
         HeartbeatLoop heartbeat = new HeartbeatLoop(member, config.member.url, cluster, members, executionService, config.execution.threads, decisions);
         heartbeat.register();
-        TakeoverLoop takeover = new TakeoverLoop(member.id(), cluster, members, schedules, jobs, projects, executionService, policy, gate, decisions);
+        TakeoverLoop takeover = new TakeoverLoop(member.id(), cluster, members, schedules, jobs, projects, executionService, policy, gate,
+                decisions, heartbeat::healthyFor);
         SchedulerLoop scheduler = new SchedulerLoop(member.id(), cluster, schedules, members, jobs, projects, executionService, gate, dispatcher);
         environment.lifecycle().manage(new PeriodicRunner("heartbeat", cluster.heartbeatInterval(), heartbeat::cycle, environment.metrics()));
         environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));

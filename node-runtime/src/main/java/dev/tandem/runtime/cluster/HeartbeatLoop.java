@@ -29,10 +29,28 @@ public final class HeartbeatLoop {
         members.register(me, url, settings.tags());
     }
 
+    /** Monotonic time since the first of an unbroken run of successful heartbeats; 0 when the last one failed. */
+    private volatile long healthySinceNanos;
+
+    /** How long this member's own heartbeats have succeeded without a break (its view of the others is that fresh). */
+    public java.time.Duration healthyFor() {
+        long since = healthySinceNanos;
+        return since == 0 ? java.time.Duration.ZERO : java.time.Duration.ofNanos(System.nanoTime() - since);
+    }
+
     public String cycle() {
         int running = executions.runningHere();
         double load = Math.max(0, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        Optional<String> takenOverBy = members.heartbeat(me.id(), running, (double) running / threads, load);
+        Optional<String> takenOverBy;
+        try {
+            takenOverBy = members.heartbeat(me.id(), running, (double) running / threads, load);
+        } catch (RuntimeException e) {
+            healthySinceNanos = 0;
+            throw e;
+        }
+        if (healthySinceNanos == 0) {
+            healthySinceNanos = System.nanoTime();
+        }
         if (takenOverBy.isEmpty()) {
             register();
             return "registered member " + me.id() + " again (its row was missing)";

@@ -33,10 +33,12 @@ public final class TakeoverLoop {
     private final RemoteExecutionPolicy policy;
     private final SiteGate gate;
     private final Decisions decisions;
+    private final java.util.function.Supplier<java.time.Duration> healthyFor;
 
     public TakeoverLoop(String self, ClusterSettings settings, MemberRepository members, ScheduleRepository schedules, JobRepository jobs,
                         ProjectRepository projects, ExecutionService executions, RemoteExecutionPolicy policy, SiteGate gate,
-                        Decisions decisions) {
+                        Decisions decisions, java.util.function.Supplier<java.time.Duration> healthyFor) {
+        this.healthyFor = healthyFor;
         this.self = self;
         this.settings = settings;
         this.members = members;
@@ -53,6 +55,11 @@ public final class TakeoverLoop {
     public String cycle() {
         if (!gate.current().acceptsWrites()) {
             return "site is " + gate.current().role().sql() + ": no takeover here";
+        }
+        java.time.Duration healthy = healthyFor.get();
+        if (healthy.compareTo(settings.deadAfter()) < 0) {
+            return "this member's own heartbeats have succeeded for only " + healthy.toMillis() / 1000.0
+                    + " s: it waits a full dead time (" + settings.deadAfter().toMillis() / 1000.0 + " s) before judging others";
         }
         List<MemberView> all = members.list();
         Optional<MemberView> me = all.stream().filter(m -> m.id().equals(self)).findFirst();

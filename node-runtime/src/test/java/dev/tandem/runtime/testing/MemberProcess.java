@@ -1,0 +1,125 @@
+package dev.tandem.runtime.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A node runtime run as its own process from the packaged jar, so tests can kill it for real
+ * (SIGKILL: no goodbye) or stall it (SIGSTOP/SIGCONT).
+ */
+public final class MemberProcess implements AutoCloseable {
+    private final String id;
+    private final Path dir;
+    private final int port;
+    private final int adminPort;
+    private final String databaseUrl;
+    private Process process;
+
+    public MemberProcess(String id, String databaseUrl, int port, int adminPort) {
+        this.id = id;
+        this.databaseUrl = databaseUrl;
+        this.port = port;
+        this.adminPort = adminPort;
+        this.dir = RuntimeFixture.tempDir("member-" + id);
+    }
+
+    public static Path jar() {
+        String jar = System.getProperty("tandem.runtimeJar", "target/node-runtime.jar");
+        Path path = Path.of(jar);
+        if (!Files.exists(path)) {
+            throw new IllegalStateException("the packaged runtime " + path + " is missing: run through 'mvn verify'");
+        }
+        return path;
+    }
+
+    public MemberProcess start() {
+        try {
+            Path config = dir.resolve("runtime.yml");
+            Files.writeString(config, """
+                    site: {id: a}
+                    member: {id: %1$s, name: %1$s, dataDir: %2$s, url: "http://127.0.0.1:%3$d"}
+                    database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 6, connectionTimeout: 2s}
+                    logs: {dir: %2$s/logs}
+                    execution: {workDir: %2$s/work, threads: 8}
+                    auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
+                    server:
+                      applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %3$d}]
+                      adminConnectors: [{type: http, bindHost: 127.0.0.1, port: %6$d}]
+                      requestLog: {appenders: []}
+                    logging:
+                      level: INFO
+                      loggers: {org.flywaydb: WARN, com.zaxxer.hikari: WARN}
+                      appenders: [{type: file, currentLogFilename: %2$s/runtime.log, archive: false}]
+                    """.formatted(id, dir, port, databaseUrl, RuntimeFixture.ADMIN_TOKEN, adminPort));
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "server", config.toString()));
+            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start();
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public boolean ready() {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    public Api api() {
+        return new Api("http://127.0.0.1:" + port, RuntimeFixture.ADMIN_TOKEN);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: the member gets no chance to say goodbye. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    public void signal(String signal) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-s", signal, String.valueOf(process.pid())).start().waitFor();
+    }
+
+    public String log() {
+        try {
+            return Files.readString(dir.resolve("runtime.log"));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
