@@ -253,6 +253,16 @@ class ApiOverHttpTest {
     }
 
     @Test
+    void responsesCarryTheRouteCookieAndReadinessIsPublic() {
+        Api.Reply reply = api().get("/api/v1/projects");
+        assertThat(reply.header("Set-Cookie")).startsWith("TANDEM_ROUTE=member-api;").contains("HttpOnly");
+        Api.Reply ready = api().withToken(null).get("/health/ready");
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(ready.json().path("member").asText()).isEqualTo("member-api");
+        assertThat(api().withToken(null).get("/health/ready/active").json().path("site").asText()).isEqualTo("active");
+    }
+
+    @Test
     void unknownPathsAndMissingExecutionsAnswerJson404() {
         Api.Reply missing = api().get("/api/v1/executions/01a215f3-1451-7b30-af3c-c0239db0a170");
         assertThat(missing.status()).isEqualTo(404);

@@ -1,0 +1,119 @@
+package dev.tandem.runtime.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.MemberProcess;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The long soak (run with -Psoak, not in CI): 3 member processes, 50 jobs firing every second,
+ * a random member SIGKILLed every {@code soak.killEverySeconds} and restarted, for
+ * {@code soak.minutes}. At the end: no (job, fire time) started twice, none lost, and the takeover
+ * time of every kill (kill → its schedules owned by live members). Writes its figures as JSON to
+ * target/soak-result.json.
+ */
+class ClusterSoakIT {
+    final int minutes = Integer.getInteger("soak.minutes", 10);
+    final int jobs = Integer.getInteger("soak.jobs", 50);
+    final int killEvery = Integer.getInteger("soak.killEverySeconds", 30);
+    int pgPort;
+
+    @Test
+    void tenMinutesOfKillsLoseAndDuplicateNothing() throws Exception {
+        Path pgDir = RuntimeFixture.tempDir("soak-pg");
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(pgDir, 0, true)) {
+            pgPort = pg.port();
+            List<MemberProcess> members = new ArrayList<>();
+            for (String id : List.of("s1", "s2", "s3")) {
+                members.add(new MemberProcess(id, pg.jdbcUrl("postgres"), freePort(), freePort()).start());
+            }
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> members.stream().allMatch(MemberProcess::ready));
+                Api api = members.get(0).api();
+                api.post("/api/v1/projects", Map.of("name", "soak"));
+                for (int i = 0; i < jobs; i++) {
+                    Api.Reply reply = members.get(i % 3).api().postYaml("/api/v1/projects/soak/jobs/import", """
+                            - name: job-%d
+                              multipleExecutions: true
+                              schedule: {crontab: '* * * * * ?'}
+                              sequence: {commands: [{exec: 'true'}]}
+                            """.formatted(i));
+                    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+                }
+                Random random = new Random(7);
+                List<Long> takeoverMillis = new ArrayList<>();
+                long end = System.nanoTime() + Duration.ofMinutes(minutes).toNanos();
+                while (System.nanoTime() < end - Duration.ofSeconds(killEvery).toNanos()) {
+                    await().pollDelay(Duration.ofSeconds(killEvery)).atMost(Duration.ofSeconds(killEvery + 5)).until(() -> true);
+                    int index = random.nextInt(3);
+                    MemberProcess victim = members.get(index);
+                    long owned = count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = '" + victim.id() + "'");
+                    long killedAt = System.nanoTime();
+                    victim.kill();
+                    if (owned > 0) {
+                        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                                .until(() -> count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = '" + victim.id() + "'") == 0);
+                        takeoverMillis.add(Duration.ofNanos(System.nanoTime() - killedAt).toMillis());
+                    }
+                    MemberProcess again = new MemberProcess(victim.id(), pg.jdbcUrl("postgres"), freePort(), freePort()).start();
+                    members.set(index, again);
+                    await().atMost(Duration.ofSeconds(120)).until(again::ready);
+                }
+                long duplicates = count("SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d");
+                long gaps = count("""
+                        SELECT count(*) FROM (SELECT fire_time - lag(fire_time) OVER (PARTITION BY job_id ORDER BY fire_time) AS gap
+                        FROM tandem.executions WHERE fire_time IS NOT NULL) g WHERE gap > interval '1 second'""");
+                long missed = count("SELECT count(*) FROM tandem.executions WHERE status = 'missed'");
+                long fires = count("SELECT count(*) FROM tandem.executions WHERE fire_time IS NOT NULL");
+                takeoverMillis.sort(null);
+                String json = String.format("{\"minutes\":%d,\"jobs\":%d,\"kills\":%d,\"fires\":%d,\"duplicates\":%d,\"gaps\":%d,\"missed\":%d,"
+                                + "\"takeoverP50Ms\":%d,\"takeoverP99Ms\":%d,\"takeoverMaxMs\":%d}",
+                        minutes, jobs, takeoverMillis.size(), fires, duplicates, gaps, missed, percentile(takeoverMillis, 50),
+                        percentile(takeoverMillis, 99), takeoverMillis.isEmpty() ? 0 : takeoverMillis.get(takeoverMillis.size() - 1));
+                Files.writeString(Path.of("target", "soak-result.json"), json + "\n");
+                System.out.println(json);
+                assertThat(duplicates).isZero();
+                assertThat(gaps).isZero();
+                assertThat(missed).isZero();
+            } finally {
+                for (MemberProcess member : members) {
+                    member.close();
+                }
+            }
+        }
+    }
+
+    static long percentile(List<Long> sorted, int p) {
+        return sorted.isEmpty() ? 0 : sorted.get(Math.max(0, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    long count(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres", "postgres", "");
+             ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
