@@ -64,6 +64,8 @@ CREATE TABLE tandem_local.decisions (
 );
 
 ALTER TABLE tandem.executions ADD COLUMN fire_time timestamptz;
+-- When a run was queued for another member; started_at is when that member picked it up.
+ALTER TABLE tandem.executions ADD COLUMN queued_at timestamptz;
 ALTER TABLE tandem.executions DROP CONSTRAINT executions_status_check;
 ALTER TABLE tandem.executions ADD CONSTRAINT executions_status_check CHECK (status IN
     ('queued', 'running', 'succeeded', 'failed', 'failed-with-retry', 'aborted', 'timedout', 'incomplete', 'missed'));

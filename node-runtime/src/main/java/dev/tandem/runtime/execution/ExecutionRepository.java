@@ -42,9 +42,9 @@ public final class ExecutionRepository {
     public Optional<Execution> insert(Handle h, NewExecution e) {
         int rows = h.createUpdate("""
                         INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at,
-                                                       exclusive, attempt, retry_of, fire_time)
+                                                       exclusive, attempt, retry_of, fire_time, queued_at)
                         VALUES (:id, :project, :job, :name, :status, CAST(:options AS jsonb), :user, :member, now(), :exclusive, :attempt,
-                                :retryOf, :fireTime)
+                                :retryOf, :fireTime, CASE WHEN :status = 'queued' THEN now() END)
                         ON CONFLICT (job_id) WHERE status IN ('queued', 'running') AND exclusive DO NOTHING""")
                 .bind("id", e.id()).bind("project", e.projectId()).bind("job", e.jobId()).bind("name", e.jobName())
                 .bind("status", e.status().sql()).bind("options", json.write(e.options())).bind("user", e.user())
@@ -70,7 +70,7 @@ public final class ExecutionRepository {
 
     /** A queued execution picked up by its member becomes running. */
     public boolean markRunning(Handle h, UUID id, String memberId) {
-        return h.createUpdate("UPDATE tandem.executions SET status = 'running', member_id = :member WHERE id = :id AND status = 'queued'")
+        return h.createUpdate("UPDATE tandem.executions SET status = 'running', member_id = :member, started_at = now() WHERE id = :id AND status = 'queued'")
                 .bind("id", id).bind("member", memberId).execute() == 1;
     }
 

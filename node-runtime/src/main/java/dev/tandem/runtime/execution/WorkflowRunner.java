@@ -115,6 +115,10 @@ final class WorkflowRunner {
             if (step instanceof Step.JobRef ref) {
                 return jobRef(ref, options, ctx, callStack, label);
             }
+            if (step instanceof Step.Noop) {
+                ctx.log().append(new LogEntry(clock.instant(), ctx.node(), label, "stdout", "NORMAL", "no-op"));
+                return StepResult.OK;
+            }
             return StepResult.failed("step type '" + ((Step.Unsupported) step).type() + "' is not supported by this version of Tandem");
         } catch (IllegalArgumentException e) {
             return StepResult.failed(e.getMessage());
@@ -267,6 +271,9 @@ final class WorkflowRunner {
         }
         if (step instanceof Step.JobRef ref) {
             return "jobref " + (ref.uuid() != null ? ref.uuid() : (ref.group().isEmpty() ? "" : ref.group() + "/") + ref.name());
+        }
+        if (step instanceof Step.Noop) {
+            return Step.Noop.TYPE;
         }
         return "unsupported step";
     }

@@ -69,6 +69,9 @@ public final class JobDocuments {
             return new Step.JobRef(text(ref.get("name"), null), text(ref.get("group"), ""), text(ref.get("uuid"), null),
                     text(ref.get("project"), null), text(ref.get("args"), ""), description, handler, keepgoingOnSuccess);
         }
+        if (Step.Noop.TYPE.equals(step.get("type"))) {
+            return new Step.Noop(description, handler, keepgoingOnSuccess);
+        }
         String type = step.containsKey("type") ? "plugin " + step.get("type") : "scripturl";
         return new Step.Unsupported(type, description, handler, keepgoingOnSuccess);
     }

@@ -217,8 +217,13 @@ public final class JobValidator {
                 case "script" -> nonBlank(step, "script", at);
                 case "scriptfile" -> nonBlank(step, "scriptfile", at);
                 case "jobref" -> jobref(step.get("jobref"), at + ".jobref");
-                default -> warnings.add("step " + at + " (" + tree.lineOf(path(at)) + ") has type '"
-                        + (type.equals("type") ? String.valueOf(step.get("type")) : type)
+                case "type" -> {
+                    if (!Step.Noop.TYPE.equals(step.get("type"))) {
+                        warnings.add("step " + at + " (" + tree.lineOf(path(at)) + ") has type '" + step.get("type")
+                                + "', which Tandem stores but cannot run yet; running the job fails at that step");
+                    }
+                }
+                default -> warnings.add("step " + at + " (" + tree.lineOf(path(at)) + ") has type '" + type
                         + "', which Tandem stores but cannot run yet; running the job fails at that step");
             }
             string(step, "args", at + ".", false);

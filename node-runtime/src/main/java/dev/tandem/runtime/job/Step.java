@@ -22,6 +22,14 @@ public sealed interface Step {
     record JobRef(String name, String group, String uuid, String project, String args,
                   String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
 
+    /**
+     * {@code type: tandem-noop}: a built-in step that does nothing but log one line, so a run goes
+     * through the whole execution lifecycle without a process (benchmarks, smoke checks).
+     */
+    record Noop(String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {
+        public static final String TYPE = "tandem-noop";
+    }
+
     /** A step type Tandem stores and exports but cannot run; running it fails with this reason. */
     record Unsupported(String type, String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
 }

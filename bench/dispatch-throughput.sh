@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Benchmark (issue 4): dispatch throughput, 3 Tandem members vs 3 db-scheduler instances on one
+# PostgreSQL (fsync on for both), in two variants: an in-process no-op and /bin/true as a process.
+#   bench/dispatch-throughput.sh [runs]
+# Prints one JSON line per variant; the last line is the summary of both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-2000}"
+mvn -B -q -DskipTests package -pl node-runtime,bench -am >&2
+CP="bench/target/bench.jar:$(cat bench/target/classpath.txt)"
+NOOP=$(java -cp "$CP" dev.tandem.bench.DispatchBench node-runtime/target/node-runtime.jar noop "$RUNS" | tail -1)
+echo "$NOOP"
+PROC=$(java -cp "$CP" dev.tandem.bench.DispatchBench node-runtime/target/node-runtime.jar process "$RUNS" | tail -1)
+echo "$PROC"
+echo "{\"noop\":$NOOP,\"process\":$PROC}"
