@@ -54,6 +54,10 @@ public final class DispatchBench {
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(work.resolve("pg")).setCleanDataDirectory(true)
                 .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on").setServerConfig("max_connections", "300").start()) {
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+            if (variant.equals("pickup")) {
+                System.out.println(JSON.writeValueAsString(pickup(jar, url, work, runs)));
+                return;
+            }
             double dbScheduler = dbScheduler(url, variant, runs);
             double tandem = tandem(jar, url, work, variant, runs);
             Map<String, Object> result = new LinkedHashMap<>();
@@ -129,43 +133,109 @@ public final class DispatchBench {
         }
     }
 
-    static double tandem(Path jar, String url, Path work, String variant, int runs) throws Exception {
+    /**
+     * Forwarded-run pickup: a project whose policy sends every run to another member; the pickup
+     * latency is the database's own started_at - queued_at of each run (one clock).
+     */
+    static Map<String, Object> pickup(Path jar, String url, Path work, int runs) throws Exception {
         List<Process> members = new ArrayList<>();
-        List<String> bases = new ArrayList<>();
+        List<String> bases = startMembers(jar, url, work, members);
         try {
-            for (int i = 1; i <= 3; i++) {
-                int port = freePort();
-                Path dir = work.resolve("t" + i);
-                Files.createDirectories(dir);
-                Path config = dir.resolve("runtime.yml");
-                Files.writeString(config, """
-                        site: {id: a}
-                        member: {id: t%1$d, name: t%1$d, dataDir: %2$s, url: "http://127.0.0.1:%3$d"}
-                        database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 16}
-                        logs: {dir: %2$s/logs}
-                        execution: {workDir: %2$s/work, threads: %6$d}
-                        auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
-                        server:
-                          applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %3$d}]
-                          adminConnectors: [{type: http, bindHost: 127.0.0.1, port: 0}]
-                          requestLog: {appenders: []}
-                        logging: {level: WARN}
-                        """.formatted(i, dir, port, url, TOKEN, THREADS));
-                members.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "server", config.toString())
-                        .redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start());
-                bases.add("http://127.0.0.1:" + port);
-            }
             HttpClient http = HttpClient.newHttpClient();
-            for (String base : bases) {
-                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-                while (status(http, base + "/health/ready") != 200) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("member " + base + " did not start");
+            send(http, "POST", bases.get(0) + "/api/v1/projects",
+                    "{\"name\":\"bench\",\"config\":{\"remoteExecution\":{\"policy\":\"round-robin\",\"members\":[\"other\"]}}}", "application/json");
+            String job = send(http, "POST", bases.get(0) + "/api/v1/projects/bench/jobs/import",
+                    "- name: work\n  multipleExecutions: true\n  sequence: {commands: [{type: tandem-noop}]}\n", "application/yaml")
+                    .path("jobs").get(0).path("id").asText();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> calls = new ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                calls.add(pool.submit(() -> {
+                    send(http, "POST", bases.get(0) + "/api/v1/jobs/" + job + "/run", "{}", "application/json");
+                    return null;
+                }));
+            }
+            for (var call : calls) {
+                call.get();
+            }
+            pool.shutdown();
+            List<Double> millis = new ArrayList<>();
+            try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (true) {
+                    try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM tandem.executions WHERE status IN ('queued', 'running')")) {
+                        rs.next();
+                        if (rs.getLong(1) == 0 || System.nanoTime() > deadline) {
+                            break;
+                        }
                     }
-                    Thread.sleep(200);
+                    Thread.sleep(50);
+                }
+                try (ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT extract(epoch FROM started_at - queued_at) * 1000 FROM tandem.executions WHERE queued_at IS NOT NULL ORDER BY 1")) {
+                    while (rs.next()) {
+                        millis.add(rs.getDouble(1));
+                    }
                 }
             }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("forwardedRuns", millis.size());
+            result.put("pickupP50Ms", round(millis.get((int) Math.ceil(0.50 * millis.size()) - 1)));
+            result.put("pickupP99Ms", round(millis.get((int) Math.ceil(0.99 * millis.size()) - 1)));
+            result.put("pickupMaxMs", round(millis.get(millis.size() - 1)));
+            result.put("date", java.time.LocalDate.now().toString());
+            return result;
+        } finally {
+            for (Process p : members) {
+                p.destroy();
+                p.waitFor(20, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    static List<String> startMembers(Path jar, String url, Path work, List<Process> members) throws Exception {
+        List<String> bases = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            int port = freePort();
+            Path dir = work.resolve("t" + i);
+            Files.createDirectories(dir);
+            Path config = dir.resolve("runtime.yml");
+            Files.writeString(config, """
+                    site: {id: a}
+                    member: {id: t%1$d, name: t%1$d, dataDir: %2$s, url: "http://127.0.0.1:%3$d"}
+                    database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 16}
+                    logs: {dir: %2$s/logs}
+                    execution: {workDir: %2$s/work, threads: %6$d}
+                    auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
+                    server:
+                      applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %3$d}]
+                      adminConnectors: [{type: http, bindHost: 127.0.0.1, port: 0}]
+                      requestLog: {appenders: []}
+                    logging: {level: WARN}
+                    """.formatted(i, dir, port, url, TOKEN, THREADS));
+            members.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "server", config.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start());
+            bases.add("http://127.0.0.1:" + port);
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        for (String base : bases) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (status(http, base + "/health/ready") != 200) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("member " + base + " did not start");
+                }
+                Thread.sleep(200);
+            }
+        }
+        return bases;
+    }
+
+    static double tandem(Path jar, String url, Path work, String variant, int runs) throws Exception {
+        List<Process> members = new ArrayList<>();
+        try {
+            List<String> bases = startMembers(jar, url, work, members);
+            HttpClient http = HttpClient.newHttpClient();
             send(http, "POST", bases.get(0) + "/api/v1/projects", "{\"name\":\"bench\"}", "application/json");
             String step = variant.equals("process") ? "exec: /bin/true" : "type: tandem-noop";
             JsonNode imported = send(http, "POST", bases.get(0) + "/api/v1/projects/bench/jobs/import",

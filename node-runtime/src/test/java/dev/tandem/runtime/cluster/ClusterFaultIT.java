@@ -113,6 +113,14 @@ class ClusterFaultIT {
     void aKilledMembersSchedulesAreTakenOverWithinDeadTimePlusOneInterval() throws Exception {
         MemberProcess victim = MEMBERS.get(0);
         assertThat(count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = 'k1'")).isEqualTo(3);
+        Api k1 = victim.api();
+        String longJob = k1.postYaml("/api/v1/projects/soak/jobs/import", """
+                - name: long-with-retry
+                  retry: '1'
+                  sequence: {commands: [{exec: sleep 120}]}
+                """).json().path("jobs").get(0).path("id").asText();
+        String running = k1.post("/api/v1/jobs/" + longJob + "/run", Map.of()).json().path("id").asText();
+        assertThat(text("SELECT member_id FROM tandem.executions WHERE id = '" + running + "'")).isEqualTo("k1");
         victim.kill();
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
                 .until(() -> count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = 'k1'") == 0);
@@ -120,7 +128,12 @@ class ClusterFaultIT {
         assertThat(silence).as("from the last heartbeat to the takeover, database clock")
                 .isGreaterThanOrEqualTo(5.0).isLessThanOrEqualTo(DEAD_PLUS_INTERVAL.toMillis() / 1000.0 + 0.5);
         assertThat(text("SELECT sentence FROM tandem_local.decisions WHERE kind = 'takeover' ORDER BY id DESC LIMIT 1"))
-                .contains("took over member k1").contains("moved 3 schedule(s)");
+                .contains("took over member k1").contains("moved 3 schedule(s)").contains("re-running 1 whose job has retry");
+        assertThat(text("SELECT status || ': ' || reason FROM tandem.executions WHERE id = '" + running + "'"))
+                .startsWith("incomplete: member k1 died (no heartbeat for");
+        String retry = text("SELECT member_id || ' ' || status || ' ' || attempt FROM tandem.executions WHERE retry_of = '" + running + "'");
+        assertThat(retry).as("re-run on a live member").matches("k[23] running 2");
+        MEMBERS.get(1).api().post("/api/v1/executions/" + text("SELECT id FROM tandem.executions WHERE retry_of = '" + running + "'") + "/abort", Map.of());
         long before = count("SELECT count(*) FROM tandem.executions");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> count("SELECT count(*) FROM tandem.executions") > before + 12);
 

@@ -219,6 +219,23 @@ class ClusterSchedulingTest {
     }
 
     @Test
+    void scheduledFiresFollowTheProjectsPolicyToo() throws Exception {
+        a1.post("/api/v1/projects", Map.of("name", "scheduled-forward",
+                "config", Map.of("remoteExecution", Map.of("policy", "preset", "members", List.of("m3")))));
+        String job = importJob(a1, "scheduled-forward", """
+                - name: forwarded-tick
+                  multipleExecutions: true
+                  schedule: {crontab: '* * * * * ?'}
+                  sequence: {commands: [{exec: 'true'}]}
+                """);
+        assertThat(rows("SELECT owner_member FROM tandem_local.schedules WHERE job_id = ?::uuid", job)).containsExactly("m1");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+                .until(() -> Integer.parseInt(rows("SELECT count(*) FROM tandem.executions WHERE job_id = ?::uuid AND status = 'succeeded'", job).get(0)) >= 3);
+        assertThat(rows("SELECT DISTINCT member_id FROM tandem.executions WHERE job_id = ?::uuid", job)).containsExactly("m3");
+        a1.delete("/api/v1/jobs/" + job);
+    }
+
+    @Test
     void aProjectPolicyForwardsRunsToAnotherMemberWhichPicksThemUpQuickly() throws Exception {
         a1.put("/api/v1/projects/forward/config", Map.of("remoteExecution", Map.of("policy", "preset", "members", List.of("other"))));
         String job = importJob(a1, "forward", "- name: fwd\n  multipleExecutions: true\n  sequence: {commands: [{exec: echo forwarded}]}\n");

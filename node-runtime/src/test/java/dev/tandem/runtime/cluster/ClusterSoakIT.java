@@ -32,6 +32,8 @@ class ClusterSoakIT {
     final int minutes = Integer.getInteger("soak.minutes", 10);
     final int jobs = Integer.getInteger("soak.jobs", 50);
     final int killEvery = Integer.getInteger("soak.killEverySeconds", 30);
+    /** Stop after this many kills of a member that owned schedules (0: only the time limit). */
+    final int takeoversWanted = Integer.getInteger("soak.takeovers", 0);
     int pgPort;
 
     @Test
@@ -58,11 +60,14 @@ class ClusterSoakIT {
                 }
                 Random random = new Random(7);
                 List<Long> takeoverMillis = new ArrayList<>();
+                int kills = 0;
                 long end = System.nanoTime() + Duration.ofMinutes(minutes).toNanos();
-                while (System.nanoTime() < end - Duration.ofSeconds(killEvery).toNanos()) {
+                while (System.nanoTime() < end - Duration.ofSeconds(killEvery).toNanos()
+                        && (takeoversWanted == 0 || takeoverMillis.size() < takeoversWanted)) {
                     Thread.sleep(Duration.ofSeconds(killEvery).toMillis()); // pacing of the fault schedule, not synchronisation
-                    int index = random.nextInt(3);
+                    int index = takeoversWanted > 0 ? ownerIndex(members) : random.nextInt(3);
                     MemberProcess victim = members.get(index);
+                    kills++;
                     long owned = count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = '" + victim.id() + "'");
                     long killedAt = System.nanoTime();
                     victim.kill();
@@ -82,9 +87,9 @@ class ClusterSoakIT {
                 long missed = count("SELECT count(*) FROM tandem.executions WHERE status = 'missed'");
                 long fires = count("SELECT count(*) FROM tandem.executions WHERE fire_time IS NOT NULL");
                 takeoverMillis.sort(null);
-                String json = String.format("{\"minutes\":%d,\"jobs\":%d,\"kills\":%d,\"fires\":%d,\"duplicates\":%d,\"gaps\":%d,\"missed\":%d,"
-                                + "\"takeoverP50Ms\":%d,\"takeoverP99Ms\":%d,\"takeoverMaxMs\":%d}",
-                        minutes, jobs, takeoverMillis.size(), fires, duplicates, gaps, missed, percentile(takeoverMillis, 50),
+                String json = String.format("{\"minutes\":%d,\"jobs\":%d,\"kills\":%d,\"takeovers\":%d,\"fires\":%d,\"duplicates\":%d,"
+                                + "\"gaps\":%d,\"missed\":%d,\"takeoverP50Ms\":%d,\"takeoverP99Ms\":%d,\"takeoverMaxMs\":%d}",
+                        minutes, jobs, kills, takeoverMillis.size(), fires, duplicates, gaps, missed, percentile(takeoverMillis, 50),
                         percentile(takeoverMillis, 99), takeoverMillis.isEmpty() ? 0 : takeoverMillis.get(takeoverMillis.size() - 1));
                 Files.writeString(Path.of("target", "soak-result.json"), json + "\n");
                 System.out.println(json);
@@ -97,6 +102,20 @@ class ClusterSoakIT {
                 }
             }
         }
+    }
+
+    /** The member owning the most schedules, so that every kill exercises a takeover. */
+    int ownerIndex(List<MemberProcess> members) throws SQLException {
+        int best = 0;
+        long most = -1;
+        for (int i = 0; i < members.size(); i++) {
+            long owned = count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = '" + members.get(i).id() + "'");
+            if (owned > most) {
+                most = owned;
+                best = i;
+            }
+        }
+        return best;
     }
 
     static long percentile(List<Long> sorted, int p) {
