@@ -7,14 +7,18 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
- * The only way the runtime writes replicated data. Every write transaction first reads the
- * site-state row {@code FOR SHARE}: a fence (which updates that row) waits for in-flight writes
- * and every later write sees the new role, so no write can commit after a fence, whatever any
- * cache says (DESIGN.md "Site state").
+ * The only way the runtime writes replicated data. Every write transaction first takes the site
+ * gate's shared advisory lock, then reads the site-state row: an update of that row (a fence)
+ * takes the same lock exclusively (trigger of migration V4), so it waits for in-flight writes and
+ * every later write sees the new role. No write can commit after a fence, whatever any cache
+ * says (DESIGN.md "Site state"). This replaces {@code SELECT ... FOR SHARE} on the row, which
+ * serialised every write on one tuple (a MultiXact and WAL record per transaction).
  */
 public final class SiteGate {
-    private static final String LOCK_STATE =
-            "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state FOR SHARE";
+    /** Shared by writers, taken exclusively by the trigger on tandem_local.site_state updates. */
+    static final long GATE_LOCK = 7310586648218157413L;
+    private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")";
+    private static final String READ_STATE = "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state";
 
     private final Jdbi jdbi;
 
@@ -72,7 +76,9 @@ public final class SiteGate {
     }
 
     private static SiteState lockState(Handle handle) {
-        Optional<SiteState> state = handle.createQuery(LOCK_STATE).map(SiteGate::map).findOne();
+        handle.createQuery(LOCK_GATE).mapTo(String.class).one();
+        // A new statement, so a new snapshot: it sees any fence that committed while we waited.
+        Optional<SiteState> state = handle.createQuery(READ_STATE).map(SiteGate::map).findOne();
         return state.orElseThrow(() -> new IllegalStateException("tandem_local.site_state has no row"));
     }
 }

@@ -1,0 +1,13 @@
+-- The site-state gate without a hot row lock. Every runtime write transaction takes this shared
+-- advisory lock and then reads the site-state row; any UPDATE of the row (a fence, a promotion,
+-- an operator's manual change) takes the same lock exclusively through this trigger, so it waits
+-- for every write in flight and every later write reads the new role. Unlike SELECT ... FOR
+-- SHARE on the row, a shared advisory lock writes nothing (no MultiXact, no WAL) per transaction.
+CREATE FUNCTION tandem_local.site_state_fence_waits_for_writers() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(7310586648218157413);
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+
+CREATE TRIGGER site_state_fence_waits_for_writers BEFORE UPDATE ON tandem_local.site_state
+    FOR EACH ROW EXECUTE FUNCTION tandem_local.site_state_fence_waits_for_writers();

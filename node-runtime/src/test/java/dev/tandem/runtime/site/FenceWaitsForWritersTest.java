@@ -1,0 +1,87 @@
+package dev.tandem.runtime.site;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.runtime.db.Migrations;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+/**
+ * "No write can commit after a fence": a fence waits for the writes in flight, and a write that
+ * starts while the fence is pending waits for it and then sees the fenced role and commits nothing.
+ */
+class FenceWaitsForWritersTest {
+
+    @Test
+    void aFenceWaitsForInFlightWritesAndLaterWritesSeeIt() throws Exception {
+        String url = TestPostgres.newDatabase("fence");
+        try (HikariDataSource ds = new HikariDataSource()) {
+            ds.setJdbcUrl(url);
+            ds.setUsername("postgres");
+            ds.setMaximumPoolSize(6);
+            Migrations.migrate(ds);
+            SiteGate gate = new SiteGate(Jdbi.create(ds));
+            gate.initialise("a", SiteRole.ACTIVE, "http://a");
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE tandem.fence_probe (id uuid PRIMARY KEY, n int)");
+            }
+
+            Connection inFlight = ds.getConnection();
+            inFlight.setAutoCommit(false);
+            try (Statement s = inFlight.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock_shared(" + SiteGate.GATE_LOCK + ")");
+                s.execute("INSERT INTO tandem.fence_probe VALUES (gen_random_uuid(), 1)");
+            }
+
+            CompletableFuture<Void> fence = CompletableFuture.runAsync(() -> {
+                try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                    s.executeUpdate("UPDATE tandem_local.site_state SET role = 'fenced', epoch = epoch + 1");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> waitingOnLocks(ds) == 1);
+            assertThat(fence).as("the fence waits for the write in flight").isNotDone();
+
+            CompletableFuture<Object> later = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return gate.write(h -> h.createUpdate("INSERT INTO tandem.fence_probe VALUES (gen_random_uuid(), 2)").execute());
+                } catch (SiteNotActiveException e) {
+                    return e;
+                }
+            });
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> waitingOnLocks(ds) == 2);
+            assertThat(later).as("a write started during the fence waits for it").isNotDone();
+
+            inFlight.commit();
+            inFlight.close();
+            fence.get();
+            Object outcome = later.get();
+            assertThat(outcome).isInstanceOf(SiteNotActiveException.class);
+            assertThat(((SiteNotActiveException) outcome).getMessage()).contains("is fenced (epoch 2)");
+            try (Connection c = ds.getConnection(); ResultSet rs = c.createStatement().executeQuery("SELECT n FROM tandem.fence_probe ORDER BY n")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("the write in flight committed before the fence").isEqualTo(1);
+                assertThat(rs.next()).as("nothing committed after the fence").isFalse();
+            }
+        }
+    }
+
+    static int waitingOnLocks(HikariDataSource ds) throws Exception {
+        try (Connection c = ds.getConnection();
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
