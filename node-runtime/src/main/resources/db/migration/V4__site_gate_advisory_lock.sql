@@ -6,8 +6,15 @@
 CREATE FUNCTION tandem_local.site_state_fence_waits_for_writers() RETURNS trigger AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7310586648218157413);
-    RETURN NEW;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER site_state_fence_waits_for_writers BEFORE UPDATE ON tandem_local.site_state
     FOR EACH ROW EXECUTE FUNCTION tandem_local.site_state_fence_waits_for_writers();
+
+-- Deleting the row is a fence too; and the trigger fires even in a session that applies
+-- replicated changes (session_replication_role = replica).
+CREATE TRIGGER site_state_delete_waits_for_writers BEFORE DELETE ON tandem_local.site_state
+    FOR EACH ROW EXECUTE FUNCTION tandem_local.site_state_fence_waits_for_writers();
+ALTER TABLE tandem_local.site_state ENABLE ALWAYS TRIGGER site_state_fence_waits_for_writers;
+ALTER TABLE tandem_local.site_state ENABLE ALWAYS TRIGGER site_state_delete_waits_for_writers;

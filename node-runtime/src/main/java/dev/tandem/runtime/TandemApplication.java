@@ -137,7 +137,6 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 environment.metrics(), clock);
         LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")
                 .orElse("is disabled: no master key configured (keys.masterKeys)"));
-        environment.lifecycle().manage(executionService);
 
         if (site.acceptsWrites()) {
             executionService.recoverAfterRestart();
@@ -163,16 +162,25 @@ public class TandemApplication extends Application<TandemConfiguration> {
         TakeoverLoop takeover = new TakeoverLoop(member.id(), cluster, members, schedules, jobs, projects, executionService, policy, gate,
                 decisions, heartbeat::healthyFor);
         SchedulerLoop scheduler = new SchedulerLoop(member.id(), cluster, schedules, members, jobs, projects, executionService, gate, dispatcher);
-        environment.lifecycle().manage(new PeriodicRunner("heartbeat", cluster.heartbeatInterval(), heartbeat::cycle, environment.metrics()));
-        environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));
-        environment.lifecycle().manage(new PeriodicRunner("scheduler", cluster.schedulerTick(), scheduler::cycle, environment.metrics()));
-        environment.lifecycle().manage(new DispatchListener(member.id(), database.dataSource(), executionService, jobs, members, gate));
+        // Stopping runs in reverse: runs stop first (while this member still heartbeats, so no one
+        // takes it over mid-shutdown), then the heartbeat, then the goodbye hands its schedules over.
         environment.lifecycle().manage(new io.dropwizard.lifecycle.Managed() {
             @Override
             public void stop() {
                 heartbeat.stop();
             }
         });
+        environment.lifecycle().manage(new PeriodicRunner("heartbeat", cluster.heartbeatInterval(), heartbeat::cycle, environment.metrics()));
+        environment.lifecycle().manage(executionService);
+        if (site.acceptsWrites()) {
+            int rebuilt = schedules.rebuildMissing(member.id());
+            if (rebuilt > 0) {
+                LOG.info("Created schedule rows for {} scheduled job(s) that had none (jobs that arrived by replication or a restore)", rebuilt);
+            }
+        }
+        environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));
+        environment.lifecycle().manage(new PeriodicRunner("scheduler", cluster.schedulerTick(), scheduler::cycle, environment.metrics()));
+        environment.lifecycle().manage(new DispatchListener(member.id(), database.dataSource(), executionService, jobs, members, gate));
 
         Links links = new Links(config.member.url);
         environment.jersey().register(new AuthDynamicFeature(new OAuthCredentialAuthFilter.Builder<Caller>()

@@ -40,6 +40,7 @@ public final class ClusterResource {
     @GET
     @Path("members")
     public List<MemberView> members(@Auth Caller caller) {
+        access.requireAdmin(caller, "list cluster members");
         return cluster.members();
     }
 

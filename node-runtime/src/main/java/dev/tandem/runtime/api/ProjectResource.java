@@ -58,6 +58,7 @@ public final class ProjectResource {
         if (!NAME.matcher(body.name()).matches()) {
             throw ApiException.badRequest("project name '" + body.name() + "' may hold only letters, digits, '_', '.' and '-' (at most 100)", "name");
         }
+        checkConfig(body.config());
         Project project = projects.create(body.name(), body.description() == null ? "" : body.description(),
                 body.config() == null ? Map.of() : body.config());
         return Response.created(URI.create(links.project(project.name()))).entity(view(project)).build();
@@ -99,7 +100,16 @@ public final class ProjectResource {
         if (config == null) {
             throw ApiException.badRequest("the body must be a JSON object with the project configuration", "body");
         }
+        checkConfig(config);
         return projects.updateConfig(name, new LinkedHashMap<>(config)).config();
+    }
+
+    private static void checkConfig(Map<String, Object> config) {
+        if (config != null) {
+            dev.tandem.runtime.cluster.RemoteExecutionPolicy.problem(config.get("remoteExecution")).ifPresent(p -> {
+                throw ApiException.badRequest(p[1], p[0]);
+            });
+        }
     }
 
     private ProjectView view(Project p) {

@@ -30,7 +30,8 @@ public final class ClusterManager {
     public String drain(String id, String user) {
         require(id);
         members.setDraining(id, true);
-        Map<String, Integer> moved = gate.write(h -> takeover.moveSchedules(h, id, members.live()));
+        Map<java.util.UUID, String> plan = takeover.plan(id, members.live());
+        Map<String, Integer> moved = gate.write(h -> takeover.apply(h, id, plan));
         return decisions.record("drain", user + " drained member " + id + ": it starts no new execution, its running ones finish, and "
                 + moved.values().stream().mapToInt(Integer::intValue).sum() + " schedule(s) moved " + moved);
     }
@@ -60,7 +61,12 @@ public final class ClusterManager {
             throw ApiException.conflict("member " + to + " is " + target.state() + "; schedules move only to an active member");
         }
         int moved = gate.write(h -> {
-            List<UUID> ids = jobs == null || jobs.isEmpty() ? schedules.ownedBy(h, from) : jobs.stream().map(UUID::fromString).toList();
+            List<UUID> ids;
+            try {
+                ids = jobs == null || jobs.isEmpty() ? schedules.ownedBy(h, from) : jobs.stream().map(UUID::fromString).toList();
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("'jobs' lists job ids (UUIDs)", "jobs");
+            }
             int count = 0;
             for (UUID job : ids) {
                 count += schedules.assign(h, job, from, to);

@@ -56,17 +56,28 @@ public final class DispatchListener implements Managed {
                     s.execute("LISTEN tandem_dispatch");
                 }
                 PGConnection pg = connection.unwrap(PGConnection.class);
-                pickUp();
-                while (running) {
-                    PGNotification[] notes = pg.getNotifications(POLL_MILLIS);
-                    boolean forMe = notes == null || notes.length == 0;
-                    if (notes != null) {
-                        for (PGNotification note : notes) {
-                            forMe |= self.equals(note.getParameter());
+                try {
+                    pickUp();
+                    long lastPoll = System.nanoTime();
+                    while (running) {
+                        PGNotification[] notes = pg.getNotifications(POLL_MILLIS);
+                        boolean forMe = false;
+                        if (notes != null) {
+                            for (PGNotification note : notes) {
+                                forMe |= self.equals(note.getParameter());
+                            }
+                        }
+                        // Poll by elapsed time too: traffic for other members must not starve a run queued here.
+                        if (forMe || System.nanoTime() - lastPoll >= POLL_MILLIS * 1_000_000L) {
+                            pickUp();
+                            lastPoll = System.nanoTime();
                         }
                     }
-                    if (forMe) {
-                        pickUp();
+                } finally {
+                    try (Statement s = connection.createStatement()) {
+                        s.execute("UNLISTEN *");
+                    } catch (SQLException ignored) {
+                        // the connection is broken anyway; the pool discards it
                     }
                 }
             } catch (SQLException | RuntimeException e) {

@@ -56,9 +56,10 @@ public final class HeartbeatLoop {
             return "registered member " + me.id() + " again (its row was missing)";
         }
         if (!takenOverBy.get().isEmpty()) {
+            int stopped = executions.stopAll("member " + me.id() + " was taken over by " + takenOverBy.get() + " while silent");
             members.acknowledgeTakeover(me.id());
             return decisions.record("takeover", "member " + me.id() + " was silent past the dead time and member " + takenOverBy.get()
-                    + " took its schedules and runs over; it goes on as a fresh member");
+                    + " took its schedules and runs over; it stopped its " + stopped + " local run(s) and goes on as a fresh member");
         }
         return "heartbeat every " + settings.heartbeatInterval().toMillis() + " ms";
     }

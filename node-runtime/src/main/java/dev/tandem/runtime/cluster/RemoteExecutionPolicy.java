@@ -83,6 +83,36 @@ public final class RemoteExecutionPolicy {
                 + (policy.equals("load") ? String.format(Locale.ROOT, " (thread ratio %.2f, load %.2f)", chosen.threadRatio(), chosen.systemLoad()) : ""));
     }
 
+    /**
+     * Checks a project's {@code remoteExecution} block when it is saved, so a bad policy is refused
+     * then rather than breaking runs and schedules later. Returns the field path and the problem.
+     */
+    public static Optional<String[]> problem(Object raw) {
+        if (raw == null) {
+            return Optional.empty();
+        }
+        if (!(raw instanceof Map<?, ?> config)) {
+            return Optional.of(new String[] {"remoteExecution", "remoteExecution must be an object"});
+        }
+        Object named = config.get("policy");
+        String policy = String.valueOf(named == null ? "none" : named).toLowerCase(Locale.ROOT);
+        if (!List.of("none", "random", "round-robin", "load", "preset").contains(policy)) {
+            return Optional.of(new String[] {"remoteExecution.policy", "policy must be none, random, round-robin, load or preset, not '" + policy + "'"});
+        }
+        List<String> members = strings(config.get("members"));
+        for (int i = 0; i < members.size(); i++) {
+            String pattern = members.get(i);
+            if (pattern.length() > 2 && pattern.startsWith("/") && pattern.endsWith("/")) {
+                try {
+                    Pattern.compile(pattern.substring(1, pattern.length() - 1));
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    return Optional.of(new String[] {"remoteExecution.members[" + i + "]", "invalid member regex " + pattern + ": " + e.getDescription()});
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Weighted at random towards members with the most free threads and the lowest system load. */
     private MemberView byLoad(List<MemberView> candidates) {
         int cores = Runtime.getRuntime().availableProcessors();

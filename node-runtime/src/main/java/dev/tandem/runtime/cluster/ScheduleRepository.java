@@ -36,11 +36,56 @@ public final class ScheduleRepository {
         h.createUpdate("""
                         INSERT INTO tandem_local.schedules (job_id, owner_member, cron, time_zone, next_fire_at)
                         VALUES (:job, :owner, :cron, :tz, :next)
-                        ON CONFLICT (job_id) DO UPDATE SET owner_member = :owner, cron = :cron, time_zone = :tz, next_fire_at = :next,
+                        ON CONFLICT (job_id) DO UPDATE SET owner_member = :owner, cron = :cron, time_zone = :tz,
+                            -- an unchanged schedule keeps its next fire time, so a due fire is not skipped by an edit
+                            next_fire_at = CASE WHEN tandem_local.schedules.cron = :cron AND tandem_local.schedules.time_zone = :tz
+                                                THEN tandem_local.schedules.next_fire_at ELSE :next END,
                             version = tandem_local.schedules.version + 1, updated_at = now()""")
                 .bind("job", jobId).bind("owner", member).bind("cron", job.cron()).bind("tz", job.timeZone())
                 .bind("next", Timestamp.from(next))
                 .execute();
+    }
+
+    /**
+     * Gives every scheduled job without a schedule row one, owned by the member that last
+     * modified it when that member is known here, else by {@code member}. Jobs that arrived by
+     * replication or a restore have none. Returns how many rows were created.
+     */
+    public int rebuildMissing(String member) {
+        List<UUID> missing = jdbi.withHandle(h -> h.createQuery("""
+                        SELECT j.id FROM tandem.jobs j LEFT JOIN tandem_local.schedules s ON s.job_id = j.id
+                        WHERE s.job_id IS NULL AND (j.definition -> 'schedule') IS NOT NULL""")
+                .mapTo(UUID.class).list());
+        int created = 0;
+        for (UUID id : missing) {
+            created += jdbi.withHandle(h -> {
+                String json = h.createQuery("SELECT definition::text FROM tandem.jobs WHERE id = :id").bind("id", id).mapTo(String.class).findOne().orElse(null);
+                String modifier = h.createQuery("""
+                                SELECT m.id FROM tandem.jobs j JOIN tandem_local.members m ON m.id = j.modified_by_member AND m.stopped_at IS NULL
+                                WHERE j.id = :id""").bind("id", id).mapTo(String.class).findOne().orElse(member);
+                if (json == null) {
+                    return 0;
+                }
+                JobDefinition definition;
+                try {
+                    definition = dev.tandem.runtime.job.JobDocuments.definition(
+                            new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {}));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    return 0;
+                }
+                if (!definition.scheduled()) {
+                    return 0;
+                }
+                sync(h, id, definition, modifier);
+                return 1;
+            });
+        }
+        return created;
+    }
+
+    /** Old fire claims: a fire time a day old can never fire again (the misfire threshold is far shorter). */
+    public int pruneClaims() {
+        return jdbi.withHandle(h -> h.createUpdate("DELETE FROM tandem_local.fire_claims WHERE fire_time < now() - interval '1 day'").execute());
     }
 
     public static void remove(Handle h, UUID jobId) {
@@ -77,6 +122,10 @@ public final class ScheduleRepository {
     public List<UUID> ownedBy(Handle h, String member) {
         return h.createQuery("SELECT job_id FROM tandem_local.schedules WHERE owner_member = :m ORDER BY job_id")
                 .bind("m", member).mapTo(UUID.class).list();
+    }
+
+    public List<UUID> ownedBy(String member) {
+        return jdbi.withHandle(h -> ownedBy(h, member));
     }
 
     public int assign(Handle h, UUID jobId, String from, String to) {

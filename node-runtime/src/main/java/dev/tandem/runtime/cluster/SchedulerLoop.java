@@ -19,6 +19,7 @@ import java.util.Optional;
  */
 public final class SchedulerLoop {
     static final int MAX_MISSED_RECORDS = 100;
+    private long cycles;
 
     private final String memberId;
     private final ClusterSettings settings;
@@ -52,54 +53,87 @@ public final class SchedulerLoop {
         if (me.isPresent() && me.get().schedulesPaused()) {
             return "schedules of member " + memberId + " are paused";
         }
+        if (me.isPresent() && me.get().draining()) {
+            return "member " + memberId + " is draining: its schedules are moved to live members by the takeover loop";
+        }
+        if (++cycles % 10_000 == 0) {
+            schedules.pruneClaims();
+        }
         Instant now = schedules.databaseNow();
         List<ScheduleRepository.Due> due = schedules.due(memberId, now, 100);
         int fired = 0;
         int missed = 0;
+        List<String> failures = new java.util.ArrayList<>();
         for (ScheduleRepository.Due schedule : due) {
-            Optional<StoredJob> job = jobs.find(schedule.jobId().toString());
-            if (job.isEmpty()) {
-                schedules.delete(schedule.jobId());
-                continue;
+            try {
+                int[] counts = fire(schedule, now);
+                fired += counts[0];
+                missed += counts[1];
+            } catch (RuntimeException e) {
+                // One broken schedule must not hold the others back: record why, move it on.
+                failures.add(schedule.jobId() + ": " + e.getMessage());
+                CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
+                        .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
             }
-            JobDefinition definition = job.get().definition();
-            List<Instant> times = CronSchedules.between(schedule.cron(), schedule.timeZone(), schedule.nextFireAt(), now, 100_000);
-            boolean switchedOff = !definition.scheduled() || projectSwitchedOff(job.get().project());
-            List<Instant> late = times.stream().filter(t -> Duration.between(t, now).compareTo(settings.misfireThreshold()) > 0).toList();
-            List<Instant> onTime = times.subList(late.size(), times.size());
-            if (!switchedOff) {
-                missed += recordMissed(job.get(), late, now);
-                for (Instant fireTime : onTime) {
-                    if (dispatcher.fire(job.get(), fireTime)) {
-                        fired++;
-                    }
-                }
-            }
-            Instant last = times.isEmpty() ? schedule.nextFireAt() : times.get(times.size() - 1);
-            Instant from = last.isAfter(now) ? last : now;
-            Optional<Instant> next = CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), from);
-            if (next.isPresent()) {
-                schedules.advance(schedule.jobId(), memberId, schedule.version(), next.get());
-            } else {
-                schedules.delete(schedule.jobId());
-            }
+        }
+        if (!failures.isEmpty()) {
+            return "fired " + fired + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
         }
         return due.isEmpty() ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + due.size() + " due schedule(s)";
     }
 
-    /** Each missed fire time is recorded once (claimed like a fire); a very long gap keeps the last ones and says how many more. */
-    private int recordMissed(StoredJob job, List<Instant> late, Instant now) {
-        if (late.isEmpty()) {
-            return 0;
+    /** Fires (or records as missed) every due fire time of one schedule, then moves it on; returns {fired, missed}. */
+    private int[] fire(ScheduleRepository.Due schedule, Instant now) {
+        Optional<StoredJob> job = jobs.find(schedule.jobId().toString());
+        if (job.isEmpty()) {
+            schedules.delete(schedule.jobId());
+            return new int[] {0, 0};
         }
+        JobDefinition definition = job.get().definition();
+        Instant horizon = now.minus(settings.misfireThreshold());
+        List<Instant> late = schedule.nextFireAt().isBefore(horizon)
+                ? CronSchedules.between(schedule.cron(), schedule.timeZone(), schedule.nextFireAt(), horizon, MAX_MISSED_RECORDS + 1)
+                : List.of();
+        boolean moreLate = late.size() > MAX_MISSED_RECORDS;
+        if (moreLate) {
+            late = late.subList(0, MAX_MISSED_RECORDS);
+        }
+        Instant firstOnTime = schedule.nextFireAt().isBefore(horizon)
+                ? CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), horizon.minusSeconds(1)).orElse(now.plusSeconds(1))
+                : schedule.nextFireAt();
+        List<Instant> onTime = CronSchedules.between(schedule.cron(), schedule.timeZone(), firstOnTime, now, 1000);
+        boolean switchedOff = !definition.scheduled() || projectSwitchedOff(job.get().project());
+        int fired = 0;
+        int missed = 0;
+        if (!switchedOff) {
+            missed = recordMissed(job.get(), late, moreLate, horizon, now);
+            for (Instant fireTime : onTime) {
+                if (dispatcher.fire(job.get(), fireTime)) {
+                    fired++;
+                }
+            }
+        }
+        Optional<Instant> next = CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now);
+        if (next.isPresent()) {
+            schedules.advance(schedule.jobId(), memberId, schedule.version(), next.get());
+        } else {
+            schedules.delete(schedule.jobId());
+        }
+        return new int[] {fired, missed};
+    }
+
+    /**
+     * Each missed fire time is recorded once (claimed like a fire). After a very long gap the first
+     * {@link #MAX_MISSED_RECORDS} are recorded and the last record says that more, up to the
+     * misfire horizon, were missed too.
+     */
+    private int recordMissed(StoredJob job, List<Instant> late, boolean more, Instant horizon, Instant now) {
         int recorded = 0;
-        List<Instant> kept = late.size() > MAX_MISSED_RECORDS ? late.subList(late.size() - MAX_MISSED_RECORDS, late.size()) : late;
-        int dropped = late.size() - kept.size();
-        for (int i = 0; i < kept.size(); i++) {
-            Instant fireTime = kept.get(i);
+        for (int i = 0; i < late.size(); i++) {
+            Instant fireTime = late.get(i);
             String reason = "missed: the fire time was " + Duration.between(fireTime, now).toSeconds()
                     + " s ago, past the misfire threshold of " + settings.misfireThreshold().toSeconds() + " s"
-                    + (i == 0 && dropped > 0 ? "; " + dropped + " earlier fire time(s) from " + late.get(0) + " were missed too" : "");
+                    + (more && i == late.size() - 1 ? "; every later fire time until " + horizon + " was missed too" : "");
             if (executions.recordMissed(job, fireTime, reason)) {
                 recorded++;
             }

@@ -66,20 +66,20 @@ public final class TakeoverLoop {
         if (me.isEmpty() || !me.get().state().equals("active") && !me.get().state().equals("draining")) {
             return "this member is not live itself: it takes nothing over";
         }
-        List<MemberView> gone = all.stream()
-                .filter(m -> !m.id().equals(self) && m.takenOverBy() == null)
-                .filter(m -> m.state().equals("dead") || m.state().equals("stopped") && (m.ownedSchedules() > 0 || m.activeExecutions() > 0))
-                .toList();
-        if (gone.isEmpty()) {
-            return "no dead member to take over";
-        }
         List<String> sentences = new ArrayList<>();
-        for (MemberView dead : gone) {
-            sentences.add(takeOver(dead));
+        for (MemberView dead : all) {
+            boolean gone = !dead.id().equals(self) && (dead.state().equals("dead") || dead.state().equals("stopped"));
+            if (gone && dead.takenOverBy() == null && (dead.state().equals("dead") || dead.activeExecutions() > 0)) {
+                sentences.add(takeOver(dead));
+            }
+            if (gone && dead.ownedSchedules() > 0) {
+                sentences.add(rehome(dead));
+            }
         }
-        return String.join("; ", sentences);
+        return sentences.isEmpty() ? "no dead member to take over" : String.join("; ", sentences);
     }
 
+    /** Exactly one live member wins the claim on a dead member and settles its runs. */
     private String takeOver(MemberView dead) {
         List<MemberView> live = members.live();
         Result result = gate.write(h -> {
@@ -92,17 +92,15 @@ public final class TakeoverLoop {
             if (won == 0) {
                 return null;
             }
-            Map<String, Integer> moved = moveSchedules(h, dead.id(), live);
             List<UUID> incomplete = h.createQuery("""
-                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(),
-                                   reason = :reason
-                            WHERE member_id = :dead AND status IN ('queued', 'running') RETURNING id""")
+                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason
+                            WHERE member_id = :dead AND status = 'running' RETURNING id""")
                     .bind("dead", dead.id())
                     .bind("reason", "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
                             + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self)
                     .mapTo(UUID.class).list();
-            h.createUpdate("DELETE FROM tandem_local.dispatch_queue WHERE target_member = :dead").bind("dead", dead.id()).execute();
-            return new Result(moved, incomplete);
+            int requeued = requeue(h, dead.id(), live);
+            return new Result(incomplete, requeued);
         });
         if (result == null) {
             return "member " + dead.id() + " was taken over by another member first";
@@ -110,33 +108,79 @@ public final class TakeoverLoop {
         int reRun = reRunWithRetry(result.incomplete());
         String why = dead.state().equals("stopped") ? "it stopped" : "no heartbeat for " + dead.heartbeatAgeMillis() / 1000.0
                 + " s, dead after " + settings.deadAfter().toMillis() / 1000.0 + " s";
-        return decisions.record("takeover", "took over member " + dead.id() + " (" + why + "): moved "
-                + result.moved().values().stream().mapToInt(Integer::intValue).sum() + " schedule(s) " + result.moved()
-                + " by policy " + settings.takeoverPolicy().name().toLowerCase().replace('_', '-') + "; marked "
-                + result.incomplete().size() + " execution(s) incomplete, re-running " + reRun + " whose job has retry");
+        return decisions.record("takeover", "took over member " + dead.id() + " (" + why + "): marked "
+                + result.incomplete().size() + " running execution(s) incomplete, re-running " + reRun + " whose job has retry; sent "
+                + result.requeued() + " run(s) queued for it to live members");
     }
 
-    private record Result(Map<String, Integer> moved, List<UUID> incomplete) {}
+    private record Result(List<UUID> incomplete, int requeued) {}
 
-    /** Moves every schedule of {@code from} to live members by the takeover policy, in the caller's transaction. */
-    Map<String, Integer> moveSchedules(Handle h, String from, List<MemberView> live) {
+    /** Runs queued for a member that is gone go to a live one (the one with the fewest active runs). */
+    private int requeue(Handle h, String from, List<MemberView> live) {
+        Optional<MemberView> target = live.stream().filter(m -> !m.id().equals(from) && !m.draining())
+                .min(Comparator.comparingInt(MemberView::activeExecutions).thenComparing(MemberView::id));
+        if (target.isEmpty()) {
+            return 0;
+        }
+        int moved = h.createUpdate("UPDATE tandem_local.dispatch_queue SET target_member = :to WHERE target_member = :from")
+                .bind("to", target.get().id()).bind("from", from).execute();
+        h.createUpdate("UPDATE tandem.executions SET member_id = :to WHERE member_id = :from AND status = 'queued'")
+                .bind("to", target.get().id()).bind("from", from).execute();
+        if (moved > 0) {
+            h.createUpdate("SELECT pg_notify('tandem_dispatch', :to)").bind("to", target.get().id()).execute();
+        }
+        return moved;
+    }
+
+    /**
+     * Moves the schedules of a member that is gone to live members. Every live member may do it:
+     * each schedule moves by its own compare-and-set, so one wins per schedule, and schedules that
+     * found no allowed member are retried every cycle rather than forgotten.
+     */
+    private String rehome(MemberView gone) {
+        Map<UUID, String> plan = plan(gone.id(), members.live());
+        if (plan.isEmpty()) {
+            return decisions.record("takeover", "member " + gone.id() + " still owns " + gone.ownedSchedules()
+                    + " schedule(s) but no live member is allowed to take them by policy "
+                    + settings.takeoverPolicy().name().toLowerCase().replace('_', '-') + "; retrying every interval");
+        }
+        Map<String, Integer> moved = gate.write(h -> apply(h, gone.id(), plan));
+        int total = moved.values().stream().mapToInt(Integer::intValue).sum();
+        return total == 0 ? "schedules of member " + gone.id() + " were moved by another member first"
+                : decisions.record("takeover", "moved " + total + " schedule(s) of member " + gone.id() + " (" + gone.state() + ") "
+                        + moved + " by policy " + settings.takeoverPolicy().name().toLowerCase().replace('_', '-'));
+    }
+
+    /** Where each schedule of {@code from} goes; computed outside any transaction (it looks jobs up). */
+    Map<UUID, String> plan(String from, List<MemberView> live) {
         List<MemberView> candidates = new ArrayList<>(live.stream().filter(m -> !m.id().equals(from) && !m.draining()).toList());
         if (settings.takeoverPolicy() == ClusterSettings.TakeoverPolicy.STATIC) {
             candidates.removeIf(m -> !settings.takeoverMembers().contains(m.id()));
         }
+        Map<UUID, String> plan = new LinkedHashMap<>();
+        if (candidates.isEmpty()) {
+            return plan;
+        }
         Map<String, Integer> counts = new HashMap<>();
         candidates.forEach(m -> counts.put(m.id(), m.ownedSchedules()));
-        Map<String, Integer> moved = new LinkedHashMap<>();
-        if (candidates.isEmpty()) {
-            return moved;
-        }
-        for (UUID job : schedules.ownedBy(h, from)) {
+        for (UUID job : schedules.ownedBy(from)) {
             String to = target(job, candidates, counts);
-            if (to != null && schedules.assign(h, job, from, to) == 1) {
+            if (to != null) {
                 counts.merge(to, 1, Integer::sum);
-                moved.merge(to, 1, Integer::sum);
+                plan.put(job, to);
             }
         }
+        return plan;
+    }
+
+    /** Applies a plan in the caller's transaction: each schedule moves only if {@code from} still owns it. */
+    Map<String, Integer> apply(Handle h, String from, Map<UUID, String> plan) {
+        Map<String, Integer> moved = new LinkedHashMap<>();
+        plan.forEach((job, to) -> {
+            if (schedules.assign(h, job, from, to) == 1) {
+                moved.merge(to, 1, Integer::sum);
+            }
+        });
         return moved;
     }
 

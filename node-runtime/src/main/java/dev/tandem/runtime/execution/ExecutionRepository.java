@@ -105,7 +105,7 @@ public final class ExecutionRepository {
     public List<UUID> markIncomplete(String memberId, String reason) {
         return gate.write(h -> h.createQuery("""
                         UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now()
-                        WHERE member_id = :member AND status IN ('queued', 'running') RETURNING id""")
+                        WHERE member_id = :member AND status = 'running' RETURNING id""")
                 .bind("member", memberId).bind("reason", reason)
                 .mapTo(UUID.class).list());
     }

@@ -327,6 +327,7 @@ public final class ExecutionService implements Managed {
     private void execute(RunningExecution live, Attempt attempt) {
         ExecutionStatus status = ExecutionStatus.FAILED;
         String reason = "internal error";
+        boolean recorded = false;
         try {
             Outcome outcome = runWorkflow(live, attempt);
             status = outcome.status();
@@ -335,9 +336,11 @@ public final class ExecutionService implements Managed {
             LOG.error("Execution {} of job {} failed unexpectedly", live.id(), attempt.definition().fullName(), e);
             reason = "internal error: " + e.getClass().getSimpleName();
         } finally {
-            finish(live, status, reason, 0);
+            recorded = finish(live, status, reason, 0);
         }
-        if (status == ExecutionStatus.FAILED_WITH_RETRY) {
+        // Only the member whose final state was recorded schedules the next attempt: after a
+        // takeover the row is already 'incomplete' and the taker re-runs it, never both.
+        if (recorded && status == ExecutionStatus.FAILED_WITH_RETRY) {
             UUID first = attempt.retryOf() == null ? live.id() : attempt.retryOf();
             timers.schedule(() -> retry(attempt.next(first)), attempt.retryDelay().toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -432,11 +435,15 @@ public final class ExecutionService implements Managed {
      * Records the final state. A failure (database blip) is retried with backoff while this member
      * runs; the execution stays in {@code running} until then, so a later start still sees it.
      */
-    private void finish(RunningExecution live, ExecutionStatus status, String reason, int attempt) {
+    private boolean finish(RunningExecution live, ExecutionStatus status, String reason, int attempt) {
         try {
-            executions.finish(live.id(), status, reason);
+            boolean changed = executions.finish(live.id(), status, reason);
             finished.get(status).inc();
             running.remove(live.id());
+            if (!changed) {
+                LOG.warn("Execution {} ended {} here, but its record had already been closed elsewhere (taken over?)", live.id(), status.sql());
+            }
+            return changed;
         } catch (RuntimeException e) {
             long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
             LOG.error("Execution {} ended {} but its state could not be recorded ({}); retrying in {} ms",
@@ -447,7 +454,14 @@ public final class ExecutionService implements Managed {
                 LOG.error("Execution {}: member stopping; its state stays 'running' until restart recovery marks it incomplete", live.id());
                 running.remove(live.id());
             }
+            return false;
         }
+    }
+
+    /** Stops every run of this member (it was taken over: another member owns their records now). */
+    public int stopAll(String reason) {
+        running.values().forEach(r -> r.stop(ExecutionStatus.INCOMPLETE, reason));
+        return running.size();
     }
 
     /** Asks the execution to stop; returns true when this member runs it (otherwise its own member picks the request up). */
@@ -456,10 +470,18 @@ public final class ExecutionService implements Managed {
             throw ApiException.conflict("execution " + execution.id() + " already ended: " + execution.status().sql());
         }
         if (execution.status() == ExecutionStatus.QUEUED) {
-            boolean cancelled = gate.write(h -> h.createUpdate("DELETE FROM tandem_local.dispatch_queue WHERE execution_id = :id")
-                    .bind("id", execution.id()).execute() == 1);
+            boolean cancelled = gate.write(h -> {
+                if (h.createUpdate("DELETE FROM tandem_local.dispatch_queue WHERE execution_id = :id").bind("id", execution.id()).execute() == 0) {
+                    return false;
+                }
+                return h.createUpdate("""
+                                UPDATE tandem.executions SET status = 'aborted', ended_at = now(), reason = :reason
+                                WHERE id = :id AND status = 'queued'""")
+                        .bind("id", execution.id())
+                        .bind("reason", "aborted by " + user + " before member " + execution.memberId() + " started it")
+                        .execute() == 1;
+            });
             if (cancelled) {
-                executions.finish(execution.id(), ExecutionStatus.ABORTED, "aborted by " + user + " before member " + execution.memberId() + " started it");
                 return true;
             }
         }

@@ -127,8 +127,9 @@ class ClusterFaultIT {
         double silence = Double.parseDouble(text("SELECT extract(epoch FROM taken_over_at - heartbeat_at) FROM tandem_local.members WHERE id = 'k1'"));
         assertThat(silence).as("from the last heartbeat to the takeover, database clock")
                 .isGreaterThanOrEqualTo(5.0).isLessThanOrEqualTo(DEAD_PLUS_INTERVAL.toMillis() / 1000.0 + 0.5);
-        assertThat(text("SELECT sentence FROM tandem_local.decisions WHERE kind = 'takeover' ORDER BY id DESC LIMIT 1"))
-                .contains("took over member k1").contains("moved 3 schedule(s)").contains("re-running 1 whose job has retry");
+        assertThat(text("SELECT string_agg(sentence, ' | ' ORDER BY id) FROM tandem_local.decisions WHERE kind = 'takeover'"))
+                .contains("took over member k1").contains("re-running 1 whose job has retry")
+                .contains("moved 3 schedule(s) of member k1 (dead)");
         assertThat(text("SELECT status || ': ' || reason FROM tandem.executions WHERE id = '" + running + "'"))
                 .startsWith("incomplete: member k1 died (no heartbeat for");
         String retry = text("SELECT member_id || ' ' || status || ' ' || attempt FROM tandem.executions WHERE retry_of = '" + running + "'");

@@ -219,6 +219,16 @@ class ClusterSchedulingTest {
     }
 
     @Test
+    void aBadRemoteExecutionPolicyIsRefusedWhenSaved() {
+        Api.Reply badRegex = a1.put("/api/v1/projects/ops/config", Map.of("remoteExecution", Map.of("policy", "preset", "members", List.of("/[/"))));
+        assertThat(badRegex.status()).isEqualTo(400);
+        assertThat(badRegex.json().path("where").asText()).isEqualTo("remoteExecution.members[0]");
+        Api.Reply badPolicy = a1.put("/api/v1/projects/ops/config", Map.of("remoteExecution", Map.of("policy", "fastest")));
+        assertThat(badPolicy.status()).isEqualTo(400);
+        assertThat(badPolicy.json().path("error").asText()).contains("not 'fastest'");
+    }
+
+    @Test
     void scheduledFiresFollowTheProjectsPolicyToo() throws Exception {
         a1.post("/api/v1/projects", Map.of("name", "scheduled-forward",
                 "config", Map.of("remoteExecution", Map.of("policy", "preset", "members", List.of("m3")))));

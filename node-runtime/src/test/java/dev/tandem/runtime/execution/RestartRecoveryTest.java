@@ -32,6 +32,10 @@ class RestartRecoveryTest {
         try {
             Api api = RuntimeFixture.api(first);
             api.post("/api/v1/projects", Map.of("name", "p"));
+            api.postYaml("/api/v1/projects/p/jobs/import", "- name: nightly\n  schedule: {crontab: '0 0 3 * * ?'}\n  sequence: {commands: [{exec: 'true'}]}\n");
+            try (Connection c = TestPostgres.connect(db)) {
+                c.createStatement().executeUpdate("DELETE FROM tandem_local.schedules");
+            }
             try (Connection c = TestPostgres.connect(db);
                  PreparedStatement s = c.prepareStatement("""
                          INSERT INTO tandem.executions (id, project_id, job_name, status, user_name, member_id, started_at)
@@ -59,6 +63,11 @@ class RestartRecoveryTest {
         try {
             assertThat(status(db, mine)).isEqualTo("incomplete|member member-r1 restarted while the execution was running");
             assertThat(status(db, someoneElses)).as("another member's execution is not ours to judge").isEqualTo("running|null");
+            try (Connection c = TestPostgres.connect(db);
+                 ResultSet rs = c.createStatement().executeQuery("SELECT owner_member FROM tandem_local.schedules")) {
+                assertThat(rs.next()).as("a scheduled job without a schedule row (as after replication) gets one at start").isTrue();
+                assertThat(rs.getString(1)).isEqualTo("member-r1");
+            }
         } finally {
             again.after();
         }
