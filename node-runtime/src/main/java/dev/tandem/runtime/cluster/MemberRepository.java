@@ -65,18 +65,24 @@ public final class MemberRepository {
     }
 
     public List<MemberView> list() {
+        return query(null);
+    }
+
+    /** One member, by one indexed query (no scan of the others): called on every run and tick. */
+    public Optional<MemberView> find(String id) {
+        return query(id).stream().findFirst();
+    }
+
+    private List<MemberView> query(String id) {
         return jdbi.withHandle(h -> h.createQuery("""
                         SELECT m.id, m.name, m.url, m.tags, (extract(epoch FROM now() - m.heartbeat_at) * 1000)::bigint AS age,
                                m.started_at, m.thread_ratio, m.system_load, m.draining, m.schedules_paused, m.taken_over_by, m.stopped_at,
                                (SELECT count(*) FROM tandem_local.schedules s WHERE s.owner_member = m.id) AS schedules,
                                (SELECT count(*) FROM tandem.executions e WHERE e.member_id = m.id AND e.status IN ('queued', 'running')) AS active
-                        FROM tandem_local.members m ORDER BY m.name, m.id""")
+                        FROM tandem_local.members m WHERE (CAST(:id AS text) IS NULL OR m.id = :id) ORDER BY m.name, m.id""")
+                .bind("id", id)
                 .map((rs, ctx) -> view(rs))
                 .list());
-    }
-
-    public Optional<MemberView> find(String id) {
-        return list().stream().filter(m -> m.id().equals(id)).findFirst();
     }
 
     /** Members that can take work: heartbeat fresh (not inactive), not draining, not stopped. */
