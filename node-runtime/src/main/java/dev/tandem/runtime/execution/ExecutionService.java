@@ -114,11 +114,20 @@ public final class ExecutionService implements Managed {
     }
 
     /**
-     * A scheduled fire: claims (job, fire time) and records the execution in one transaction, then
-     * starts it. Empty when another member already claimed that fire time. A fire that cannot
-     * start (options, exclusivity) is recorded as missed with the reason, never dropped.
+     * A scheduled fire on this member: claims (job, fire time) and records the execution in one
+     * transaction, then starts it. Empty when another member already claimed that fire time. A
+     * fire that cannot start (options, exclusivity) is recorded as missed with the reason.
      */
     public Optional<Execution> fireScheduled(StoredJob job, Instant fireTime) {
+        return claimScheduled(job, fireTime, settings.memberId());
+    }
+
+    /** A scheduled fire for another member (remote execution policy): claimed like a local fire, then queued. */
+    public Optional<Execution> queueScheduled(StoredJob job, Instant fireTime, String target) {
+        return claimScheduled(job, fireTime, target);
+    }
+
+    private Optional<Execution> claimScheduled(StoredJob job, Instant fireTime, String target) {
         Attempt attempt;
         try {
             attempt = prepare(job, Map.of(), "scheduler");
@@ -126,8 +135,10 @@ public final class ExecutionService implements Managed {
             recordMissed(job, fireTime, "cannot start: " + e.getMessage());
             return Optional.empty();
         }
+        boolean here = target.equals(settings.memberId());
         UUID id = Ids.next();
-        ExecutionRepository.NewExecution row = newExecution(id, attempt, ExecutionStatus.RUNNING, settings.memberId(), fireTime);
+        QueuedPayload payload = here ? null : QueuedPayload.of(Map.of(), attempt.options(), masterKeys, id);
+        ExecutionRepository.NewExecution row = newExecution(id, attempt, here ? ExecutionStatus.RUNNING : ExecutionStatus.QUEUED, target, fireTime);
         Optional<Execution> inserted = gate.write(h -> {
             if (!claimFire(h, job, fireTime, id)) {
                 return Optional.<Execution>empty();
@@ -136,10 +147,14 @@ public final class ExecutionService implements Managed {
             if (execution.isEmpty()) {
                 executions.insertMissed(h, id, job.projectId(), job.id(), attempt.definition().fullName(), settings.memberId(), fireTime,
                         "job '" + attempt.definition().fullName() + "' was still running and does not allow multiple executions");
+            } else if (!here) {
+                payload.enqueue(h, id, target);
             }
             return execution;
         });
-        inserted.ifPresent(execution -> launch(execution, attempt));
+        if (here) {
+            inserted.ifPresent(execution -> launch(execution, attempt));
+        }
         return inserted;
     }
 
@@ -153,32 +168,6 @@ public final class ExecutionService implements Managed {
                     .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
                             + "' is already running and does not allow multiple executions"));
             payload.enqueue(h, id, target);
-            return execution;
-        });
-    }
-
-    /** A scheduled fire queued for another member: claimed like a local fire. */
-    public Optional<Execution> queueScheduled(StoredJob job, Instant fireTime, String target) {
-        Attempt attempt;
-        try {
-            attempt = prepare(job, Map.of(), "scheduler");
-        } catch (ApiException e) {
-            recordMissed(job, fireTime, "cannot start: " + e.getMessage());
-            return Optional.empty();
-        }
-        UUID id = Ids.next();
-        QueuedPayload payload = QueuedPayload.of(Map.of(), attempt.options(), masterKeys, id);
-        return gate.write(h -> {
-            if (!claimFire(h, job, fireTime, id)) {
-                return Optional.<Execution>empty();
-            }
-            Optional<Execution> execution = executions.insert(h, newExecution(id, attempt, ExecutionStatus.QUEUED, target, fireTime));
-            if (execution.isEmpty()) {
-                executions.insertMissed(h, id, job.projectId(), job.id(), attempt.definition().fullName(), settings.memberId(), fireTime,
-                        "job '" + attempt.definition().fullName() + "' was still running and does not allow multiple executions");
-            } else {
-                payload.enqueue(h, id, target);
-            }
             return execution;
         });
     }

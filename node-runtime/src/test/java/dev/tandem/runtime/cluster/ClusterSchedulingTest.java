@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -45,9 +46,7 @@ class ClusterSchedulingTest {
     }
 
     static String importJob(Api api, String project, String yaml) {
-        Api.Reply reply = api.postYaml("/api/v1/projects/" + project + "/jobs/import", yaml);
-        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
-        return reply.json().path("jobs").get(0).path("id").asText();
+        return Runs.importJob(api, project, yaml);
     }
 
     static List<String> rows(String sql, Object... args) throws SQLException {

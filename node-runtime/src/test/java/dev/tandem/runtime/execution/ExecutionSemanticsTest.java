@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,31 +32,19 @@ class ExecutionSemanticsTest {
     }
 
     static String job(String yaml) {
-        Api.Reply reply = api.postYaml("/api/v1/projects/sem/jobs/import", yaml);
-        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
-        return reply.json().path("jobs").get(0).path("id").asText();
+        return Runs.importJob(api, "sem", yaml);
     }
 
     static String start(String jobId, Map<String, String> options) {
-        Api.Reply run = api.post("/api/v1/jobs/" + jobId + "/run", Map.of("options", options));
-        assertThat(run.status()).as(run.body()).isEqualTo(201);
-        return run.json().path("id").asText();
+        return Runs.start(api, jobId, options);
     }
 
     static JsonNode finished(String execution) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(50))
-                .until(() -> !api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
-        return api.get("/api/v1/executions/" + execution).json();
+        return Runs.finished(api, execution);
     }
 
     static List<String> stdout(String execution) {
-        List<String> lines = new ArrayList<>();
-        api.get("/api/v1/executions/" + execution + "/output?max=10000").json().path("entries").forEach(e -> {
-            if (e.path("stream").asText().equals("stdout")) {
-                lines.add(e.path("log").asText());
-            }
-        });
-        return lines;
+        return Runs.lines(api, execution, "stdout");
     }
 
     @Test

@@ -7,12 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,30 +32,15 @@ class ProcessIsolationTest {
     }
 
     static String run(String yaml) {
-        Api.Reply imported = api.postYaml("/api/v1/projects/iso/jobs/import", yaml);
-        assertThat(imported.status()).as(imported.body()).isEqualTo(200);
-        Api.Reply run = api.post("/api/v1/jobs/" + imported.json().path("jobs").get(0).path("id").asText() + "/run", Map.of());
-        assertThat(run.status()).as(run.body()).isEqualTo(201);
-        return run.json().path("id").asText();
+        return Runs.start(api, Runs.importJob(api, "iso", yaml), Map.of());
     }
 
     static JsonNode finished(String execution) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(50))
-                .until(() -> !api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
-        return api.get("/api/v1/executions/" + execution).json();
+        return Runs.finished(api, execution);
     }
 
     static List<JsonNode> lines(String execution) {
-        List<JsonNode> lines = new ArrayList<>();
-        long offset = 0;
-        while (true) {
-            JsonNode page = api.get("/api/v1/executions/" + execution + "/output?max=10000&offset=" + offset).json();
-            page.path("entries").forEach(lines::add);
-            if (page.path("nextOffset").asLong() == offset) {
-                return lines;
-            }
-            offset = page.path("nextOffset").asLong();
-        }
+        return Runs.entries(api, execution);
     }
 
     @Test

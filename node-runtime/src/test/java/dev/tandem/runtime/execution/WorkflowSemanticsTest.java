@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,25 +43,15 @@ class WorkflowSemanticsTest {
     }
 
     static String job(String yaml) {
-        Api.Reply reply = api.postYaml("/api/v1/projects/wf/jobs/import", yaml);
-        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
-        return reply.json().path("jobs").get(0).path("id").asText();
+        return Runs.importJob(api, "wf", yaml);
     }
 
     static JsonNode finished(String execution) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(50))
-                .until(() -> !api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
-        return api.get("/api/v1/executions/" + execution).json();
+        return Runs.finished(api, execution);
     }
 
     static List<String> lines(String execution, String stream) {
-        List<String> lines = new ArrayList<>();
-        api.get("/api/v1/executions/" + execution + "/output").json().path("entries").forEach(e -> {
-            if (stream == null || e.path("stream").asText().equals(stream)) {
-                lines.add(e.path("log").asText());
-            }
-        });
-        return lines;
+        return Runs.lines(api, execution, stream);
     }
 
     /** Rundeck: a handler that succeeds recovers the step when keepgoing is on; a failing one never does. */
