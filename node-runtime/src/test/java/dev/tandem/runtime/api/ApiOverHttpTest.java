@@ -263,6 +263,18 @@ class ApiOverHttpTest {
     }
 
     @Test
+    void theRuntimeHostIsANodeThatFiltersSelect() {
+        api().post("/api/v1/projects", Map.of("name", "nodes"));
+        JsonNode all = api().get("/api/v1/projects/nodes/nodes").json();
+        assertThat(all.path("nodes").findValuesAsText("name")).containsExactly("member-api");
+        assertThat(api().get("/api/v1/projects/nodes/nodes?filter=osFamily:%20unix%20name:%20member-.*").json().path("nodes")).hasSize(1);
+        assertThat(api().get("/api/v1/projects/nodes/nodes?filter=!name:%20member-api").json().path("nodes")).isEmpty();
+        Api.Reply bad = api().get("/api/v1/projects/nodes/nodes?filter=tags:%20'web");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().path("where").asText()).isEqualTo("filter, position 6");
+    }
+
+    @Test
     void unknownPathsAndMissingExecutionsAnswerJson404() {
         Api.Reply missing = api().get("/api/v1/executions/01a215f3-1451-7b30-af3c-c0239db0a170");
         assertThat(missing.status()).isEqualTo(404);
