@@ -109,6 +109,9 @@ public final class ProjectResource {
             dev.tandem.runtime.cluster.RemoteExecutionPolicy.problem(config.get("remoteExecution")).ifPresent(p -> {
                 throw ApiException.badRequest(p[1], p[0]);
             });
+            dev.tandem.runtime.nodes.NodeSources.problem(config.get("nodeSources")).ifPresent(p -> {
+                throw ApiException.badRequest(p[1], p[0]);
+            });
         }
     }
 

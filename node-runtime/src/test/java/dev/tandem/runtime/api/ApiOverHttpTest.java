@@ -275,6 +275,20 @@ class ApiOverHttpTest {
     }
 
     @Test
+    void aResourceModelFileAddsNodesThatFiltersSelect() throws Exception {
+        java.nio.file.Path file = RuntimeFixture.tempDir("fleet").resolve("fleet.yaml");
+        java.nio.file.Files.writeString(file, "web-1:\n  hostname: 10.0.0.1\n  tags: web,prod\nweb-2:\n  hostname: 10.0.0.2\n  tags: web\n");
+        api().post("/api/v1/projects", Map.of("name", "fleet", "config",
+                Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString())))));
+        JsonNode selected = api().get("/api/v1/projects/fleet/nodes?filter=tags:%20web%2Bprod").json();
+        assertThat(selected.path("nodes").findValuesAsText("name")).containsExactly("web-1");
+        assertThat(selected.path("sources").get(0).path("healthy").asBoolean()).isTrue();
+        Api.Reply refused = api().put("/api/v1/projects/fleet/config", Map.of("nodeSources", List.of(Map.of("type", "url"))));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.json().path("where").asText()).isEqualTo("nodeSources[0].type");
+    }
+
+    @Test
     void unknownPathsAndMissingExecutionsAnswerJson404() {
         Api.Reply missing = api().get("/api/v1/executions/01a215f3-1451-7b30-af3c-c0239db0a170");
         assertThat(missing.status()).isEqualTo(404);

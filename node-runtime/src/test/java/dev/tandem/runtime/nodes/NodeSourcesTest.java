@@ -1,0 +1,73 @@
+package dev.tandem.runtime.nodes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tandem.runtime.testing.RuntimeFixture;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Rundeck resource model files as a node source: formats, reloads, and a broken file keeping the last good nodes. */
+class NodeSourcesTest {
+
+    @Test
+    void rundeckResourceYamlAndJsonParse() {
+        List<Node> yaml = ResourceModel.parse("""
+                web-1:
+                  hostname: 10.0.0.1
+                  username: deploy
+                  tags: web, prod
+                  osFamily: unix
+                db-1:
+                  hostname: 10.0.0.3
+                  tags: [db, prod]
+                  rack: r7
+                """, "yaml");
+        assertThat(yaml).extracting(Node::name).containsExactly("web-1", "db-1");
+        assertThat(yaml.get(0).tags()).containsExactlyInAnyOrder("web", "prod");
+        assertThat(yaml.get(1).attribute("rack")).isEqualTo("r7");
+        List<Node> json = ResourceModel.parse("[{\"nodename\": \"x\", \"hostname\": \"h\", \"tags\": \"a\"}]", "json");
+        assertThat(json.get(0).name()).isEqualTo("x");
+        assertThat(json.get(0).tags()).containsExactly("a");
+        assertThatThrownBy(() -> ResourceModel.parse("web-1: {username: u}", "yaml")).hasMessage("node 'web-1' has no hostname");
+        assertThatThrownBy(() -> ResourceModel.parse("{", "json")).hasMessageStartingWith("not valid json");
+    }
+
+    @Test
+    void aChangedFileIsReReadAndABrokenOneKeepsTheLastGoodNodes() throws Exception {
+        Path file = RuntimeFixture.tempDir("nodes").resolve("nodes.yaml");
+        Files.writeString(file, "a:\n  hostname: h-a\n");
+        NodeSources sources = new NodeSources(Node.localHost("runtime"));
+        Map<String, Object> config = Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString())));
+        assertThat(sources.model(config).nodes()).extracting(Node::name).containsExactly("runtime", "a");
+
+        Files.writeString(file, "a:\n  hostname: h-a\nb:\n  hostname: h-b\n  tags: web\n");
+        assertThat(sources.model(config).nodes()).extracting(Node::name).containsExactly("runtime", "a", "b");
+
+        Files.writeString(file, "a: [this is: not a node\n");
+        NodeSources.Model broken = sources.model(config);
+        assertThat(broken.nodes()).extracting(Node::name).as("the last good set").containsExactly("runtime", "a", "b");
+        assertThat(broken.sources().get(0).healthy()).isFalse();
+        assertThat(broken.sources().get(0).message()).contains("serving the last good 2 node(s)");
+
+        Files.writeString(file, "runtime:\n  hostname: overridden\n");
+        NodeSources.Model fixed = sources.model(config);
+        assertThat(fixed.sources().get(0).healthy()).isTrue();
+        assertThat(fixed.nodes()).hasSize(1);
+        assertThat(fixed.nodes().get(0).attribute("hostname")).as("a later source replaces a node of the same name").isEqualTo("overridden");
+    }
+
+    @Test
+    void badSourceConfigurationIsRefusedWithItsField() {
+        assertThat(NodeSources.problem(List.of(Map.of("type", "script")))).get()
+                .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].type"));
+        assertThat(NodeSources.problem(List.of(Map.of("type", "file", "path", "relative.yaml")))).get()
+                .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].path"));
+        assertThat(NodeSources.problem(List.of(Map.of("type", "file", "path", "/x.yaml", "format", "xml")))).get()
+                .satisfies(p -> assertThat(p[1]).contains("not 'xml'"));
+        assertThat(NodeSources.problem(List.of(Map.of("type", "file", "path", "/x.yaml")))).isEmpty();
+    }
+}
