@@ -3,7 +3,7 @@ package dev.tandem.runtime.api;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
-import dev.tandem.runtime.nodes.FileNodeSource;
+import dev.tandem.runtime.nodes.NodeSource;
 import dev.tandem.runtime.nodes.Node;
 import dev.tandem.runtime.nodes.NodeSources;
 import dev.tandem.runtime.nodes.NodeFilter;
@@ -35,7 +35,7 @@ public final class NodeResource {
         this.sources = sources;
     }
 
-    public record Selection(String filter, List<Node> nodes, List<FileNodeSource.Status> sources) {}
+    public record Selection(String filter, List<Node> nodes, List<NodeSource.Status> sources) {}
 
     @GET
     public Selection select(@Auth Caller caller, @PathParam("project") String project, @QueryParam("filter") @DefaultValue(".*") String filter) {

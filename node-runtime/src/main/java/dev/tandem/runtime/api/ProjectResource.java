@@ -101,6 +101,10 @@ public final class ProjectResource {
             throw ApiException.badRequest("the body must be a JSON object with the project configuration", "body");
         }
         checkConfig(config);
+        if (config.get("nodeSources") instanceof List<?> sources
+                && sources.stream().anyMatch(s -> s instanceof Map<?, ?> m && "script".equals(m.get("type")))) {
+            access.requireAdmin(caller, "configure a script node source (it runs a command on the Tandem host)");
+        }
         return projects.updateConfig(name, new LinkedHashMap<>(config)).config();
     }
 

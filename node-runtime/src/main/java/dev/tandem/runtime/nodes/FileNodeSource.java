@@ -10,10 +10,7 @@ import java.util.List;
  * A resource model file (Rundeck YAML or JSON), re-read when it changes. A file that cannot be
  * read or parsed keeps serving the last good nodes, and says why in its status.
  */
-public final class FileNodeSource {
-    /** What the source serves and whether its last read worked. */
-    public record Status(String source, boolean healthy, String message, int nodes) {}
-
+public final class FileNodeSource implements NodeSource {
     private final Path path;
     private final String format;
     private FileTime readAt;
@@ -27,6 +24,7 @@ public final class FileNodeSource {
         this.status = new Status(describe(), false, "not read yet", 0);
     }
 
+    @Override
     public synchronized List<Node> nodes() {
         try {
             FileTime modified = Files.getLastModifiedTime(path);
@@ -45,6 +43,7 @@ public final class FileNodeSource {
         return lastGood;
     }
 
+    @Override
     public synchronized Status status() {
         return status;
     }

@@ -1,6 +1,7 @@
 package dev.tandem.runtime.nodes;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,14 +12,15 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A project's nodes: the runtime host, then each source of the project's {@code nodeSources}
  * configuration in order, a later source replacing a node of the same name. Supported here:
- * {@code {"type": "file", "path": "/etc/tandem/nodes.yaml", "format": "yaml|json"}}.
+ * {@code {"type": "file", "path": "/etc/tandem/nodes.yaml", "format": "yaml|json"}} and
+ * {@code {"type": "script", "command": "...", "format": "yaml|json", "timeoutSeconds": 30, "cacheSeconds": 30}}.
  */
 public final class NodeSources {
     /** A project's nodes and the state of each of its sources. */
-    public record Model(List<Node> nodes, List<FileNodeSource.Status> sources) {}
+    public record Model(List<Node> nodes, List<NodeSource.Status> sources) {}
 
     private final Node localHost;
-    private final Map<String, FileNodeSource> files = new ConcurrentHashMap<>();
+    private final Map<String, NodeSource> cache = new ConcurrentHashMap<>();
 
     public NodeSources(Node localHost) {
         this.localHost = localHost;
@@ -27,14 +29,25 @@ public final class NodeSources {
     public Model model(Map<String, Object> projectConfig) {
         Map<String, Node> byName = new LinkedHashMap<>();
         byName.put(localHost.name(), localHost);
-        List<FileNodeSource.Status> statuses = new ArrayList<>();
-        for (Map<?, ?> source : sources(projectConfig)) {
-            FileNodeSource file = files.computeIfAbsent(source.get("path") + "\u0000" + format(source),
-                    key -> new FileNodeSource(Path.of(String.valueOf(source.get("path"))), format(source)));
-            file.nodes().forEach(node -> byName.put(node.name(), node));
-            statuses.add(file.status());
+        List<NodeSource.Status> statuses = new ArrayList<>();
+        for (Map<?, ?> config : sources(projectConfig)) {
+            NodeSource source = cache.computeIfAbsent(config.toString(), key -> create(config));
+            source.nodes().forEach(node -> byName.put(node.name(), node));
+            statuses.add(source.status());
         }
         return new Model(List.copyOf(byName.values()), statuses);
+    }
+
+    private static NodeSource create(Map<?, ?> config) {
+        if ("script".equals(config.get("type"))) {
+            return new ScriptNodeSource(String.valueOf(config.get("command")), format(config),
+                    Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 30)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)));
+        }
+        return new FileNodeSource(Path.of(String.valueOf(config.get("path"))), format(config));
+    }
+
+    private static long seconds(Object value, long otherwise) {
+        return value instanceof Number n ? n.longValue() : otherwise;
     }
 
     /** Checks a project's {@code nodeSources} when it is saved; returns the field path and the problem. */
@@ -50,13 +63,19 @@ public final class NodeSources {
             if (!(list.get(i) instanceof Map<?, ?> source)) {
                 return Optional.of(new String[] {at, "a node source is an object with 'type'"});
             }
-            if (!"file".equals(source.get("type"))) {
-                return Optional.of(new String[] {at + ".type", "node source type '" + source.get("type")
-                        + "' is not available in this version; use 'file' (script and URL sources come next)"});
-            }
-            Object path = source.get("path");
-            if (!(path instanceof String p) || !Path.of(p).isAbsolute()) {
-                return Optional.of(new String[] {at + ".path", "a file node source needs an absolute 'path'"});
+            Object type = source.get("type");
+            if ("script".equals(type)) {
+                if (!(source.get("command") instanceof String c) || c.isBlank()) {
+                    return Optional.of(new String[] {at + ".command", "a script node source needs a 'command'"});
+                }
+            } else if ("file".equals(type)) {
+                Object path = source.get("path");
+                if (!(path instanceof String p) || !Path.of(p).isAbsolute()) {
+                    return Optional.of(new String[] {at + ".path", "a file node source needs an absolute 'path'"});
+                }
+            } else {
+                return Optional.of(new String[] {at + ".type", "node source type '" + type
+                        + "' is not available in this version; use 'file' or 'script' (URL sources come next)"});
             }
             String format = String.valueOf(source.get("format") == null ? "yaml" : source.get("format"));
             if (!format.equals("yaml") && !format.equals("json")) {
@@ -69,7 +88,8 @@ public final class NodeSources {
     private static List<Map<?, ?>> sources(Map<String, Object> config) {
         List<Map<?, ?>> out = new ArrayList<>();
         if (config.get("nodeSources") instanceof List<?> list) {
-            list.stream().filter(s -> s instanceof Map<?, ?> m && "file".equals(m.get("type"))).forEach(s -> out.add((Map<?, ?>) s));
+            list.stream().filter(s -> s instanceof Map<?, ?> m && ("file".equals(m.get("type")) || "script".equals(m.get("type"))))
+                    .forEach(s -> out.add((Map<?, ?>) s));
         }
         return out;
     }

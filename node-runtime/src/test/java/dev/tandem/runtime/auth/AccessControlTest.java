@@ -169,6 +169,16 @@ class AccessControlTest {
     }
 
     @Test
+    void onlyTheAdminRoleConfiguresAScriptNodeSource() {
+        Map<String, Object> script = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "cat /etc/hosts")));
+        Api.Reply projectAdmin = USERS.get("admin").put("/api/v1/projects/web/config", script);
+        assertThat(projectAdmin.status()).as("a project admin must not get a shell on the Tandem host").isEqualTo(403);
+        assertThat(projectAdmin.json().path("error").asText()).contains("script node source");
+        assertThat(admin.put("/api/v1/projects/web/config", script).status()).isEqualTo(200);
+        admin.put("/api/v1/projects/web/config", Map.of());
+    }
+
+    @Test
     void theLastAdminCannotBeRemoved() {
         Api.Reply demote = admin.put("/api/v1/users/admin", Map.of("roles", List.of()));
         assertThat(demote.status()).isEqualTo(409);

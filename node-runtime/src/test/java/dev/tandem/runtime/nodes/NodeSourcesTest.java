@@ -61,8 +61,38 @@ class NodeSourcesTest {
     }
 
     @Test
+    void aScriptSourceIsReadWithinItsTimeoutAndAFailureKeepsTheLastGoodNodes() throws Exception {
+        Path out = RuntimeFixture.tempDir("script-nodes").resolve("model.yaml");
+        Files.writeString(out, "s1:\n  hostname: h1\n  tags: web\n");
+        NodeSources sources = new NodeSources(Node.localHost("runtime"));
+        Map<String, Object> good = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "cat " + out, "cacheSeconds", 0)));
+        assertThat(sources.model(good).nodes()).extracting(Node::name).containsExactly("runtime", "s1");
+
+        Files.writeString(out, "not: [valid\n");
+        NodeSources.Model broken = sources.model(good);
+        assertThat(broken.nodes()).extracting(Node::name).containsExactly("runtime", "s1");
+        assertThat(broken.sources().get(0).message()).startsWith("script failed: not valid yaml");
+
+        Map<String, Object> slow = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "sleep 30", "timeoutSeconds", 1, "cacheSeconds", 0)));
+        long started = System.nanoTime();
+        NodeSources.Model timedOut = sources.model(slow);
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(10));
+        assertThat(timedOut.sources().get(0).healthy()).isFalse();
+        assertThat(timedOut.sources().get(0).message()).contains("timed out after 1.0 s");
+
+        Path script = RuntimeFixture.tempDir("script-env").resolve("env-nodes.sh");
+        Files.writeString(script, "printf 'e:\\n  hostname: h\\n  vars: \"%s\"\\n' \"$(env | cut -d= -f1 | sort | tr '\\n' ' ')\"\n");
+        Map<String, Object> secretive = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "sh " + script, "cacheSeconds", 0)));
+        String seen = sources.model(secretive).nodes().get(1).attribute("vars");
+        assertThat(seen.split(" ")).as("the script sees only an allow-list of the environment")
+                .allSatisfy(v -> assertThat(v).isIn("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "PWD", "SHLVL", "_", ""));
+    }
+
+    @Test
     void badSourceConfigurationIsRefusedWithItsField() {
         assertThat(NodeSources.problem(List.of(Map.of("type", "script")))).get()
+                .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].command"));
+        assertThat(NodeSources.problem(List.of(Map.of("type", "url")))).get()
                 .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].type"));
         assertThat(NodeSources.problem(List.of(Map.of("type", "file", "path", "relative.yaml")))).get()
                 .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].path"));
