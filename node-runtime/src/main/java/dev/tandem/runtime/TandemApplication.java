@@ -204,7 +204,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.jersey().register(new ClusterResource(new ClusterManager(members, schedules, takeover, gate, decisions), decisions, access));
         environment.jersey().register(new ReadinessResource(member.id(), members, gate));
         environment.jersey().register(new dev.tandem.runtime.api.NodeResource(projects, access,
-                new dev.tandem.runtime.nodes.NodeSources(dev.tandem.runtime.nodes.Node.localHost(member.name()))));
+                new dev.tandem.runtime.nodes.NodeSources(dev.tandem.runtime.nodes.Node.localHost(member.name()),
+                        path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text))));
         environment.jersey().register(new RouteCookieFilter(member.id()));
 
         environment.healthChecks().register("database", new DatabaseHealthCheck(gate));

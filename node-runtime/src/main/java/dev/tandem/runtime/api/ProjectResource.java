@@ -102,8 +102,8 @@ public final class ProjectResource {
         }
         checkConfig(config);
         if (config.get("nodeSources") instanceof List<?> sources
-                && sources.stream().anyMatch(s -> s instanceof Map<?, ?> m && "script".equals(m.get("type")))) {
-            access.requireAdmin(caller, "configure a script node source (it runs a command on the Tandem host)");
+                && sources.stream().anyMatch(s -> s instanceof Map<?, ?> m && ("script".equals(m.get("type")) || "url".equals(m.get("type"))))) {
+            access.requireAdmin(caller, "configure a script or URL node source (it runs a command on, or sends requests from, the Tandem host)");
         }
         return projects.updateConfig(name, new LinkedHashMap<>(config)).config();
     }

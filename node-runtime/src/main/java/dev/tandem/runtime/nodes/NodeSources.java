@@ -20,10 +20,17 @@ public final class NodeSources {
     public record Model(List<Node> nodes, List<NodeSource.Status> sources) {}
 
     private final Node localHost;
+    private final java.util.function.Function<String, Optional<String>> passwords;
     private final Map<String, NodeSource> cache = new ConcurrentHashMap<>();
 
     public NodeSources(Node localHost) {
+        this(localHost, path -> Optional.empty());
+    }
+
+    /** {@code passwords} reads a password from key storage, for a URL source's auth header. */
+    public NodeSources(Node localHost, java.util.function.Function<String, Optional<String>> passwords) {
         this.localHost = localHost;
+        this.passwords = passwords;
     }
 
     public Model model(Map<String, Object> projectConfig) {
@@ -38,7 +45,14 @@ public final class NodeSources {
         return new Model(List.copyOf(byName.values()), statuses);
     }
 
-    private static NodeSource create(Map<?, ?> config) {
+    private NodeSource create(Map<?, ?> config) {
+        if ("url".equals(config.get("type"))) {
+            Object header = config.get("authHeader");
+            String keyPath = String.valueOf(config.get("authKeyPath"));
+            return new UrlNodeSource(java.net.URI.create(String.valueOf(config.get("url"))), format(config),
+                    Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 10)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)),
+                    header == null ? null : header.toString(), () -> passwords.apply(keyPath));
+        }
         if ("script".equals(config.get("type"))) {
             return new ScriptNodeSource(String.valueOf(config.get("command")), format(config),
                     Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 30)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)));
@@ -68,6 +82,14 @@ public final class NodeSources {
                 if (!(source.get("command") instanceof String c) || c.isBlank()) {
                     return Optional.of(new String[] {at + ".command", "a script node source needs a 'command'"});
                 }
+            } else if ("url".equals(type)) {
+                Object url = source.get("url");
+                if (!(url instanceof String u) || !(u.startsWith("http://") || u.startsWith("https://"))) {
+                    return Optional.of(new String[] {at + ".url", "a URL node source needs an http(s) 'url'"});
+                }
+                if ((source.get("authHeader") == null) != (source.get("authKeyPath") == null)) {
+                    return Optional.of(new String[] {at + ".authKeyPath", "'authHeader' and 'authKeyPath' (a password in key storage) go together"});
+                }
             } else if ("file".equals(type)) {
                 Object path = source.get("path");
                 if (!(path instanceof String p) || !Path.of(p).isAbsolute()) {
@@ -75,7 +97,7 @@ public final class NodeSources {
                 }
             } else {
                 return Optional.of(new String[] {at + ".type", "node source type '" + type
-                        + "' is not available in this version; use 'file' or 'script' (URL sources come next)"});
+                        + "' is not known; use 'file', 'script' or 'url'"});
             }
             String format = String.valueOf(source.get("format") == null ? "yaml" : source.get("format"));
             if (!format.equals("yaml") && !format.equals("json")) {
@@ -88,7 +110,7 @@ public final class NodeSources {
     private static List<Map<?, ?>> sources(Map<String, Object> config) {
         List<Map<?, ?>> out = new ArrayList<>();
         if (config.get("nodeSources") instanceof List<?> list) {
-            list.stream().filter(s -> s instanceof Map<?, ?> m && ("file".equals(m.get("type")) || "script".equals(m.get("type"))))
+            list.stream().filter(s -> s instanceof Map<?, ?> m && List.of("file", "script", "url").contains(String.valueOf(m.get("type"))))
                     .forEach(s -> out.add((Map<?, ?>) s));
         }
         return out;

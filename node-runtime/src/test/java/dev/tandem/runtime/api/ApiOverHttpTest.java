@@ -283,7 +283,7 @@ class ApiOverHttpTest {
         JsonNode selected = api().get("/api/v1/projects/fleet/nodes?filter=tags:%20web%2Bprod").json();
         assertThat(selected.path("nodes").findValuesAsText("name")).containsExactly("web-1");
         assertThat(selected.path("sources").get(0).path("healthy").asBoolean()).isTrue();
-        Api.Reply refused = api().put("/api/v1/projects/fleet/config", Map.of("nodeSources", List.of(Map.of("type", "url"))));
+        Api.Reply refused = api().put("/api/v1/projects/fleet/config", Map.of("nodeSources", List.of(Map.of("type", "ldap"))));
         assertThat(refused.status()).isEqualTo(400);
         assertThat(refused.json().path("where").asText()).isEqualTo("nodeSources[0].type");
     }

@@ -92,7 +92,7 @@ class NodeSourcesTest {
     void badSourceConfigurationIsRefusedWithItsField() {
         assertThat(NodeSources.problem(List.of(Map.of("type", "script")))).get()
                 .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].command"));
-        assertThat(NodeSources.problem(List.of(Map.of("type", "url")))).get()
+        assertThat(NodeSources.problem(List.of(Map.of("type", "ldap")))).get()
                 .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].type"));
         assertThat(NodeSources.problem(List.of(Map.of("type", "file", "path", "relative.yaml")))).get()
                 .satisfies(p -> assertThat(p[0]).isEqualTo("nodeSources[0].path"));
