@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -29,7 +28,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class LocalProcessRunner {
     static final int MAX_LINE_CHARS = 64 * 1024;
-    private static final List<String> INHERITED = List.of("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR");
     private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private final ExecutorService streamReaders;
@@ -51,18 +49,7 @@ final class LocalProcessRunner {
             argv.add(SETSID.toString());
         }
         argv.addAll(command);
-        ProcessBuilder builder = new ProcessBuilder(argv).directory(workDir.toFile());
-        Map<String, String> env = builder.environment();
-        Map<String, String> inherited = new LinkedHashMap<>();
-        INHERITED.forEach(name -> {
-            String value = env.get(name);
-            if (value != null) {
-                inherited.put(name, value);
-            }
-        });
-        env.clear();
-        env.putAll(inherited);
-        env.putAll(environment);
+        ProcessBuilder builder = ProcessEnvironment.restrict(new ProcessBuilder(argv).directory(workDir.toFile()), environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
         execution.attach(process, ownSession);

@@ -1,6 +1,5 @@
 package dev.tandem.runtime.nodes;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,87 +15,57 @@ import java.util.function.Supplier;
  * optional authorization header whose value comes from key storage. A failing fetch keeps the
  * last good nodes, with the failure in the source's status.
  */
-public final class UrlNodeSource implements NodeSource {
+public final class UrlNodeSource extends LastGoodNodeSource {
     private final URI url;
     private final String format;
     private final Duration timeout;
-    private final Duration cache;
     private final String authHeader;
     private final Supplier<Optional<String>> authValue;
     private final HttpClient http;
-    private long fetchedAtNanos;
-    private boolean fetched;
     private String etag;
     private String lastModified;
-    private List<Node> lastGood = List.of();
-    private Status status;
     private int requests;
     private int notModified;
 
     public UrlNodeSource(URI url, String format, Duration timeout, Duration cache, String authHeader, Supplier<Optional<String>> authValue) {
+        super("url " + url + " (" + format + ")", "fetch failed", cache);
         this.url = url;
         this.format = format;
         this.timeout = timeout;
-        this.cache = cache;
         this.authHeader = authHeader;
         this.authValue = authValue;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NORMAL).build();
-        this.status = new Status(describe(), false, "not fetched yet", 0);
     }
 
     @Override
-    public synchronized List<Node> nodes() {
-        if (fetched && System.nanoTime() - fetchedAtNanos < cache.toNanos()) {
-            return lastGood;
+    protected Optional<List<Node>> read() throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET();
+        if (etag != null) {
+            request.header("If-None-Match", etag);
         }
-        fetched = true;
-        fetchedAtNanos = System.nanoTime();
-        try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET();
-            if (etag != null) {
-                request.header("If-None-Match", etag);
-            }
-            if (lastModified != null) {
-                request.header("If-Modified-Since", lastModified);
-            }
-            if (authHeader != null) {
-                request.header(authHeader, authValue.get().orElseThrow(() -> new IllegalStateException("its auth key is missing from key storage")));
-            }
-            requests++;
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 304) {
-                notModified++;
-                status = new Status(describe(), true, "not modified; serving " + lastGood.size() + " node(s)", lastGood.size());
-                return lastGood;
-            }
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("HTTP " + response.statusCode());
-            }
-            List<Node> nodes = ResourceModel.parse(response.body(), format);
-            lastGood = List.copyOf(nodes);
-            etag = response.headers().firstValue("ETag").orElse(null);
-            lastModified = response.headers().firstValue("Last-Modified").orElse(null);
-            status = new Status(describe(), true, "read " + nodes.size() + " node(s)", nodes.size());
-        } catch (IOException | RuntimeException e) {
-            status = new Status(describe(), false, "fetch failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                    + "; serving the last good " + lastGood.size() + " node(s)", lastGood.size());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (lastModified != null) {
+            request.header("If-Modified-Since", lastModified);
         }
-        return lastGood;
-    }
-
-    @Override
-    public synchronized Status status() {
-        return status;
+        if (authHeader != null) {
+            request.header(authHeader, authValue.get().orElseThrow(() -> new IllegalStateException("its auth key is missing from key storage")));
+        }
+        requests++;
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 304) {
+            notModified++;
+            return Optional.empty();
+        }
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("HTTP " + response.statusCode());
+        }
+        List<Node> nodes = ResourceModel.parse(response.body(), format);
+        etag = response.headers().firstValue("ETag").orElse(null);
+        lastModified = response.headers().firstValue("Last-Modified").orElse(null);
+        return Optional.of(nodes);
     }
 
     /** How many requests were made, and how many the server answered 304 Not Modified. */
     synchronized int[] counts() {
         return new int[] {requests, notModified};
-    }
-
-    private String describe() {
-        return "url " + url + " (" + format + ")";
     }
 }

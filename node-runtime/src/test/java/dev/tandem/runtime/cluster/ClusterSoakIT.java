@@ -64,7 +64,10 @@ class ClusterSoakIT {
                 long end = System.nanoTime() + Duration.ofMinutes(minutes).toNanos();
                 while (System.nanoTime() < end - Duration.ofSeconds(killEvery).toNanos()
                         && (takeoversWanted == 0 || takeoverMillis.size() < takeoversWanted)) {
-                    Thread.sleep(Duration.ofSeconds(killEvery).toMillis()); // pacing of the fault schedule, not synchronisation
+                    // Between kills the cluster must have made progress: about killEvery seconds of fires of every job.
+                    long before = count("SELECT count(*) FROM tandem.executions");
+                    await().atMost(Duration.ofSeconds(killEvery * 3L)).pollInterval(Duration.ofMillis(200))
+                            .until(() -> count("SELECT count(*) FROM tandem.executions") >= before + (long) jobs * killEvery * 9 / 10);
                     int index = takeoversWanted > 0 ? ownerIndex(members) : random.nextInt(3);
                     MemberProcess victim = members.get(index);
                     kills++;

@@ -85,7 +85,7 @@ class NodeSourcesTest {
         Map<String, Object> secretive = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "sh " + script, "cacheSeconds", 0)));
         String seen = sources.model(secretive).nodes().get(1).attribute("vars");
         assertThat(seen.split(" ")).as("the script sees only an allow-list of the environment")
-                .allSatisfy(v -> assertThat(v).isIn("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "PWD", "SHLVL", "_", ""));
+                .allSatisfy(v -> assertThat(v).isIn("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR", "PWD", "SHLVL", "_", ""));
     }
 
     @Test
