@@ -54,6 +54,12 @@ import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.execution.ExecutionSettings;
 import dev.tandem.runtime.health.DatabaseHealthCheck;
 import dev.tandem.runtime.health.LogStorageHealthCheck;
+import dev.tandem.runtime.health.NodeSourcesHealthCheck;
+import dev.tandem.runtime.execution.ProjectNodes;
+import dev.tandem.runtime.execution.SshSettings;
+import dev.tandem.runtime.nodes.Node;
+import dev.tandem.runtime.nodes.NodeSources;
+import java.util.Map;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.logs.FilesystemLogStorage;
 import dev.tandem.runtime.project.ProjectRepository;
@@ -133,8 +139,18 @@ public class TandemApplication extends Application<TandemConfiguration> {
         KeyStore keys = new KeyStore(gate, masterKeys);
         OptionValues optionValues = new OptionValues(path -> keys.secret(path)
                 .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
+        NodeSources nodeSources = new NodeSources(Node.localHost(member.name()),
+                path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
+        ProjectNodes projectNodes = project -> {
+            Map<String, Object> projectConfig = projects.require(project).config();
+            NodeSources.Model model = nodeSources.model(projectConfig);
+            return new ProjectNodes.Resolved(model.nodes(), model.sources(), projectConfig);
+        };
+        SshSettings ssh = new SshSettings((config.ssh.knownHostsFile.isBlank() ? Path.of(config.member.dataDir, "known_hosts")
+                        : Path.of(config.ssh.knownHostsFile)).toAbsolutePath(), config.ssh.hostKeyPolicy.equals("accept-new"),
+                config.ssh.connectTimeout.toJavaDuration(), config.ssh.commandTimeout.toJavaDuration(), config.ssh.scriptDir);
         ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues, gate, masterKeys,
-                environment.metrics(), clock);
+                ssh, keys::secret, projectNodes, environment.metrics(), clock);
         LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")
                 .orElse("is disabled: no master key configured (keys.masterKeys)"));
 
@@ -203,13 +219,12 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.admin().addTask(new RotateKeysTask(keys));
         environment.jersey().register(new ClusterResource(new ClusterManager(members, schedules, takeover, gate, decisions), decisions, access));
         environment.jersey().register(new ReadinessResource(member.id(), members, gate));
-        environment.jersey().register(new dev.tandem.runtime.api.NodeResource(projects, access,
-                new dev.tandem.runtime.nodes.NodeSources(dev.tandem.runtime.nodes.Node.localHost(member.name()),
-                        path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text))));
+        environment.jersey().register(new dev.tandem.runtime.api.NodeResource(projects, access, nodeSources));
         environment.jersey().register(new RouteCookieFilter(member.id()));
 
         environment.healthChecks().register("database", new DatabaseHealthCheck(gate));
         environment.healthChecks().register("logStorage", new LogStorageHealthCheck(logs));
+        environment.healthChecks().register("nodeSources", new NodeSourcesHealthCheck(projects, nodeSources));
 
         PrometheusRegistry prometheus = new PrometheusRegistry();
         DropwizardExports.builder().dropwizardRegistry(environment.metrics()).register(prometheus);

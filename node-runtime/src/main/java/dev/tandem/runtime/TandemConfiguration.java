@@ -25,6 +25,20 @@ public class TandemConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public ApiFactory api = new ApiFactory();
     @Valid @NotNull @JsonProperty public KeysFactory keys = new KeysFactory();
     @Valid @NotNull @JsonProperty public ClusterFactory cluster = new ClusterFactory();
+    @Valid @NotNull @JsonProperty public SshFactory ssh = new SshFactory();
+
+    /** How this member reaches nodes over SSH. */
+    public static class SshFactory {
+        /** OpenSSH known_hosts file every host key is checked against; empty: {@code <member.dataDir>/known_hosts}. */
+        @NotNull @JsonProperty public String knownHostsFile = "";
+        /** strict: only hosts in known_hosts; accept-new: remember a never-seen host's key (a changed key is always refused). */
+        @NotEmpty @Pattern(regexp = "strict|accept-new") @JsonProperty public String hostKeyPolicy = "strict";
+        @NotNull @JsonProperty public Duration connectTimeout = Duration.seconds(10);
+        /** Bound on one remote command; 0 means none (the job's timeout still applies). */
+        @NotNull @JsonProperty public Duration commandTimeout = Duration.seconds(0);
+        /** Where script steps are uploaded on a node (a node's file-copy-destination-dir wins). */
+        @NotEmpty @JsonProperty public String scriptDir = "/tmp";
+    }
 
     public static class DatabaseFactory {
         /** Start an embedded PostgreSQL inside this process (demo and tests), instead of {@link #url}. */

@@ -52,6 +52,9 @@ public final class ExecutionService implements Managed {
     private final Map<UUID, RunningExecution> running = new ConcurrentHashMap<>();
     private final ExecutorService workers;
     private final ExecutorService streamReaders;
+    private final ExecutorService nodeThreads;
+    private final SshNodeRunner ssh;
+    private final ProjectNodes projectNodes;
     private final ScheduledExecutorService timers;
     private final WorkflowRunner workflows;
     private final OptionValues optionValues;
@@ -63,7 +66,8 @@ public final class ExecutionService implements Managed {
 
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
                             OptionValues optionValues, dev.tandem.runtime.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
-                            MetricRegistry metrics, Clock clock) {
+                            SshSettings sshSettings, java.util.function.Function<String, Optional<dev.tandem.runtime.keys.KeyStore.Secret>> secrets,
+                            ProjectNodes projectNodes, MetricRegistry metrics, Clock clock) {
         this.optionValues = optionValues;
         this.masterKeys = masterKeys;
         this.gate = gate;
@@ -74,7 +78,11 @@ public final class ExecutionService implements Managed {
         this.workers = Executors.newFixedThreadPool(settings.threads(), named("tandem-execution"));
         this.streamReaders = Executors.newCachedThreadPool(named("tandem-stderr"));
         this.timers = Executors.newSingleThreadScheduledExecutor(named("tandem-execution-timer"));
-        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), jobs, optionValues, clock);
+        this.projectNodes = projectNodes;
+        this.nodeThreads = Executors.newCachedThreadPool(named("tandem-node"));
+        this.ssh = new SshNodeRunner(sshSettings, secrets, metrics, clock);
+        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), ssh, projectNodes,
+                nodeThreads, jobs, optionValues, clock);
         this.started = metrics.counter("tandem.executions.started");
         for (ExecutionStatus status : ExecutionStatus.values()) {
             if (status != ExecutionStatus.RUNNING) {
@@ -243,10 +251,6 @@ public final class ExecutionService implements Managed {
         if (!definition.executionEnabled()) {
             throw ApiException.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
         }
-        if (definition.nodeFilter() != null) {
-            throw ApiException.conflict("job '" + definition.fullName() + "' targets the nodes '" + definition.nodeFilter()
-                    + "', and this version of Tandem runs steps only on its own host; it refuses rather than run them here");
-        }
         ResolvedOptions options = optionValues.resolveAll(definition.options(), givenOptions);
         Duration timeout = durationOf(definition.timeout(), options, "timeout");
         int retries = retriesOf(definition, options);
@@ -348,15 +352,17 @@ public final class ExecutionService implements Managed {
         JobDefinition definition = attempt.definition();
         ExecutionStatus status;
         String reason;
-        try (LogWriter log = new MaskingLogWriter(logs.open(live.id()), masker)) {
+        dev.tandem.runtime.nodes.Node host = dev.tandem.runtime.nodes.Node.localHost(settings.nodeName());
+        try (LogWriter log = new MaskingLogWriter(logs.open(live.id()), masker);
+             SshNodeRunner.Sessions sessions = ssh.sessions(() -> projectNodes.resolve(attempt.job().project()).config())) {
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", "NORMAL",
                     "execution of '" + definition.fullName() + "' started by " + attempt.user() + " on member " + settings.memberId()
                             + (attempt.number() > 1 ? " (attempt " + attempt.number() + " of " + (attempt.retries() + 1) + ")" : "")));
             StepResult result;
             try {
                 result = workflows.run(definition, attempt.options().forSteps(),
-                        new WorkflowRunner.Context(live, log, settings.nodeName(), attempt.job().project(), settings.workDir(),
-                                masker, WorkflowRunner.LogLevel.ofJob(definition.loglevel()), jobEnvironment(attempt, live.id())),
+                        new WorkflowRunner.Context(live, log, host, host, attempt.job().project(), settings.workDir(),
+                                masker, WorkflowRunner.LogLevel.ofJob(definition.loglevel()), jobEnvironment(attempt, live.id()), sessions),
                         List.of(attempt.job().id().toString()), "");
             } catch (RuntimeException e) {
                 LOG.error("Execution {} of job {} failed unexpectedly", live.id(), definition.fullName(), e);
@@ -513,6 +519,8 @@ public final class ExecutionService implements Managed {
         }
         timers.shutdownNow();
         streamReaders.shutdownNow();
+        nodeThreads.shutdownNow();
+        ssh.close();
     }
 
     private static ThreadFactory named(String prefix) {

@@ -4,9 +4,6 @@ import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -52,7 +49,7 @@ final class LocalProcessRunner {
         ProcessBuilder builder = ProcessEnvironment.restrict(new ProcessBuilder(argv).directory(workDir.toFile()), environment);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
-        execution.attach(process, ownSession);
+        RunningExecution.Attachment attachment = execution.attach(process, ownSession);
         boolean finished = false;
         try {
             Future<?> stdout = streamReaders.submit(() -> pump(process.getInputStream(), node, step, "stdout", log));
@@ -69,7 +66,7 @@ final class LocalProcessRunner {
             finished = true;
             return exit;
         } finally {
-            execution.detach();
+            attachment.detach();
             if (!finished && process.isAlive()) {
                 execution.kill(process);
             }
@@ -91,40 +88,14 @@ final class LocalProcessRunner {
         return true;
     }
 
-    /** Lines longer than {@link #MAX_LINE_CHARS} are split, so one endless line cannot exhaust memory. */
+    /** Lines longer than {@link #MAX_LINE_CHARS} bytes are split, so one endless line cannot exhaust memory. */
     private Void pump(InputStream stream, String node, String step, String name, LogWriter log) {
-        try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
-            StringBuilder line = new StringBuilder();
-            char[] buffer = new char[8192];
-            int n;
-            while ((n = reader.read(buffer)) != -1) {
-                for (int i = 0; i < n; i++) {
-                    char c = buffer[i];
-                    if (c == '\n') {
-                        emit(line, node, step, name, log);
-                    } else {
-                        line.append(c);
-                        if (line.length() >= MAX_LINE_CHARS) {
-                            emit(line, node, step, name, log);
-                        }
-                    }
-                }
-            }
-            if (line.length() > 0) {
-                emit(line, node, step, name, log);
-            }
+        try (LineOutputStream lines = new LineOutputStream(MAX_LINE_CHARS,
+                line -> log.append(new LogEntry(clock.instant(), node, step, name, "NORMAL", line)))) {
+            stream.transferTo(lines);
         } catch (IOException e) {
             // The stream closes when the process is killed or abandoned; what was read is logged.
         }
         return null;
-    }
-
-    private void emit(StringBuilder line, String node, String step, String name, LogWriter log) {
-        int end = line.length();
-        if (end > 0 && line.charAt(end - 1) == '\r') {
-            end--;
-        }
-        log.append(new LogEntry(clock.instant(), node, step, name, "NORMAL", line.substring(0, end)));
-        line.setLength(0);
     }
 }

@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live side of one execution on this member: the process it runs now, and whether it was
+ * The live side of one execution on this member: the processes and remote channels it uses now, and whether it was
  * asked to stop (abort or timeout). Stopping kills the whole process tree: children first
  * collected, then all asked to terminate, then killed after a grace period.
  */
@@ -22,9 +22,7 @@ final class RunningExecution {
     private final UUID id;
     private final Duration killGrace;
     private final AtomicReference<Stop> stop = new AtomicReference<>();
-    private final Object processLock = new Object();
-    private Process current;
-    private boolean currentIsGroupLeader;
+    private final java.util.Set<Runnable> stoppers = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     RunningExecution(UUID id, Duration killGrace) {
         this.id = id;
@@ -43,36 +41,40 @@ final class RunningExecution {
         return stop.get() != null;
     }
 
-    /** The first stop wins: a timeout after an abort stays an abort. */
+    /** Something attached to the execution while a step uses it; detach when the step is done with it. */
+    interface Attachment {
+        void detach();
+    }
+
+    /** The first stop wins: a timeout after an abort stays an abort. Stops everything attached now or later. */
     void stop(ExecutionStatus status, String reason) {
         if (stop.compareAndSet(null, new Stop(status, reason))) {
-            Process process;
-            boolean group;
-            synchronized (processLock) {
-                process = current;
-                group = currentIsGroupLeader;
-            }
-            if (process != null) {
-                kill(process, group);
-            }
+            stoppers.forEach(Runnable::run);
         }
     }
 
-    /** Registers the step's process; if a stop came first, the process is killed at once. */
-    void attach(Process process, boolean groupLeader) {
-        synchronized (processLock) {
-            current = process;
-            currentIsGroupLeader = groupLeader;
-        }
+    /** Registers a step's process (several run at once when nodes run in parallel); if a stop came first, it is killed at once. */
+    Attachment attach(Process process, boolean groupLeader) {
+        return register(() -> kill(process, groupLeader));
+    }
+
+    /** Registers a remote channel or session; a stop closes it. */
+    Attachment attach(java.io.Closeable resource) {
+        return register(() -> {
+            try {
+                resource.close();
+            } catch (IOException e) {
+                LOG.debug("Execution {}: closing {} on stop failed: {}", id, resource, e.getMessage());
+            }
+        });
+    }
+
+    private Attachment register(Runnable stopper) {
+        stoppers.add(stopper);
         if (stopping()) {
-            kill(process, groupLeader);
+            stopper.run();
         }
-    }
-
-    void detach() {
-        synchronized (processLock) {
-            current = null;
-        }
+        return () -> stoppers.remove(stopper);
     }
 
     /** Kills a process that outlived its step (its output could not be handled). */

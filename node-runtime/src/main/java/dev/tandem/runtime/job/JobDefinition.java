@@ -20,7 +20,7 @@ public record JobDefinition(
         boolean executionEnabled,
         String retry,
         String retryDelay,
-        String nodeFilter,
+        NodeDispatch nodes,
         String cron,
         boolean scheduleEnabled,
         String timeZone) {
@@ -28,6 +28,11 @@ public record JobDefinition(
     /** Whether the job fires on its own: it has a schedule and neither its schedule nor execution is switched off. */
     public boolean scheduled() {
         return cron != null && scheduleEnabled && executionEnabled;
+    }
+
+    /** Whether the node steps run on nodes selected by a filter rather than on the runtime's own host. */
+    public boolean dispatched() {
+        return nodes != null;
     }
 
     public String fullName() {

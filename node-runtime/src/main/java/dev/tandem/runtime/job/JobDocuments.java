@@ -40,8 +40,7 @@ public final class JobDocuments {
                 isTrue(job.get("executionEnabled"), true),
                 job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("retry"), null) : text(job.get("retry"), null),
                 job.get("retry") instanceof Map<?, ?> retry ? text(retry.get("delay"), null) : null,
-                job.get("nodefilters") instanceof Map<?, ?> filters && filters.get("filter") != null
-                        && !filters.get("filter").toString().isBlank() ? filters.get("filter").toString() : null,
+                dispatch(job.get("nodefilters")),
                 job.get("schedule") instanceof Map<?, ?> schedule ? quartzExpression(asMap(schedule)) : null,
                 isTrue(job.get("scheduleEnabled"), true),
                 text(job.get("timeZone"), java.time.ZoneId.systemDefault().getId()));
@@ -92,6 +91,18 @@ public final class JobDocuments {
                 isTrue(option.get("secure"), false),
                 isTrue(option.get("valueExposed"), false),
                 text(option.get("storagePath"), null));
+    }
+
+    /** The job's node dispatch; null when it has no node filter (its steps run on the runtime's own host). */
+    private static NodeDispatch dispatch(Object nodefilters) {
+        if (!(nodefilters instanceof Map<?, ?> filters) || filters.get("filter") == null || filters.get("filter").toString().isBlank()) {
+            return null;
+        }
+        Map<String, Object> dispatch = filters.get("dispatch") == null ? Map.of() : asMap(filters.get("dispatch"));
+        return new NodeDispatch(filters.get("filter").toString(), text(filters.get("excludeFilter"), ""),
+                text(dispatch.get("threadcount"), "1"), isTrue(dispatch.get("keepgoing"), false),
+                text(dispatch.get("rankAttribute"), "name"), "descending".equals(text(dispatch.get("rankOrder"), "ascending")),
+                isTrue(dispatch.get("excludePrecedence"), true), isTrue(dispatch.get("successOnEmptyNodeFilter"), false));
     }
 
     /**

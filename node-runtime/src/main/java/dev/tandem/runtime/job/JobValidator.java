@@ -371,8 +371,16 @@ public final class JobValidator {
                     }
                 }
             }
-            if (filters.get("filter") != null && !filters.get("filter").toString().isBlank()) {
-                warnings.add("'nodefilters' is stored, but this version runs steps only on the runtime's own host: running this job is refused until node dispatch exists");
+            for (String key : List.of("filter", "excludeFilter")) {
+                Object text = filters.get(key);
+                // A filter that refers to options is checked when the run expands it.
+                if (text != null && !text.toString().contains("${")) {
+                    try {
+                        dev.tandem.runtime.nodes.NodeFilter.parse(text.toString());
+                    } catch (dev.tandem.runtime.nodes.NodeFilter.FilterException e) {
+                        problem("nodefilters." + key, "malformed node filter '" + text + "': " + e.getMessage());
+                    }
+                }
             }
         }
 

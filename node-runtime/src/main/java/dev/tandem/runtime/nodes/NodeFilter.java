@@ -74,6 +74,9 @@ public final class NodeFilter {
                 i = wordStart;
             }
             int valueStart = i;
+            if (i >= n || Character.isWhitespace(text.charAt(i))) {
+                throw new FilterException("expected a value after '!'", termStart);
+            }
             StringBuilder value = new StringBuilder();
             if (text.charAt(i) == '"' || text.charAt(i) == '\'') {
                 char quote = text.charAt(i++);

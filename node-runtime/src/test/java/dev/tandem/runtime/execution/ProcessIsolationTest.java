@@ -106,20 +106,4 @@ class ProcessIsolationTest {
         assertThat(String.join("", out.subList(0, out.size() - 1))).hasSize(300000).matches("x+");
         assertThat(out.get(out.size() - 1)).isEqualTo("after");
     }
-
-    @Test
-    void aJobThatTargetsNodesIsRefusedRatherThanRunHere() {
-        Api.Reply imported = api.postYaml("/api/v1/projects/iso/jobs/import", """
-                - name: fleet
-                  nodefilters:
-                    filter: 'tags: web'
-                  sequence:
-                    commands:
-                      - exec: rm -rf /srv/app
-                """);
-        assertThat(imported.json().path("jobs").get(0).path("warnings").toString()).contains("running this job is refused");
-        Api.Reply run = api.post("/api/v1/jobs/" + imported.json().path("jobs").get(0).path("id").asText() + "/run", Map.of());
-        assertThat(run.status()).isEqualTo(409);
-        assertThat(run.json().path("error").asText()).contains("targets the nodes 'tags: web'");
-    }
 }

@@ -135,8 +135,7 @@ class JobImportTest {
         assertThat(deploy.path("uuid").asText()).isEqualTo("7f8e1b9c-3d2a-4f5e-9a8b-1c2d3e4f5a6b");
         assertThat(deploy.path("warnings").toString())
                 .as("keys Tandem stores without acting on are reported, never silently dropped")
-                .contains("'notification' is stored and exported but not acted on")
-                .contains("'nodefilters' is stored");
+                .contains("'notification' is stored and exported but not acted on");
 
         String export = api.get("/api/v1/projects/imports/jobs/export").body();
         JsonNode original = YAML.readTree(EVERY_KEY);

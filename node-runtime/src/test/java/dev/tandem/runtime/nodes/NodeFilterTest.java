@@ -49,6 +49,8 @@ class NodeFilterTest {
 
     @Test
     void malformedFiltersSayWhatIsWrongAndWhere() {
+        assertThatThrownBy(() -> NodeFilter.parse("web !")).hasMessage("expected a value after '!' at position 4");
+        assertThatThrownBy(() -> NodeFilter.parse("! web")).hasMessage("expected a value after '!' at position 0");
         assertThatThrownBy(() -> NodeFilter.parse("tags: web name:"))
                 .isInstanceOf(NodeFilter.FilterException.class)
                 .hasMessage("expected a value after 'name:' at position 15");

@@ -1,0 +1,460 @@
+package dev.tandem.runtime.execution;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import dev.tandem.runtime.keys.KeyStore;
+import dev.tandem.runtime.keys.KeyType;
+import dev.tandem.runtime.logs.LogEntry;
+import dev.tandem.runtime.logs.LogWriter;
+import dev.tandem.runtime.nodes.Node;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.config.hosts.KnownHostEntry;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.RejectAllServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.channel.PtyChannelConfiguration;
+import org.apache.sshd.common.config.keys.FilePasswordProvider;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.scp.client.ScpClientCreator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs node steps on remote nodes over SSH (Apache MINA SSHD client). Authentication uses a
+ * private key or a password read from key storage inside this process (the secret never
+ * leaves the runtime except to the node's SSH server); host keys are checked against a
+ * known_hosts file, strictly unless {@code accept-new}. Each execution keeps one session per
+ * node for all its steps and closes them when it ends.
+ *
+ * <p>Node attributes read (Rundeck's names): {@code hostname} ({@code host} or {@code host:port}),
+ * {@code username}, {@code ssh-authentication} ({@code privateKey}|{@code password}),
+ * {@code ssh-key-storage-path}, {@code ssh-key-passphrase-storage-path},
+ * {@code ssh-password-storage-path}, {@code ssh-connect-timeout} and {@code ssh-command-timeout}
+ * (milliseconds), {@code file-copy-destination-dir}. The project's {@code ssh} config gives
+ * defaults: {@code keyStoragePath}, {@code passwordStoragePath}, {@code authentication}.
+ */
+final class SshNodeRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SshNodeRunner.class);
+    private static final AttributeRepository.AttributeKey<String> REJECTED_HOST_KEY = new AttributeRepository.AttributeKey<>();
+
+    /** A node step cannot run on the node; the message says exactly why, for the user. */
+    static final class NodeException extends Exception {
+        NodeException(String message) {
+            super(message);
+        }
+    }
+
+    private final SshSettings settings;
+    private final Function<String, Optional<KeyStore.Secret>> secrets;
+    private final Clock clock;
+    private final SshClient client;
+    private final Timer connects;
+
+    SshNodeRunner(SshSettings settings, Function<String, Optional<KeyStore.Secret>> secrets, MetricRegistry metrics, Clock clock) {
+        this.settings = settings;
+        this.secrets = secrets;
+        this.clock = clock;
+        this.connects = metrics.timer("tandem.ssh.connect");
+        this.client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(new HostKeys(settings.acceptNewHosts()
+                ? AcceptAllServerKeyVerifier.INSTANCE : RejectAllServerKeyVerifier.INSTANCE, settings));
+        client.start();
+    }
+
+    @Override
+    public void close() {
+        client.stop();
+    }
+
+    /** The SSH sessions of one execution, one per node, opened on first use. */
+    final class Sessions implements AutoCloseable {
+        private final Map<String, ClientSession> open = new ConcurrentHashMap<>();
+        private final java.util.function.Supplier<Map<String, Object>> projectConfig;
+        private volatile Map<String, Object> projectDefaults;
+
+        Sessions(java.util.function.Supplier<Map<String, Object>> projectConfig) {
+            this.projectConfig = projectConfig;
+        }
+
+        private Map<String, Object> defaults() {
+            if (projectDefaults == null) {
+                projectDefaults = projectConfig.get().get("ssh") instanceof Map<?, ?> ssh ? castMap(ssh) : Map.of();
+            }
+            return projectDefaults;
+        }
+
+        ClientSession session(Node node, RunningExecution execution) throws NodeException {
+            ClientSession session = open.get(node.name());
+            if (session != null && session.isOpen()) {
+                return session;
+            }
+            session = connect(node, defaults(), execution);
+            open.put(node.name(), session);
+            return session;
+        }
+
+        @Override
+        public void close() {
+            open.values().forEach(s -> {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    LOG.debug("Closing an SSH session failed: {}", e.getMessage());
+                }
+            });
+            open.clear();
+        }
+    }
+
+    /** Sessions for one execution; the project's config (its {@code ssh} defaults) is read on the first connection. */
+    Sessions sessions(java.util.function.Supplier<Map<String, Object>> projectConfig) {
+        return new Sessions(projectConfig);
+    }
+
+    /** Runs one command on the node; returns its exit code. Output is logged per line as it arrives. */
+    int exec(Sessions sessions, Node node, String command, Map<String, String> environment, RunningExecution execution,
+             String step, LogWriter log) throws NodeException {
+        ClientSession session = sessions.session(node, execution);
+        Duration timeout = millis(node.attribute("ssh-command-timeout"), settings.commandTimeout());
+        LineOutputStream out = lines(node, step, "stdout", log);
+        LineOutputStream err = lines(node, step, "stderr", log);
+        ChannelExec channel;
+        try {
+            channel = session.createExecChannel(command, new PtyChannelConfiguration(), environment);
+            channel.setOut(out);
+            channel.setErr(err);
+            channel.open().verify(settings.connectTimeout());
+        } catch (IOException e) {
+            throw new NodeException("cannot start the command on node " + node.name() + ": " + reason(e));
+        }
+        RunningExecution.Attachment attachment = execution.attach(channel);
+        try {
+            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED),
+                    timeout.isZero() ? 0 : timeout.toMillis());
+            if (events.contains(ClientChannelEvent.TIMEOUT)) {
+                channel.close(true);
+                throw new NodeException("the command did not finish within " + human(timeout) + " on node " + node.name()
+                        + " (ssh-command-timeout)");
+            }
+            out.close();
+            err.close();
+            Integer exit = channel.getExitStatus();
+            if (exit == null) {
+                if (execution.stopping()) {
+                    return -1;
+                }
+                String signal = channel.getExitSignal();
+                throw new NodeException("the connection to node " + node.name() + " closed before the command reported an exit code"
+                        + (signal == null ? "" : " (killed by signal " + signal + ")"));
+            }
+            return exit;
+        } finally {
+            attachment.detach();
+        }
+    }
+
+    /**
+     * Uploads a script (SCP, mode 0700) to a temporary path on the node, runs the command built
+     * for that path, and removes the file afterwards whatever happened.
+     */
+    int script(Sessions sessions, Node node, byte[] content, String suffix, Function<String, String> commandFor,
+               Map<String, String> environment, RunningExecution execution, String step, LogWriter log) throws NodeException {
+        ClientSession session = sessions.session(node, execution);
+        String dir = Optional.ofNullable(node.attribute("file-copy-destination-dir")).filter(d -> !d.isBlank()).orElse(settings.scriptDir());
+        String path = (dir.endsWith("/") ? dir : dir + "/") + "tandem-" + execution.id() + "-" + UUID.randomUUID().toString().substring(0, 8) + suffix;
+        try {
+            ScpClientCreator.instance().createScpClient(session).upload(content, path,
+                    EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE), null);
+        } catch (IOException e) {
+            throw new NodeException("cannot copy the script to " + path + " on node " + node.name() + ": " + reason(e));
+        }
+        try {
+            // SCP servers differ in whether they apply the mode; make the file executable as Rundeck does.
+            return exec(sessions, node, "chmod 700 " + WorkflowRunner.shellQuote(path) + " && " + commandFor.apply(path),
+                    environment, execution, step, log);
+        } finally {
+            remove(sessions, node, path, execution, step, log);
+        }
+    }
+
+    private void remove(Sessions sessions, Node node, String path, RunningExecution execution, String step, LogWriter log) {
+        try {
+            ClientSession session = sessions.session(node, execution);
+            ChannelExec channel = session.createExecChannel("rm -f " + WorkflowRunner.shellQuote(path), new PtyChannelConfiguration(), Map.of());
+            channel.open().verify(settings.connectTimeout());
+            channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), settings.connectTimeout().toMillis());
+            Integer exit = channel.getExitStatus();
+            if (exit != null && exit == 0) {
+                return;
+            }
+        } catch (IOException | NodeException e) {
+            LOG.debug("Removing {} on node {} failed: {}", path, node.name(), e.getMessage());
+        }
+        log.append(new LogEntry(clock.instant(), node.name(), step, "tandem", "WARN",
+                "could not remove the script " + path + " from node " + node.name()));
+    }
+
+    private ClientSession connect(Node node, Map<String, Object> defaults, RunningExecution execution) throws NodeException {
+        String user = node.attribute("username");
+        if (user == null || user.isBlank()) {
+            throw new NodeException("node " + node.name() + " has no 'username' attribute to log in with over SSH");
+        }
+        HostPort address = HostPort.parse(node);
+        Duration timeout = millis(node.attribute("ssh-connect-timeout"), settings.connectTimeout());
+        String authentication = Optional.ofNullable(node.attribute("ssh-authentication"))
+                .orElse(String.valueOf(defaults.getOrDefault("authentication", "privateKey")));
+        long started = System.nanoTime();
+        ClientSession session;
+        try {
+            session = client.connect(user, address.host(), address.port()).verify(timeout).getClientSession();
+        } catch (IOException e) {
+            throw new NodeException("cannot connect to node " + node.name() + " at " + address + ": " + connectReason(e, timeout));
+        }
+        RunningExecution.Attachment attachment = execution.attach(session);
+        try {
+            if (authentication.equals("password")) {
+                String path = setting(node, defaults, "ssh-password-storage-path", "passwordStoragePath");
+                session.addPasswordIdentity(secret(node, path, KeyType.PASSWORD).text());
+            } else if (authentication.equals("privateKey")) {
+                String path = setting(node, defaults, "ssh-key-storage-path", "keyStoragePath");
+                String passphrasePath = node.attribute("ssh-key-passphrase-storage-path");
+                FilePasswordProvider passphrase = passphrasePath == null ? FilePasswordProvider.EMPTY
+                        : FilePasswordProvider.of(secret(node, passphrasePath, KeyType.PASSWORD).text());
+                for (KeyPair pair : keyPairs(node, path, passphrase, session)) {
+                    session.addPublicKeyIdentity(pair);
+                }
+            } else {
+                throw new NodeException("node " + node.name() + ": ssh-authentication '" + authentication + "' is not privateKey or password");
+            }
+            session.auth().verify(timeout);
+            connects.update(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+            return session;
+        } catch (IOException e) {
+            String hostKey = session.getAttribute(REJECTED_HOST_KEY);
+            closeQuietly(session);
+            if (hostKey != null) {
+                throw new NodeException("node " + node.name() + " at " + address + ": " + hostKey);
+            }
+            throw new NodeException("node " + node.name() + " at " + address + ": " + authReason(e, user, authentication, timeout));
+        } catch (NodeException e) {
+            closeQuietly(session);
+            throw e;
+        } finally {
+            attachment.detach();
+        }
+    }
+
+    private Iterable<KeyPair> keyPairs(Node node, String path, FilePasswordProvider passphrase, ClientSession session) throws NodeException {
+        byte[] pem = secret(node, path, KeyType.PRIVATE).value();
+        try {
+            Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(session, NamedResource.ofName(path), new ByteArrayInputStream(pem), passphrase);
+            Iterator<KeyPair> any = pairs == null ? null : pairs.iterator();
+            if (any == null || !any.hasNext()) {
+                throw new NodeException("the private key at " + path + " (for node " + node.name() + ") holds no key");
+            }
+            return pairs;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new NodeException("the private key at " + path + " (for node " + node.name() + ") cannot be read: " + e.getMessage());
+        }
+    }
+
+    private KeyStore.Secret secret(Node node, String path, KeyType type) throws NodeException {
+        KeyStore.Secret secret = secrets.apply(path).orElseThrow(() -> new NodeException(
+                "node " + node.name() + ": no key at " + path + " in key storage"));
+        if (secret.type() != type) {
+            throw new NodeException("node " + node.name() + ": " + path + " is a " + secret.type().sql() + " key, not a " + type.sql() + " key");
+        }
+        return secret;
+    }
+
+    private static String setting(Node node, Map<String, Object> defaults, String attribute, String projectKey) throws NodeException {
+        String value = node.attribute(attribute);
+        if (value == null || value.isBlank()) {
+            Object fallback = defaults.get(projectKey);
+            value = fallback == null ? null : fallback.toString();
+        }
+        if (value == null || value.isBlank()) {
+            throw new NodeException("node " + node.name() + " has no '" + attribute + "' attribute and the project's ssh."
+                    + projectKey + " is not set");
+        }
+        return value;
+    }
+
+    private static Duration millis(String value, Duration otherwise) {
+        if (value == null || value.isBlank()) {
+            return otherwise;
+        }
+        try {
+            return Duration.ofMillis(Long.parseLong(value.trim()));
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
+    private static String human(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    private String connectReason(IOException e, Duration timeout) {
+        Throwable root = root(e);
+        if (root instanceof ConnectException) {
+            return "connection refused";
+        }
+        if (root instanceof UnknownHostException) {
+            return "unknown host " + root.getMessage();
+        }
+        if (root instanceof NoRouteToHostException) {
+            return "no route to host";
+        }
+        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (message.contains("timeout") || message.contains("timed out")) {
+            return "no connection within " + human(timeout) + " (connect timeout)";
+        }
+        return reason(e);
+    }
+
+    private static String authReason(IOException e, String user, String authentication, Duration timeout) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (message.contains("timeout") || message.contains("timed out")) {
+            return "the SSH handshake did not complete within " + human(timeout) + " (connect timeout)";
+        }
+        if (message.contains("no more authentication methods")) {
+            return "authentication as '" + user + "' with " + (authentication.equals("password") ? "the password" : "the private key") + " was refused";
+        }
+        return reason(e);
+    }
+
+    private static String reason(Throwable e) {
+        Throwable root = root(e);
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return message;
+    }
+
+    private static Throwable root(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private LineOutputStream lines(Node node, String step, String stream, LogWriter log) {
+        return new LineOutputStream(LocalProcessRunner.MAX_LINE_CHARS,
+                line -> log.append(new LogEntry(clock.instant(), node.name(), step, stream, "NORMAL", line)));
+    }
+
+    private static void closeQuietly(ClientSession session) {
+        try {
+            session.close();
+        } catch (IOException ignored) {
+            // the session failed already; nothing more to release
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Map<?, ?> map) {
+        return (Map<String, Object>) map;
+    }
+
+    /** Host and port from Rundeck's {@code hostname} attribute ({@code host}, {@code host:port}, {@code [v6]:port}). */
+    record HostPort(String host, int port) {
+        static HostPort parse(Node node) throws NodeException {
+            String text = node.attribute("hostname");
+            if (text == null || text.isBlank()) {
+                throw new NodeException("node " + node.name() + " has no 'hostname' attribute");
+            }
+            text = text.trim();
+            String host = text;
+            String port = null;
+            if (text.startsWith("[")) {
+                int close = text.indexOf(']');
+                host = text.substring(1, Math.max(1, close));
+                port = close + 1 < text.length() && text.charAt(close + 1) == ':' ? text.substring(close + 2) : null;
+            } else if (text.indexOf(':') > 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+                host = text.substring(0, text.indexOf(':'));
+                port = text.substring(text.indexOf(':') + 1);
+            }
+            try {
+                int number = port == null ? 22 : Integer.parseInt(port);
+                if (number < 1 || number > 65535) {
+                    throw new NumberFormatException();
+                }
+                return new HostPort(host, number);
+            } catch (NumberFormatException e) {
+                throw new NodeException("node " + node.name() + ": hostname '" + text + "' has no valid port");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+        }
+    }
+
+    /** known_hosts checking that records why a key was refused, so the user reads it per node. */
+    private static final class HostKeys extends KnownHostsServerKeyVerifier {
+        private final SshSettings settings;
+
+        HostKeys(ServerKeyVerifier unknown, SshSettings settings) {
+            super(unknown, settings.knownHosts());
+            this.settings = settings;
+        }
+
+        @Override
+        protected boolean acceptUnknownHostKey(ClientSession session, SocketAddress remote, PublicKey key) {
+            if (settings.acceptNewHosts()) {
+                try {
+                    Files.createDirectories(settings.knownHosts().toAbsolutePath().getParent());
+                } catch (IOException e) {
+                    LOG.warn("Cannot create the folder of {}: {}", settings.knownHosts(), e.getMessage());
+                }
+            }
+            boolean accepted = super.acceptUnknownHostKey(session, remote, key);
+            if (accepted) {
+                LOG.info("Accepted the new host key {} {} of {} into {} (hostKeyPolicy accept-new)",
+                        KeyUtils.getKeyType(key), KeyUtils.getFingerPrint(key), remote, settings.knownHosts());
+            } else {
+                session.setAttribute(REJECTED_HOST_KEY, "the host key " + KeyUtils.getKeyType(key) + " " + KeyUtils.getFingerPrint(key)
+                        + " is not in " + settings.knownHosts() + " (unknown host; add it, e.g. with ssh-keyscan, or set ssh.hostKeyPolicy: accept-new)");
+            }
+            return accepted;
+        }
+
+        @Override
+        public boolean acceptModifiedServerKey(ClientSession session, SocketAddress remote, KnownHostEntry entry,
+                                               PublicKey expected, PublicKey actual) {
+            session.setAttribute(REJECTED_HOST_KEY, "the host key CHANGED: known_hosts has " + KeyUtils.getFingerPrint(expected)
+                    + " but the host presented " + KeyUtils.getFingerPrint(actual) + "; refusing to connect (possible man-in-the-middle;"
+                    + " fix " + settings.knownHosts() + " if the host was reinstalled)");
+            return false;
+        }
+    }
+}

@@ -1,0 +1,332 @@
+package dev.tandem.runtime.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.runtime.TandemConfiguration;
+import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.SshNodes;
+import dev.tandem.runtime.testing.TestPostgres;
+import io.dropwizard.testing.ConfigOverride;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Jobs on a fleet of real SSH servers (Apache MINA SSHD on loopback): node filters select the
+ * nodes, steps run per node over SSH with key or password auth from key storage, each failure
+ * names its node and cause, and dispatch honours strategy, ranking, threadcount and keepgoing.
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class SshDispatchTest {
+    static final String MASTER = Base64.getEncoder().encodeToString("ssh-test-master-key-32-bytes-ok!".getBytes(StandardCharsets.UTF_8));
+    static final Path DIR = RuntimeFixture.tempDir("ssh-dispatch");
+    static final Path KNOWN_HOSTS = DIR.resolve("known_hosts");
+    static final Path NODES = DIR.resolve("nodes.yaml");
+    static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtime(TestPostgres.newDatabase("ssh"), "member-ssh",
+            ConfigOverride.config("keys.masterKeys[0].id", "k1"), ConfigOverride.config("keys.masterKeys[0].key", MASTER),
+            ConfigOverride.config("ssh.knownHostsFile", KNOWN_HOSTS.toString()),
+            ConfigOverride.config("ssh.connectTimeout", "3s"));
+    static final SshNodes SSH = new SshNodes();
+    static Api api;
+
+    @BeforeAll
+    static void fleet() throws Exception {
+        api = RuntimeFixture.api(APP);
+        SshNodes.Server web1 = SSH.start();
+        SshNodes.Server web2 = SSH.start();
+        SshNodes.Server web3 = SSH.start();
+        SshNodes.Server stranger = SSH.start();
+        Files.writeString(KNOWN_HOSTS, web1.knownHostsLine() + "\n" + web2.knownHostsLine() + "\n" + web3.knownHostsLine() + "\n");
+        Files.writeString(NODES, """
+                web1: {hostname: '127.0.0.1:%1$d', username: deploy, tags: 'web', rank: '10'}
+                web2: {hostname: '127.0.0.1:%2$d', username: deploy, tags: 'web', rank: '9'}
+                web3: {hostname: '127.0.0.1:%3$d', username: deploy, tags: 'web', rank: '20'}
+                pw: {hostname: '127.0.0.1:%2$d', username: deploy, tags: 'pw', ssh-authentication: password, ssh-password-storage-path: keys/fleet/node-password}
+                wrongkey: {hostname: '127.0.0.1:%1$d', username: deploy, tags: 'broken', ssh-key-storage-path: keys/fleet/other-key}
+                stranger: {hostname: '127.0.0.1:%4$d', username: deploy, tags: 'broken'}
+                refused: {hostname: '127.0.0.1:%5$d', username: deploy, tags: 'broken'}
+                hung: {hostname: '127.0.0.1:%6$d', username: deploy, tags: 'broken', ssh-connect-timeout: '1000'}
+                slow: {hostname: '127.0.0.1:%3$d', username: deploy, tags: 'broken', ssh-command-timeout: '700'}
+                """.formatted(web1.port(), web2.port(), web3.port(), stranger.port(), SshNodes.closedPort(), SSH.silentPort()));
+        assertThat(api.post("/api/v1/projects", Map.of("name", "fleet", "config", Map.of(
+                "nodeSources", List.of(Map.of("type", "file", "path", NODES.toString())),
+                "ssh", Map.of("keyStoragePath", "keys/fleet/id")))).status()).isEqualTo(201);
+        assertThat(api.postBytes("/api/v1/storage/keys/fleet/id", "application/octet-stream", SshNodes.pem(SSH.clientKey())).status()).isEqualTo(201);
+        assertThat(api.postBytes("/api/v1/storage/keys/fleet/other-key", "application/octet-stream", SshNodes.pem(SshNodes.generate())).status())
+                .isEqualTo(201);
+        assertThat(api.postBytes("/api/v1/storage/keys/fleet/node-password", "application/x-rundeck-data-password",
+                SshNodes.PASSWORD.getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(201);
+    }
+
+    @AfterAll
+    static void stop() {
+        SSH.close();
+    }
+
+    private static JsonNode run(String yaml, Map<String, String> options) {
+        return Runs.finished(api, Runs.start(api, Runs.importJob(api, "fleet", yaml), options));
+    }
+
+    /** (node, text) of each stdout line, in log order. */
+    private static List<String> stdout(JsonNode execution) {
+        return Runs.entries(api, execution.path("id").asText()).stream().filter(e -> e.path("stream").asText().equals("stdout"))
+                .map(e -> e.path("node").asText() + ": " + e.path("log").asText()).toList();
+    }
+
+    @Test
+    void commandAndScriptStepsRunOnEveryMatchedNodeWithTheirOwnOutputAndTheScriptIsRemoved() throws Exception {
+        JsonNode execution = run("""
+                - name: deploy
+                  options:
+                    - name: greeting
+                      value: hello
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {threadcount: 3, keepgoing: true}
+                  sequence:
+                    commands:
+                      - exec: echo "exec ${node.name} $RD_NODE_NAME ${option.greeting}"
+                      - script: |
+                          #!/bin/sh
+                          echo "script @node.name@ $1 $RD_OPTION_GREETING from $0"
+                        args: '${option.greeting} ignored'
+                      - scriptInterpreter: /bin/sh -e
+                        script: |
+                          echo "interpreted on @node.hostname@"
+                """, Map.of("greeting", "hi there"));
+        assertThat(execution.path("status").asText()).as(execution.toString()).isEqualTo("succeeded");
+        List<String> out = stdout(execution);
+        for (String node : List.of("web1", "web2", "web3")) {
+            assertThat(out).contains(node + ": exec " + node + " " + node + " hi there");
+            assertThat(out).anySatisfy(line -> assertThat(line).startsWith(node + ": script " + node + " hi there hi there from /tmp/tandem-"));
+            assertThat(out).anySatisfy(line -> assertThat(line).startsWith(node + ": interpreted on 127.0.0.1:"));
+        }
+        assertThat(out).hasSize(9);
+        String prefix = "tandem-" + execution.path("id").asText();
+        try (Stream<Path> left = Files.list(Path.of("/tmp"))) {
+            assertThat(left.filter(p -> p.getFileName().toString().startsWith(prefix)).toList())
+                    .as("uploaded scripts are removed from the node afterwards").isEmpty();
+        }
+    }
+
+    @Test
+    void exitCodesBecomeStepResultsPerNode() {
+        JsonNode execution = run("""
+                - name: one-node-fails
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {keepgoing: true}
+                  sequence:
+                    commands:
+                      - exec: 'if [ ${node.name} = web3 ]; then exit 3; fi; echo fine'
+                """, Map.of());
+        assertThat(execution.path("status").asText()).isEqualTo("failed");
+        assertThat(execution.path("reason").asText()).isEqualTo("failed on 1 of 3 nodes: web3 (step 1 failed: exit code 3 on node web3)");
+        assertThat(stdout(execution)).containsExactlyInAnyOrder("web1: fine", "web2: fine");
+    }
+
+    @Test
+    void passwordAuthenticationFromKeyStorage() {
+        JsonNode execution = run("""
+                - name: with-password
+                  nodefilters:
+                    filter: 'name: pw'
+                  sequence:
+                    commands:
+                      - exec: echo logged in with a password
+                """, Map.of());
+        assertThat(execution.path("status").asText()).as(execution.toString()).isEqualTo("succeeded");
+        assertThat(stdout(execution)).containsExactly("pw: logged in with a password");
+    }
+
+    @Test
+    void eachUnreachableNodeFailsWithItsPreciseReason() {
+        JsonNode execution = run("""
+                - name: broken-fleet
+                  nodefilters:
+                    filter: 'tags: broken'
+                    dispatch: {threadcount: 5, keepgoing: true}
+                  sequence:
+                    commands:
+                      - exec: sleep 20
+                """, Map.of());
+        assertThat(execution.path("status").asText()).isEqualTo("failed");
+        String reason = execution.path("reason").asText();
+        assertThat(reason).startsWith("failed on 5 of 5 nodes: ");
+        assertThat(reason).contains("wrongkey (step 1 failed: node wrongkey at 127.0.0.1:")
+                .contains("authentication as 'deploy' with the private key was refused");
+        assertThat(reason).contains("stranger (step 1 failed: node stranger at 127.0.0.1:").contains("is not in " + KNOWN_HOSTS + " (unknown host");
+        assertThat(reason).containsPattern("refused \\(step 1 failed: cannot connect to node refused at 127\\.0\\.0\\.1:\\d+: connection refused\\)");
+        assertThat(reason).contains("hung (step 1 failed: node hung at 127.0.0.1:").contains("did not complete within 1 s (connect timeout)");
+        assertThat(reason).contains("slow (step 1 failed: the command did not finish within 700 ms on node slow (ssh-command-timeout))");
+    }
+
+    @Test
+    void nodeFirstAndStepFirstOrderNodesByRank() {
+        String steps = """
+                  sequence:
+                    strategy: %s
+                    commands:
+                      - exec: echo A
+                      - exec: echo B
+                """;
+        JsonNode nodeFirst = run("""
+                - name: node-first
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {rankAttribute: rank}
+                """ + steps.formatted("node-first"), Map.of());
+        assertThat(stdout(nodeFirst)).containsExactly("web2: A", "web2: B", "web1: A", "web1: B", "web3: A", "web3: B");
+        JsonNode stepFirst = run("""
+                - name: step-first
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {rankAttribute: rank}
+                """ + steps.formatted("step-first"), Map.of());
+        assertThat(stdout(stepFirst)).containsExactly("web2: A", "web1: A", "web3: A", "web2: B", "web1: B", "web3: B");
+        JsonNode descending = run("""
+                - name: descending
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {rankAttribute: rank, rankOrder: descending}
+                """ + steps.formatted("step-first"), Map.of());
+        assertThat(stdout(descending)).containsExactly("web3: A", "web1: A", "web2: A", "web3: B", "web1: B", "web2: B");
+    }
+
+    @Test
+    void threadcountRunsThatManyNodesAtOnce() throws Exception {
+        String job = """
+                - name: rendezvous-%s
+                  options:
+                    - name: dir
+                      required: true
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {threadcount: %s}
+                  sequence:
+                    commands:
+                      - script: |
+                          touch "@option.dir@/@node.name@"
+                          i=0
+                          while [ "$(ls "@option.dir@" | wc -l)" -lt 3 ]; do
+                            i=$((i+1)); [ $i -gt 60 ] && echo "alone after 3 s" && exit 7
+                            sleep 0.05
+                          done
+                          echo "all three inside"
+                """;
+        Path together = Files.createTempDirectory(DIR, "together");
+        JsonNode parallel = run(job.formatted("3", "3"), Map.of("dir", together.toString()));
+        assertThat(parallel.path("status").asText()).as(parallel.toString()).isEqualTo("succeeded");
+        assertThat(stdout(parallel)).hasSize(3).allSatisfy(line -> assertThat(line).endsWith(": all three inside"));
+
+        Path alone = Files.createTempDirectory(DIR, "alone");
+        JsonNode serial = run(job.formatted("1", "1"), Map.of("dir", alone.toString()));
+        assertThat(serial.path("status").asText()).isEqualTo("failed");
+        assertThat(serial.path("reason").asText()).isEqualTo("failed on 1 of 3 nodes: web1 (step 1 failed: exit code 7 on node web1);"
+                + " not run (dispatch keepgoing is false) on web2, web3");
+        assertThat(stdout(serial)).containsExactly("web1: alone after 3 s");
+    }
+
+    @Test
+    void withoutDispatchKeepgoingTheOtherNodesDoNotStartAfterAFailure() {
+        String job = """
+                - name: stop-on-failure-%s
+                  nodefilters:
+                    filter: 'tags: web'
+                    dispatch: {keepgoing: %s}
+                  sequence:
+                    commands:
+                      - exec: 'if [ ${node.name} = web2 ]; then exit 4; fi; echo ran'
+                """;
+        JsonNode stop = run(job.formatted("no", "false"), Map.of());
+        assertThat(stop.path("reason").asText()).isEqualTo("failed on 1 of 3 nodes: web2 (step 1 failed: exit code 4 on node web2);"
+                + " not run (dispatch keepgoing is false) on web3");
+        assertThat(stdout(stop)).containsExactly("web1: ran");
+        JsonNode go = run(job.formatted("yes", "true"), Map.of());
+        assertThat(go.path("reason").asText()).isEqualTo("failed on 1 of 3 nodes: web2 (step 1 failed: exit code 4 on node web2)");
+        assertThat(stdout(go)).containsExactly("web1: ran", "web3: ran");
+    }
+
+    @Test
+    void aFilterMatchingNoNodeFailsUnlessEmptyIsASuccess() {
+        JsonNode none = run("""
+                - name: nowhere
+                  nodefilters:
+                    filter: 'name: nosuch'
+                  sequence:
+                    commands:
+                      - exec: echo never
+                """, Map.of());
+        assertThat(none.path("status").asText()).isEqualTo("failed");
+        assertThat(none.path("reason").asText()).isEqualTo("no node matches the filter 'name: nosuch'");
+        JsonNode fine = run("""
+                - name: nowhere-is-fine
+                  nodefilters:
+                    filter: 'name: nosuch'
+                    dispatch: {successOnEmptyNodeFilter: true}
+                  sequence:
+                    commands:
+                      - exec: echo never
+                """, Map.of());
+        assertThat(fine.path("status").asText()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void aFilterFromAnOptionIsCheckedWhenTheRunExpandsIt() {
+        JsonNode bad = run("""
+                - name: option-filter
+                  options:
+                    - name: where
+                  nodefilters:
+                    filter: '${option.where}'
+                  sequence:
+                    commands:
+                      - exec: echo on ${node.name}
+                """, Map.of("where", "tags: web !name: "));
+        assertThat(bad.path("status").asText()).isEqualTo("failed");
+        assertThat(bad.path("reason").asText()).startsWith("malformed node filter 'tags: web !name: ' (expanded from '${option.where}'): ");
+    }
+
+    @Test
+    void aMalformedFilterIsRefusedAtImportWithItsPosition() {
+        Api.Reply reply = api.postYaml("/api/v1/projects/fleet/jobs/import", """
+                - name: bad-filter
+                  nodefilters:
+                    filter: 'tags: web name:'
+                  sequence:
+                    commands:
+                      - exec: echo never
+                """);
+        assertThat(reply.status()).isEqualTo(422);
+        assertThat(reply.body()).contains("nodefilters.filter").contains("malformed node filter 'tags: web name:'").contains("position");
+    }
+
+    @Test
+    void aFailingNodeSourceTurnsTheHealthCheckRedUntilItRecovers() throws Exception {
+        Path file = DIR.resolve("other-nodes.yaml");
+        Files.writeString(file, "db1: {hostname: 127.0.0.1}\n");
+        assertThat(api.post("/api/v1/projects", Map.of("name", "other", "config",
+                Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString()))))).status()).isEqualTo(201);
+        Api admin = new Api("http://127.0.0.1:" + APP.getAdminPort(), null);
+        assertThat(admin.get("/healthcheck").json().path("nodeSources").path("healthy").asBoolean()).isTrue();
+        Files.writeString(file, "db1: [broken\n");
+        Api.Reply red = admin.get("/healthcheck");
+        assertThat(red.status()).isEqualTo(500);
+        assertThat(red.json().path("nodeSources").path("message").asText()).contains("project other").contains("serving its last 1 good node(s)");
+        Files.writeString(file, "db1: {hostname: 127.0.0.1}\n");
+        assertThat(admin.get("/healthcheck").json().path("nodeSources").path("healthy").asBoolean()).isTrue();
+    }
+}
