@@ -51,6 +51,7 @@ public final class SshNodes implements AutoCloseable {
         SshServer sshd = SshServer.setUpDefaultServer();
         sshd.setHost("127.0.0.1");
         sshd.setPort(0);
+        org.apache.sshd.core.CoreModuleProperties.TCP_NODELAY.set(sshd, true);
         sshd.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
         sshd.setPublickeyAuthenticator((user, key, session) -> user.equals(USER) && KeyUtils.compareKeys(key, clientKey.getPublic()));
         sshd.setPasswordAuthenticator((user, password, session) -> user.equals(USER) && password.equals(PASSWORD));
