@@ -61,7 +61,10 @@ import dev.tandem.runtime.nodes.Node;
 import dev.tandem.runtime.nodes.NodeSources;
 import java.util.Map;
 import dev.tandem.runtime.job.JobRepository;
-import dev.tandem.runtime.logs.FilesystemLogStorage;
+import dev.tandem.runtime.logs.FolderLogStore;
+import dev.tandem.runtime.logs.LogStore;
+import dev.tandem.runtime.logs.S3LogStore;
+import dev.tandem.runtime.logs.SpoolingLogStorage;
 import dev.tandem.runtime.project.ProjectRepository;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
@@ -113,7 +116,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         ExecutionSettings executionSettings = new ExecutionSettings(config.execution.threads,
                 config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name());
         LOG.info("Member {} ({}) of site '{}'; database: {}; logs in {}; {} execution threads; public URL {}",
-                member.id(), member.name(), config.site.id, dbSettings, config.logs.dir, executionSettings.threads(), config.member.url);
+                member.id(), member.name(), config.site.id, dbSettings, config.logs.storage + " log storage", executionSettings.threads(), config.member.url);
 
         Database database = Database.open(dbSettings, "tandem", environment.metrics());
         environment.lifecycle().manage(database);
@@ -126,7 +129,13 @@ public class TandemApplication extends Application<TandemConfiguration> {
         LOG.info("Site '{}' is {} at epoch {}", site.siteId(), site.role().sql(), site.epoch());
 
         Json json = new Json(environment.getObjectMapper());
-        FilesystemLogStorage logs = new FilesystemLogStorage(Path.of(config.logs.dir), environment.getObjectMapper());
+        SpoolingLogStorage logs = new SpoolingLogStorage(new SpoolingLogStorage.Settings(
+                config.logs.spoolDir.isBlank() ? Path.of(config.member.dataDir, "log-spool") : Path.of(config.logs.spoolDir),
+                config.logs.checkpointInterval.toJavaDuration(), config.logs.checkpointSize.toBytes(), config.logs.maxChunkSize.toBytes()),
+                logStore(config.logs), environment.getObjectMapper(), environment.metrics(), clock);
+        environment.lifecycle().manage(logs);
+        LOG.info("Execution logs: spooled locally, checkpointed every {} or {} to {}", config.logs.checkpointInterval,
+                config.logs.checkpointSize, logs.describe());
         ProjectRepository projects = new ProjectRepository(gate, json);
         JobRepository jobs = new JobRepository(gate, json);
         ExecutionRepository executions = new ExecutionRepository(gate, json);
@@ -229,5 +238,21 @@ public class TandemApplication extends Application<TandemConfiguration> {
         PrometheusRegistry prometheus = new PrometheusRegistry();
         DropwizardExports.builder().dropwizardRegistry(environment.metrics()).register(prometheus);
         environment.admin().addServlet("prometheus", new PrometheusMetricsServlet(prometheus)).addMapping("/prometheus");
+    }
+
+    private static LogStore logStore(TandemConfiguration.LogsFactory logs) {
+        if (logs.storage.equals("s3")) {
+            if (logs.s3.bucket.isBlank()) {
+                throw new IllegalArgumentException("logs.storage is s3 but logs.s3.bucket is empty");
+            }
+            TandemConfiguration.S3Factory s3 = logs.s3;
+            return new S3LogStore(new S3LogStore.Settings(s3.endpoint, s3.region, s3.bucket, s3.prefix, s3.accessKeyId, s3.secretAccessKey,
+                    s3.pathStyle, s3.chunkedEncoding, s3.timeout.toJavaDuration()));
+        }
+        try {
+            return new FolderLogStore(Path.of(logs.dir));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create the log folder " + logs.dir + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -75,7 +75,35 @@ public class TandemConfiguration extends Configuration {
     }
 
     public static class LogsFactory {
+        /** folder: {@link #dir} (shared by every member, e.g. NFS); s3: {@link #s3}. */
+        @NotEmpty @Pattern(regexp = "folder|s3") @JsonProperty public String storage = "folder";
+        /** The shared log folder when {@code storage: folder}. */
         @NotEmpty @JsonProperty public String dir = "data/logs";
+        /** Local spool of running executions' logs; empty: {@code <member.dataDir>/log-spool}. */
+        @NotNull @JsonProperty public String spoolDir = "";
+        /** A running execution's new lines reach shared storage after at most this long... */
+        @NotNull @JsonProperty public Duration checkpointInterval = Duration.seconds(1);
+        /** ...or as soon as this much is waiting. */
+        @NotNull @JsonProperty public DataSize checkpointSize = DataSize.kibibytes(64);
+        /** Largest chunk object written at once (a backlog after an outage is sent in pieces of this size). */
+        @NotNull @JsonProperty public DataSize maxChunkSize = DataSize.mebibytes(8);
+        @Valid @NotNull @JsonProperty public S3Factory s3 = new S3Factory();
+    }
+
+    /** S3 or an S3-compatible server. Empty credentials use the AWS SDK's default chain (environment, profile, instance role). */
+    public static class S3Factory {
+        /** Empty for AWS itself; else e.g. http://minio:9000. */
+        @NotNull @JsonProperty public String endpoint = "";
+        @NotEmpty @JsonProperty public String region = "us-east-1";
+        @NotNull @JsonProperty public String bucket = "";
+        @NotNull @JsonProperty public String prefix = "tandem-logs/";
+        @NotNull @JsonProperty public String accessKeyId = "";
+        @NotNull @JsonProperty public String secretAccessKey = "";
+        /** Path-style URLs (most S3-compatible servers need them). */
+        @JsonProperty public boolean pathStyle = false;
+        /** aws-chunked uploads; turn off for servers that store the chunk framing (s3rver). */
+        @JsonProperty public boolean chunkedEncoding = true;
+        @NotNull @JsonProperty public Duration timeout = Duration.seconds(10);
     }
 
     public static class ExecutionFactory {

@@ -40,6 +40,10 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         if (error instanceof dev.tandem.runtime.keys.KeyStorageUnavailableException disabled) {
             return json(503, ErrorBody.of(503, disabled.getMessage(), "keys.masterKeys"));
         }
+        if (error instanceof dev.tandem.runtime.logs.SpoolingLogStorage.LogStorageUnavailableException logs) {
+            LOG.warn("Log storage unavailable while serving a request: {}", logs.getMessage());
+            return json(503, ErrorBody.of(503, logs.getMessage() + "; retry later", "logs"));
+        }
         if (isUniqueViolation(error)) {
             return json(409, ErrorBody.of(409, "a concurrent request created the same thing first; reload and retry", null));
         }

@@ -97,7 +97,8 @@ public final class ExecutionResource {
     @Path("executions/{id}/output")
     public OutputView output(@Auth Caller caller, @PathParam("id") String id,
                              @QueryParam("offset") @DefaultValue("0") long offset,
-                             @QueryParam("max") @DefaultValue("1000") int max) {
+                             @QueryParam("max") @DefaultValue("1000") int max,
+                             @QueryParam("wait") @DefaultValue("0") int waitSeconds) throws InterruptedException {
         Execution execution = executions.require(id);
         access.require(caller, execution.project(), Permission.READ);
         if (offset < 0) {
@@ -106,16 +107,146 @@ public final class ExecutionResource {
         if (max < 1 || max > 10000) {
             throw ApiException.badRequest("max must be between 1 and 10000", "max");
         }
-        LogPage page;
+        if (waitSeconds < 0 || waitSeconds > 60) {
+            throw ApiException.badRequest("wait must be between 0 and 60 seconds", "wait");
+        }
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        while (true) {
+            LogPage page = read(execution, offset, max);
+            boolean completed = completed(execution, page);
+            // Long poll: answer as soon as there is something new, the log is complete, or the wait is over.
+            if (!page.entries().isEmpty() || completed || System.nanoTime() >= deadline) {
+                return new OutputView(execution.id(), page.offset(), page.nextOffset(), completed, execution.status().sql(), page.entries());
+            }
+            Thread.sleep(FOLLOW_POLL_MILLIS);
+            execution = executions.require(id);
+        }
+    }
+
+    private static final long FOLLOW_POLL_MILLIS = 100;
+
+    /**
+     * Server-sent events: every line from {@code offset} (or the {@code Last-Event-ID} a
+     * reconnecting client sends) as it reaches log storage, then an {@code end} event with the
+     * final status once the log is complete. Each event's id is the offset to resume from.
+     */
+    @GET
+    @Path("executions/{id}/output/follow")
+    @Produces("text/event-stream")
+    public jakarta.ws.rs.core.Response follow(@Auth Caller caller, @PathParam("id") String id,
+                                              @QueryParam("offset") @DefaultValue("0") long offset,
+                                              @jakarta.ws.rs.HeaderParam("Last-Event-ID") String lastEventId) {
+        Execution first = executions.require(id);
+        access.require(caller, first.project(), Permission.READ);
+        long from;
         try {
-            page = logs.read(execution.id(), offset, max);
+            from = lastEventId == null || lastEventId.isBlank() ? offset : Long.parseLong(lastEventId.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("Last-Event-ID must be an offset this stream sent", "Last-Event-ID");
+        }
+        if (from < 0) {
+            throw ApiException.badRequest("offset must not be negative", "offset");
+        }
+        read(first, from, 1);
+        jakarta.ws.rs.core.StreamingOutput stream = out -> {
+            long position = from;
+            Execution execution = first;
+            java.io.Writer writer = new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8);
+            try {
+                while (true) {
+                    LogPage page = read(execution, position, 1000);
+                    for (int i = 0; i < page.entries().size(); i++) {
+                        if (i == page.entries().size() - 1) {
+                            writer.write("id: " + page.nextOffset() + "\n");
+                        }
+                        writer.write("data: " + JSON.writeValueAsString(page.entries().get(i)) + "\n\n");
+                    }
+                    position = page.nextOffset();
+                    if (completed(execution, page)) {
+                        writer.write("event: end\ndata: " + JSON.writeValueAsString(Map.of("status", execution.status().sql(),
+                                "reason", execution.reason() == null ? "" : execution.reason())) + "\n\n");
+                        writer.flush();
+                        return;
+                    }
+                    if (page.entries().isEmpty()) {
+                        writer.write(": waiting\n\n");
+                        writer.flush();
+                        Thread.sleep(FOLLOW_POLL_MILLIS * 2);
+                        execution = executions.require(id);
+                    } else {
+                        writer.flush();
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        return jakarta.ws.rs.core.Response.ok(stream).header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").build();
+    }
+
+    /** The whole log as it is stored now, streamed: plain text (one line per entry) or a JSON array. */
+    @GET
+    @Path("executions/{id}/output/export")
+    public jakarta.ws.rs.core.Response export(@Auth Caller caller, @PathParam("id") String id,
+                                              @QueryParam("format") @DefaultValue("text") String format) {
+        Execution execution = executions.require(id);
+        access.require(caller, execution.project(), Permission.READ);
+        if (!format.equals("text") && !format.equals("json")) {
+            throw ApiException.badRequest("format must be text or json", "format");
+        }
+        read(execution, 0, 1);
+        boolean json = format.equals("json");
+        jakarta.ws.rs.core.StreamingOutput stream = out -> {
+            java.io.Writer writer = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8));
+            writer.write(json ? "[" : "");
+            long position = 0;
+            boolean firstEntry = true;
+            while (true) {
+                LogPage page = read(execution, position, 1000);
+                for (LogEntry entry : page.entries()) {
+                    if (json) {
+                        writer.write((firstEntry ? "\n" : ",\n") + JSON.writeValueAsString(entry));
+                    } else {
+                        writer.write((entry.time() == null ? "-" : entry.time().toString()) + " [" + entry.node() + "] [" + entry.step() + "] "
+                                + entry.stream() + (entry.level().equals("NORMAL") ? "" : " " + entry.level()) + ": " + entry.log() + "\n");
+                    }
+                    firstEntry = false;
+                }
+                if (page.entries().isEmpty() || page.nextOffset() >= page.totalSize()) {
+                    break;
+                }
+                position = page.nextOffset();
+            }
+            writer.write(json ? "\n]\n" : "");
+            writer.flush();
+        };
+        return jakarta.ws.rs.core.Response.ok(stream, json ? MediaType.APPLICATION_JSON : MediaType.TEXT_PLAIN + "; charset=utf-8")
+                .header("Content-Disposition", "attachment; filename=\"execution-" + execution.id() + (json ? ".json" : ".txt") + "\"")
+                .build();
+    }
+
+    private LogPage read(Execution execution, long offset, int max) {
+        try {
+            return logs.read(execution.id(), offset, max);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage(), "offset");
         }
-        boolean ended = execution.status() != ExecutionStatus.RUNNING;
-        boolean completed = ended && page.nextOffset() >= page.totalSize();
-        return new OutputView(execution.id(), page.offset(), page.nextOffset(), completed, execution.status().sql(), page.entries());
     }
+
+    /**
+     * The log will not grow: the execution ended and its log is sealed in storage (read to its
+     * end), or it ended without a member to seal it (incomplete: what was checkpointed is all
+     * there is, until that member comes back; missed: it never ran).
+     */
+    private static boolean completed(Execution execution, LogPage page) {
+        if (!execution.status().isFinal() || page.nextOffset() < page.totalSize()) {
+            return false;
+        }
+        return page.sealed() || execution.status() == ExecutionStatus.INCOMPLETE || execution.status() == ExecutionStatus.MISSED;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = io.dropwizard.jackson.Jackson.newObjectMapper()
+            .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
     @POST
     @Path("executions/{id}/abort")

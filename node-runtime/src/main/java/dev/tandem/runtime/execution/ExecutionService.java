@@ -200,7 +200,9 @@ public final class ExecutionService implements Managed {
                         attempt.retries(), attempt.retryDelay(), execution.attempt(), execution.retryOf()));
             } catch (RuntimeException e) {
                 LOG.error("Queued execution {} cannot start on member {}: {}", execution.id(), settings.memberId(), e.getMessage());
-                executions.finish(execution.id(), ExecutionStatus.FAILED, "cannot start on member " + settings.memberId() + ": " + e.getMessage());
+                String reason = "cannot start on member " + settings.memberId() + ": " + e.getMessage();
+                executions.finish(execution.id(), ExecutionStatus.FAILED, reason);
+                logOnly(execution.id(), "ERROR", "execution failed: " + reason);
             }
         }
         return claimed.size();
@@ -288,6 +290,7 @@ public final class ExecutionService implements Managed {
         } catch (RejectedExecutionException e) {
             running.remove(id);
             finish(live, ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " is shutting down", 0);
+            logOnly(id, "ERROR", "execution incomplete: member " + settings.memberId() + " is shutting down");
             throw new ApiException(503, "this member is shutting down; run the job again");
         }
     }
@@ -353,7 +356,8 @@ public final class ExecutionService implements Managed {
         ExecutionStatus status;
         String reason;
         dev.tandem.runtime.nodes.Node host = dev.tandem.runtime.nodes.Node.localHost(settings.nodeName());
-        try (LogWriter log = new MaskingLogWriter(logs.open(live.id()), masker);
+        LogLimit limit = LogLimit.of(definition.loglimit(), definition.loglimitAction(), definition.loglimitStatus());
+        try (LogWriter log = new MaskingLogWriter(limit == null ? logs.open(live.id()) : limit.wrap(logs.open(live.id()), live, clock), masker);
              SshNodeRunner.Sessions sessions = ssh.sessions(() -> projectNodes.resolve(attempt.job().project()).config())) {
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", "NORMAL",
                     "execution of '" + definition.fullName() + "' started by " + attempt.user() + " on member " + settings.memberId()
@@ -477,6 +481,7 @@ public final class ExecutionService implements Managed {
                         .execute() == 1;
             });
             if (cancelled) {
+                logOnly(execution.id(), "WARN", "execution aborted by " + user + " before member " + execution.memberId() + " started it");
                 return true;
             }
         }
@@ -487,6 +492,18 @@ public final class ExecutionService implements Managed {
         }
         live.stop(ExecutionStatus.ABORTED, "aborted by " + user);
         return true;
+    }
+
+    /**
+     * The whole log of an execution that ended without running: one line saying why. Its log is
+     * then complete (sealed) like any other, so followers stop waiting.
+     */
+    private void logOnly(UUID id, String level, String message) {
+        try (LogWriter log = logs.open(id)) {
+            log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", level, message));
+        } catch (RuntimeException e) {
+            LOG.warn("Execution {}: cannot write its log: {}", id, e.getMessage());
+        }
     }
 
     public boolean isRunningHere(UUID id) {

@@ -23,7 +23,10 @@ public record JobDefinition(
         NodeDispatch nodes,
         String cron,
         boolean scheduleEnabled,
-        String timeZone) {
+        String timeZone,
+        String loglimit,
+        String loglimitAction,
+        String loglimitStatus) {
 
     /** Whether the job fires on its own: it has a schedule and neither its schedule nor execution is switched off. */
     public boolean scheduled() {

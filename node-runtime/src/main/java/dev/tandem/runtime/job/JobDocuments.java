@@ -43,7 +43,10 @@ public final class JobDocuments {
                 dispatch(job.get("nodefilters")),
                 job.get("schedule") instanceof Map<?, ?> schedule ? quartzExpression(asMap(schedule)) : null,
                 isTrue(job.get("scheduleEnabled"), true),
-                text(job.get("timeZone"), java.time.ZoneId.systemDefault().getId()));
+                text(job.get("timeZone"), java.time.ZoneId.systemDefault().getId()),
+                text(job.get("loglimit"), null),
+                text(job.get("loglimitAction"), "halt"),
+                text(job.get("loglimitStatus"), "failed"));
     }
 
     private static Step step(Map<String, Object> step) {

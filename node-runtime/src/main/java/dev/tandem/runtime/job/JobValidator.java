@@ -27,8 +27,7 @@ public final class JobValidator {
             "timeZone", "defaultTab", "plugins", "orchestrator", "maxMultipleExecutions");
     /** Keys Tandem stores and exports but does not act on in this version. */
     static final Set<String> STORED_ONLY = Set.of("notification", "notifyAvgDurationThreshold", "plugins", "orchestrator",
-            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions",
-            "loglimit", "loglimitAction", "loglimitStatus");
+            "defaultTab", "nodeFilterEditable", "nodesSelectedByDefault", "maxMultipleExecutions");
     static final Set<String> SEQUENCE_KEYS = Set.of("keepgoing", "strategy", "commands", "pluginConfig");
     static final Set<String> STRATEGIES = Set.of("node-first", "step-first", "sequential", "parallel");
     static final Set<String> STEP_KEYS = Set.of("exec", "script", "scriptfile", "scripturl", "jobref", "type", "nodeStep",
@@ -48,7 +47,7 @@ public final class JobValidator {
     static final Set<String> LOGLEVELS = Set.of("DEBUG", "VERBOSE", "INFO", "WARN", "ERROR");
     private static final Pattern OPTION_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
     private static final Pattern OPTION_REF = Pattern.compile("\\$\\{option\\.[A-Za-z0-9_.\\-]+}");
-    private static final Pattern LOGLIMIT = Pattern.compile("\\d+(/s|[kKmMgG][bB]?)?");
+    private static final Pattern LOGLIMIT = Pattern.compile("\\d+(/node|[bB]|[kKmMgG][bB]?)?");
     private static final CronParser QUARTZ = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
 
     /** Validates every job; throws with all problems found, or returns every job with its warnings. */
@@ -423,7 +422,7 @@ public final class JobValidator {
         private void loglimit(Map<String, Object> job) {
             Object limit = job.get("loglimit");
             if (limit != null && !LOGLIMIT.matcher(limit.toString()).matches()) {
-                problem("loglimit", "loglimit is a line count (100), lines per node per second (100/s) or a size (10MB), not '" + limit + "'");
+                problem("loglimit", "loglimit is a line count (100), a line count per node (100/node) or a size (10MB, 500KB), not '" + limit + "'");
             }
             Object action = job.get("loglimitAction");
             if (action != null && !Set.of("halt", "truncate").contains(action.toString())) {

@@ -1,0 +1,166 @@
+package dev.tandem.runtime.logs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Logs in S3 (or an S3-compatible server) through the AWS SDK v2: objects
+ * {@code <prefix><execution>/<offset>.jsonl} and {@code <prefix><execution>/manifest.json}. Chunks
+ * are streamed from the spool with their length, so memory stays bounded whatever the log size.
+ * SDK exceptions are turned into IOExceptions: to the caller, S3 is storage that can fail.
+ */
+public final class S3LogStore implements LogStore, AutoCloseable {
+    /** Where and how to reach the bucket. Empty credentials use the SDK's default chain (environment, profile, instance role). */
+    public record Settings(String endpoint, String region, String bucket, String prefix, String accessKeyId, String secretAccessKey,
+                           boolean pathStyle, boolean chunkedEncoding, Duration timeout) {}
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String prefix;
+
+    public S3LogStore(Settings settings) {
+        AwsCredentialsProvider credentials = settings.accessKeyId().isBlank() ? DefaultCredentialsProvider.builder().build()
+                : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
+        var builder = S3Client.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .serviceConfiguration(S3Configuration.builder()
+                        .pathStyleAccessEnabled(settings.pathStyle())
+                        .chunkedEncodingEnabled(settings.chunkedEncoding())
+                        .build())
+                .overrideConfiguration(c -> c.apiCallTimeout(settings.timeout()).apiCallAttemptTimeout(settings.timeout()));
+        if (!settings.endpoint().isBlank()) {
+            builder.endpointOverride(URI.create(settings.endpoint()));
+        }
+        this.s3 = builder.build();
+        this.bucket = settings.bucket();
+        String p = settings.prefix();
+        this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+    }
+
+    private String key(UUID id, String name) {
+        return prefix + id + "/" + name;
+    }
+
+    @Override
+    public void putChunk(UUID id, long offset, Path file, long position, long length) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            channel.position(position);
+            InputStream in = Channels.newInputStream(channel);
+            call(() -> s3.putObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(offset))).contentLength(length)
+                    .contentType("application/x-ndjson"), RequestBody.fromInputStream(in, length)));
+        }
+    }
+
+    @Override
+    public List<Chunk> chunks(UUID id) throws IOException {
+        List<Chunk> chunks = new ArrayList<>();
+        String folder = prefix + id + "/";
+        String token = null;
+        do {
+            String next = token;
+            ListObjectsV2Response page = call(() -> s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(folder)
+                    .continuationToken(next).build()));
+            for (S3Object object : page.contents()) {
+                String name = object.key().substring(folder.length());
+                if (name.endsWith(".jsonl")) {
+                    chunks.add(new Chunk(Long.parseLong(name.substring(0, name.length() - 6)), object.size()));
+                }
+            }
+            token = page.isTruncated() ? page.nextContinuationToken() : null;
+        } while (token != null);
+        chunks.sort(Comparator.comparingLong(Chunk::offset));
+        return chunks;
+    }
+
+    @Override
+    public InputStream openChunk(UUID id, Chunk chunk, long skip) throws IOException {
+        if (skip >= chunk.size()) {
+            return InputStream.nullInputStream();
+        }
+        return call(() -> s3.getObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(chunk.offset())))
+                .range("bytes=" + skip + "-")));
+    }
+
+    @Override
+    public void putManifest(UUID id, byte[] json) throws IOException {
+        call(() -> s3.putObject(b -> b.bucket(bucket).key(key(id, "manifest.json")).contentType("application/json"), RequestBody.fromBytes(json)));
+    }
+
+    @Override
+    public Optional<byte[]> manifest(UUID id) throws IOException {
+        try {
+            return Optional.of(call(() -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(id, "manifest.json"))).asByteArray()));
+        } catch (IOException e) {
+            if (e.getCause() instanceof NoSuchKeyException) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void delete(UUID id) throws IOException {
+        for (Chunk chunk : chunks(id)) {
+            call(() -> s3.deleteObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(chunk.offset())))));
+        }
+        call(() -> s3.deleteObject(b -> b.bucket(bucket).key(key(id, "manifest.json"))));
+    }
+
+    @Override
+    public void probe() throws IOException {
+        String probe = prefix + ".probe-" + UUID.randomUUID();
+        call(() -> s3.putObject(b -> b.bucket(bucket).key(probe), RequestBody.fromString("ok")));
+        call(() -> s3.deleteObject(b -> b.bucket(bucket).key(probe)));
+    }
+
+    @Override
+    public String describe() {
+        return "s3://" + bucket + "/" + prefix;
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run();
+    }
+
+    private <T> T call(Call<T> call) throws IOException {
+        try {
+            return call.run();
+        } catch (SdkException e) {
+            throw new IOException(describe() + ": " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}
