@@ -114,7 +114,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
         DatabaseSettings dbSettings = DatabaseSettingsFactory.from(config.database);
         MemberIdentity member = MemberIdentity.resolve(config.member.id, config.member.name, Path.of(config.member.dataDir));
         ExecutionSettings executionSettings = new ExecutionSettings(config.execution.threads,
-                config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name());
+                config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name(),
+                config.execution.maxNodeThreads);
         LOG.info("Member {} ({}) of site '{}'; database: {}; logs in {}; {} execution threads; public URL {}",
                 member.id(), member.name(), config.site.id, dbSettings, config.logs.storage + " log storage", executionSettings.threads(), config.member.url);
 
@@ -150,14 +151,23 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
         NodeSources nodeSources = new NodeSources(Node.localHost(member.name()),
                 path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
-        ProjectNodes projectNodes = project -> {
-            Map<String, Object> projectConfig = projects.require(project).config();
-            NodeSources.Model model = nodeSources.model(projectConfig);
-            return new ProjectNodes.Resolved(model.nodes(), model.sources(), projectConfig);
+        ProjectNodes projectNodes = new ProjectNodes() {
+            @Override
+            public Resolved resolve(String project) {
+                Map<String, Object> projectConfig = projects.require(project).config();
+                NodeSources.Model model = nodeSources.model(projectConfig);
+                return new Resolved(model.nodes(), model.sources(), projectConfig);
+            }
+
+            @Override
+            public Map<String, Object> config(String project) {
+                return projects.require(project).config();
+            }
         };
         SshSettings ssh = new SshSettings((config.ssh.knownHostsFile.isBlank() ? Path.of(config.member.dataDir, "known_hosts")
                         : Path.of(config.ssh.knownHostsFile)).toAbsolutePath(), config.ssh.hostKeyPolicy.equals("accept-new"),
-                config.ssh.connectTimeout.toJavaDuration(), config.ssh.commandTimeout.toJavaDuration(), config.ssh.scriptDir);
+                config.ssh.connectTimeout.toJavaDuration(), config.ssh.commandTimeout.toJavaDuration(), config.ssh.scriptDir,
+                List.copyOf(config.ssh.sharedKeyPaths));
         ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues, gate, masterKeys,
                 ssh, keys::secret, projectNodes, environment.metrics(), clock);
         LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")

@@ -38,6 +38,8 @@ public class TandemConfiguration extends Configuration {
         @NotNull @JsonProperty public Duration commandTimeout = Duration.seconds(0);
         /** Where script steps are uploaded on a node (a node's file-copy-destination-dir wins). */
         @NotEmpty @JsonProperty public String scriptDir = "/tmp";
+        /** Key-storage prefixes every project's nodes may use; otherwise a project's nodes use only keys/project/<project>/. */
+        @NotNull @JsonProperty public java.util.List<String> sharedKeyPaths = new java.util.ArrayList<>();
     }
 
     public static class DatabaseFactory {
@@ -110,6 +112,8 @@ public class TandemConfiguration extends Configuration {
         @Min(1) @JsonProperty public int threads = 32;
         @NotNull @JsonProperty public Duration killGrace = Duration.seconds(5);
         @NotEmpty @JsonProperty public String workDir = "data/work";
+        /** Most nodes one execution runs on at once, whatever its threadcount says. */
+        @Min(1) @JsonProperty public int maxNodeThreads = 64;
     }
 
     public static class AuthFactory {

@@ -82,7 +82,7 @@ public final class ExecutionService implements Managed {
         this.nodeThreads = Executors.newCachedThreadPool(named("tandem-node"));
         this.ssh = new SshNodeRunner(sshSettings, secrets, metrics, clock);
         this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), ssh, projectNodes,
-                nodeThreads, jobs, optionValues, clock);
+                nodeThreads, settings.maxNodeThreads(), jobs, optionValues, clock);
         this.started = metrics.counter("tandem.executions.started");
         for (ExecutionStatus status : ExecutionStatus.values()) {
             if (status != ExecutionStatus.RUNNING) {
@@ -358,7 +358,7 @@ public final class ExecutionService implements Managed {
         dev.tandem.runtime.nodes.Node host = dev.tandem.runtime.nodes.Node.localHost(settings.nodeName());
         LogLimit limit = LogLimit.of(definition.loglimit(), definition.loglimitAction(), definition.loglimitStatus());
         try (LogWriter log = new MaskingLogWriter(limit == null ? logs.open(live.id()) : limit.wrap(logs.open(live.id()), live, clock), masker);
-             SshNodeRunner.Sessions sessions = ssh.sessions(() -> projectNodes.resolve(attempt.job().project()).config())) {
+             SshNodeRunner.Sessions sessions = ssh.sessions(projectNodes::config)) {
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", "NORMAL",
                     "execution of '" + definition.fullName() + "' started by " + attempt.user() + " on member " + settings.memberId()
                             + (attempt.number() > 1 ? " (attempt " + attempt.number() + " of " + (attempt.retries() + 1) + ")" : "")));

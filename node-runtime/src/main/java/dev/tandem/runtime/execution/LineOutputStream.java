@@ -25,16 +25,17 @@ final class LineOutputStream extends OutputStream {
     @Override
     public synchronized void write(int b) {
         if (b == '\n') {
-            emit(length);
+            emit(length, true);
             return;
+        }
+        // Split only when a byte arrives for a full buffer, so a line of exactly maxBytes ends normally at its newline.
+        if (length >= maxBytes) {
+            emit(boundary(), false);
         }
         if (length == buffer.length) {
             buffer = Arrays.copyOf(buffer, Math.min(buffer.length * 2, maxBytes + 4));
         }
         buffer[length++] = (byte) b;
-        if (length >= maxBytes) {
-            emit(boundary());
-        }
     }
 
     @Override
@@ -48,12 +49,12 @@ final class LineOutputStream extends OutputStream {
     @Override
     public synchronized void close() {
         if (!closed && length > 0) {
-            emit(length);
+            emit(length, true);
         }
         closed = true;
     }
 
-    /** The end of the last whole UTF-8 character in the buffer. */
+    /** The end of the last whole UTF-8 character in the buffer (never 0, so a split always makes progress). */
     private int boundary() {
         int end = length;
         int back = 0;
@@ -63,15 +64,16 @@ final class LineOutputStream extends OutputStream {
         int lead = end - back - 1;
         if (lead >= 0 && (buffer[lead] & 0x80) != 0) {
             int need = (buffer[lead] & 0xE0) == 0xC0 ? 2 : (buffer[lead] & 0xF0) == 0xE0 ? 3 : 4;
-            if (back + 1 < need) {
+            if (back + 1 < need && lead > 0) {
                 return lead;
             }
         }
         return end;
     }
 
-    private void emit(int end) {
-        int text = end > 0 && buffer[end - 1] == '\r' ? end - 1 : end;
+    /** Emits the first {@code end} bytes; a carriage return is dropped only before a real line end. */
+    private void emit(int end, boolean lineEnd) {
+        int text = lineEnd && end > 0 && buffer[end - 1] == '\r' ? end - 1 : end;
         lines.accept(new String(buffer, 0, text, StandardCharsets.UTF_8));
         int rest = length - end;
         System.arraycopy(buffer, end, buffer, 0, rest);

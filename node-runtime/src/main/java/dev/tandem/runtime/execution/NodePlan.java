@@ -21,7 +21,7 @@ record NodePlan(List<Node> nodes, int threads, boolean keepgoing, boolean succes
     }
 
     /** Throws IllegalArgumentException with the user's reason when the filter or thread count is not usable. */
-    static NodePlan of(NodeDispatch dispatch, Map<String, String> options, List<Node> projectNodes) {
+    static NodePlan of(NodeDispatch dispatch, Map<String, String> options, List<Node> projectNodes, int maxThreads) {
         String filterText = Expansion.expand(dispatch.filter(), options);
         NodeFilter filter = parse(filterText, dispatch.filter(), "node filter");
         List<Node> selected = new ArrayList<>(filter.select(projectNodes));
@@ -42,7 +42,7 @@ record NodePlan(List<Node> nodes, int threads, boolean keepgoing, boolean succes
             throw new IllegalArgumentException("threadcount '" + dispatch.threadcount() + "' expands to '" + threadText
                     + "', not a positive number of threads");
         }
-        return new NodePlan(List.copyOf(selected), threads, dispatch.keepgoing(), dispatch.successOnEmpty(), filterText);
+        return new NodePlan(List.copyOf(selected), Math.min(threads, maxThreads), dispatch.keepgoing(), dispatch.successOnEmpty(), filterText);
     }
 
     private static NodeFilter parse(String expanded, String written, String what) {
@@ -55,8 +55,8 @@ record NodePlan(List<Node> nodes, int threads, boolean keepgoing, boolean succes
     }
 
     /**
-     * Rundeck's ranking: by the rank attribute (numerically when both values are numbers), then
-     * by name; nodes without the attribute come last in either order.
+     * Rundeck's ranking: by the rank attribute, numbers (in numeric order) before other values
+     * (in text order), then by name; nodes without the attribute come last in either order.
      */
     static Comparator<Node> rank(String attribute, boolean descending) {
         Comparator<Node> byValue = (a, b) -> compareValues(a.attribute(attribute), b.attribute(attribute));
@@ -74,6 +74,9 @@ record NodePlan(List<Node> nodes, int threads, boolean keepgoing, boolean succes
         BigDecimal y = number(b);
         if (x != null && y != null) {
             return x.compareTo(y);
+        }
+        if (x != null || y != null) {
+            return x != null ? -1 : 1;
         }
         return a.compareTo(b);
     }

@@ -9,6 +9,7 @@ import dev.tandem.runtime.logs.LogWriter;
 import dev.tandem.runtime.nodes.Node;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketAddress;
@@ -42,6 +43,7 @@ import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.channel.PtyChannelConfiguration;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.future.CancelOption;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.scp.client.ScpClientCreator;
 import org.slf4j.Logger;
@@ -64,6 +66,8 @@ import org.slf4j.LoggerFactory;
 final class SshNodeRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SshNodeRunner.class);
     private static final AttributeRepository.AttributeKey<String> REJECTED_HOST_KEY = new AttributeRepository.AttributeKey<>();
+    private static final java.util.regex.Pattern SAFE_PATH = java.util.regex.Pattern.compile("/?[A-Za-z0-9._/-]+");
+    private static final Duration NO_BOUND = Duration.ofDays(1);
 
     /** A node step cannot run on the node; the message says exactly why, for the user. */
     static final class NodeException extends Exception {
@@ -86,6 +90,12 @@ final class SshNodeRunner implements AutoCloseable {
         this.client = SshClient.setUpDefaultClient();
         // Small request/response packets: without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to each channel open.
         org.apache.sshd.core.CoreModuleProperties.TCP_NODELAY.set(client, true);
+        // A long silent command must not look idle: keepalives every 15 s keep the session, and
+        // 4 unanswered ones (about a minute) tell that the node is gone.
+        org.apache.sshd.core.CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
+        org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(15));
+        org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, Duration.ofSeconds(15));
+        org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 4);
         client.setServerKeyVerifier(new HostKeys(settings.acceptNewHosts()
                 ? AcceptAllServerKeyVerifier.INSTANCE : RejectAllServerKeyVerifier.INSTANCE, settings));
         client.start();
@@ -96,78 +106,88 @@ final class SshNodeRunner implements AutoCloseable {
         client.stop();
     }
 
-    /** The SSH sessions of one execution, one per node, opened on first use. */
+    /**
+     * The SSH sessions of one execution, one per (project, node), opened on first use and closed
+     * with the execution. Each project's {@code ssh} defaults are read once.
+     */
     final class Sessions implements AutoCloseable {
         private final Map<String, ClientSession> open = new ConcurrentHashMap<>();
-        private final java.util.function.Supplier<Map<String, Object>> projectConfig;
-        private volatile Map<String, Object> projectDefaults;
+        private final Map<String, Object> locks = new ConcurrentHashMap<>();
+        private final Map<String, Map<String, Object>> defaults = new ConcurrentHashMap<>();
+        private final Function<String, Map<String, Object>> projectConfig;
+        private volatile boolean closed;
 
-        Sessions(java.util.function.Supplier<Map<String, Object>> projectConfig) {
+        Sessions(Function<String, Map<String, Object>> projectConfig) {
             this.projectConfig = projectConfig;
         }
 
-        private Map<String, Object> defaults() {
-            if (projectDefaults == null) {
-                projectDefaults = projectConfig.get().get("ssh") instanceof Map<?, ?> ssh ? castMap(ssh) : Map.of();
-            }
-            return projectDefaults;
+        private Map<String, Object> defaults(String project) {
+            return defaults.computeIfAbsent(project, p -> projectConfig.apply(p).get("ssh") instanceof Map<?, ?> ssh ? castMap(ssh) : Map.of());
         }
 
-        ClientSession session(Node node, RunningExecution execution) throws NodeException {
-            ClientSession session = open.get(node.name());
-            if (session != null && session.isOpen()) {
+        ClientSession session(String project, Node node, RunningExecution execution) throws NodeException {
+            String key = project + "\u0000" + node.name();
+            synchronized (locks.computeIfAbsent(key, k -> new Object())) {
+                if (closed) {
+                    throw new NodeException("the execution ended before node " + node.name() + " was reached");
+                }
+                ClientSession session = open.get(key);
+                if (session != null && session.isOpen()) {
+                    return session;
+                }
+                session = connect(project, node, defaults(project), execution);
+                open.put(key, session);
+                if (closed) {
+                    closeQuietly(session);
+                    throw new NodeException("the execution ended before node " + node.name() + " was reached");
+                }
                 return session;
             }
-            session = connect(node, defaults(), execution);
-            open.put(node.name(), session);
-            return session;
         }
 
         @Override
         public void close() {
-            open.values().forEach(s -> {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    LOG.debug("Closing an SSH session failed: {}", e.getMessage());
-                }
-            });
+            closed = true;
+            open.values().forEach(SshNodeRunner::closeQuietly);
             open.clear();
         }
     }
 
-    /** Sessions for one execution; the project's config (its {@code ssh} defaults) is read on the first connection. */
-    Sessions sessions(java.util.function.Supplier<Map<String, Object>> projectConfig) {
+    /** Sessions for one execution; {@code projectConfig} gives a project's config (its {@code ssh} defaults). */
+    Sessions sessions(Function<String, Map<String, Object>> projectConfig) {
         return new Sessions(projectConfig);
     }
 
     /** Runs one command on the node; returns its exit code. Output is logged per line as it arrives. */
-    int exec(Sessions sessions, Node node, String command, Map<String, String> environment, RunningExecution execution,
+    int exec(Sessions sessions, String project, Node node, String command, Map<String, String> environment, RunningExecution execution,
              String step, LogWriter log) throws NodeException {
-        ClientSession session = sessions.session(node, execution);
+        ClientSession session = sessions.session(project, node, execution);
         Duration timeout = millis(node.attribute("ssh-command-timeout"), settings.commandTimeout());
         LineOutputStream out = lines(node, step, "stdout", log);
         LineOutputStream err = lines(node, step, "stderr", log);
-        ChannelExec channel;
+        ChannelExec channel = null;
         try {
             channel = session.createExecChannel(command, new PtyChannelConfiguration(), environment);
+            // No input: a command that reads stdin sees end-of-file at once, as with the local runner's /dev/null.
+            channel.setIn(InputStream.nullInputStream());
             channel.setOut(out);
             channel.setErr(err);
-            channel.open().verify(settings.connectTimeout());
-        } catch (IOException e) {
+            channel.open().verify(settings.connectTimeout(), CancelOption.CANCEL_ON_TIMEOUT);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
             throw new NodeException("cannot start the command on node " + node.name() + ": " + reason(e));
         }
         RunningExecution.Attachment attachment = execution.attach(channel);
         try {
             Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED),
-                    timeout.isZero() ? 0 : timeout.toMillis());
-            if (events.contains(ClientChannelEvent.TIMEOUT)) {
-                channel.close(true);
-                throw new NodeException("the command did not finish within " + human(timeout) + " on node " + node.name()
-                        + " (ssh-command-timeout)");
-            }
+                    timeout.isZero() || timeout.isNegative() ? 0 : timeout.toMillis());
             out.close();
             err.close();
+            if (events.contains(ClientChannelEvent.TIMEOUT)) {
+                closeQuietly(channel);
+                throw new NodeException("the command did not finish within " + human(timeout) + " on node " + node.name()
+                        + " (ssh-command-timeout); the channel is closed, but without a pseudo-terminal the remote process may still run");
+            }
             Integer exit = channel.getExitStatus();
             if (exit == null) {
                 if (execution.stopping()) {
@@ -175,7 +195,8 @@ final class SshNodeRunner implements AutoCloseable {
                 }
                 String signal = channel.getExitSignal();
                 throw new NodeException("the connection to node " + node.name() + " closed before the command reported an exit code"
-                        + (signal == null ? "" : " (killed by signal " + signal + ")"));
+                        + (signal == null ? (session.isOpen() ? "" : " (the SSH session ended: the node stopped answering keepalives or closed it)")
+                        : " (killed by signal " + signal + ")"));
             }
             return exit;
         } finally {
@@ -184,82 +205,99 @@ final class SshNodeRunner implements AutoCloseable {
     }
 
     /**
-     * Uploads a script (SCP, mode 0700) to a temporary path on the node, runs the command built
-     * for that path, and removes the file afterwards whatever happened.
+     * Uploads a script (SCP) to a temporary path on the node, makes it executable, runs the
+     * command built for that path, and removes the file afterwards whatever happened.
      */
-    int script(Sessions sessions, Node node, byte[] content, String suffix, Function<String, String> commandFor,
+    int script(Sessions sessions, String project, Node node, byte[] content, String suffix, Function<String, String> commandFor,
                Map<String, String> environment, RunningExecution execution, String step, LogWriter log) throws NodeException {
-        ClientSession session = sessions.session(node, execution);
+        ClientSession session = sessions.session(project, node, execution);
         String dir = Optional.ofNullable(node.attribute("file-copy-destination-dir")).filter(d -> !d.isBlank()).orElse(settings.scriptDir());
         String path = (dir.endsWith("/") ? dir : dir + "/") + "tandem-" + execution.id() + "-" + UUID.randomUUID().toString().substring(0, 8) + suffix;
+        if (!SAFE_PATH.matcher(path).matches()) {
+            throw new NodeException("node " + node.name() + ": the script path " + path + " may hold only letters, digits and . _ / -"
+                    + " (check file-copy-destination-dir and the step's fileExtension)");
+        }
+        // The session is attached while uploading, so an abort or a job timeout ends a stuck upload.
+        RunningExecution.Attachment uploading = execution.attach(session);
         try {
             ScpClientCreator.instance().createScpClient(session).upload(content, path,
                     EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE), null);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new NodeException("cannot copy the script to " + path + " on node " + node.name() + ": " + reason(e));
+        } finally {
+            uploading.detach();
         }
         try {
             // SCP servers differ in whether they apply the mode; make the file executable as Rundeck does.
-            return exec(sessions, node, "chmod 700 " + WorkflowRunner.shellQuote(path) + " && " + commandFor.apply(path),
+            return exec(sessions, project, node, "chmod 700 " + WorkflowRunner.shellQuote(path) + " && " + commandFor.apply(path),
                     environment, execution, step, log);
         } finally {
-            remove(sessions, node, path, execution, step, log);
+            remove(sessions, project, node, path, execution, step, log);
         }
     }
 
-    private void remove(Sessions sessions, Node node, String path, RunningExecution execution, String step, LogWriter log) {
+    private void remove(Sessions sessions, String project, Node node, String path, RunningExecution execution, String step, LogWriter log) {
+        ChannelExec channel = null;
         try {
-            ClientSession session = sessions.session(node, execution);
-            ChannelExec channel = session.createExecChannel("rm -f " + WorkflowRunner.shellQuote(path), new PtyChannelConfiguration(), Map.of());
-            channel.open().verify(settings.connectTimeout());
+            ClientSession session = sessions.session(project, node, execution);
+            channel = session.createExecChannel("rm -f " + WorkflowRunner.shellQuote(path), new PtyChannelConfiguration(), Map.of());
+            channel.setIn(InputStream.nullInputStream());
+            channel.open().verify(settings.connectTimeout(), CancelOption.CANCEL_ON_TIMEOUT);
             channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), settings.connectTimeout().toMillis());
             Integer exit = channel.getExitStatus();
             if (exit != null && exit == 0) {
                 return;
             }
-        } catch (IOException | NodeException e) {
+        } catch (IOException | NodeException | RuntimeException e) {
             LOG.debug("Removing {} on node {} failed: {}", path, node.name(), e.getMessage());
+        } finally {
+            closeQuietly(channel);
         }
         log.append(new LogEntry(clock.instant(), node.name(), step, "tandem", "WARN",
                 "could not remove the script " + path + " from node " + node.name()));
     }
 
-    private ClientSession connect(Node node, Map<String, Object> defaults, RunningExecution execution) throws NodeException {
-        String user = node.attribute("username");
-        if (user == null || user.isBlank()) {
-            throw new NodeException("node " + node.name() + " has no 'username' attribute to log in with over SSH");
-        }
+    private ClientSession connect(String project, Node node, Map<String, Object> defaults, RunningExecution execution) throws NodeException {
         HostPort address = HostPort.parse(node);
+        String user = address.user() != null ? address.user() : node.attribute("username");
+        if (user == null || user.isBlank()) {
+            throw new NodeException("node " + node.name() + " has no 'username' attribute (or user@ in its hostname) to log in with over SSH");
+        }
         Duration timeout = millis(node.attribute("ssh-connect-timeout"), settings.connectTimeout());
+        if (timeout.isZero() || timeout.isNegative()) {
+            timeout = NO_BOUND; // Rundeck: 0 means no connect timeout
+        }
         String authentication = Optional.ofNullable(node.attribute("ssh-authentication"))
                 .orElse(String.valueOf(defaults.getOrDefault("authentication", "privateKey")));
         long started = System.nanoTime();
         ClientSession session;
         try {
-            session = client.connect(user, address.host(), address.port()).verify(timeout).getClientSession();
-        } catch (IOException e) {
+            session = client.connect(user, address.host(), address.port()).verify(timeout, CancelOption.CANCEL_ON_TIMEOUT).getClientSession();
+        } catch (IOException | RuntimeException e) {
             throw new NodeException("cannot connect to node " + node.name() + " at " + address + ": " + connectReason(e, timeout));
         }
         RunningExecution.Attachment attachment = execution.attach(session);
         try {
             if (authentication.equals("password")) {
-                String path = setting(node, defaults, "ssh-password-storage-path", "passwordStoragePath");
+                String path = keyPath(project, node, setting(node, defaults, "ssh-password-storage-path", "passwordStoragePath"));
                 session.addPasswordIdentity(secret(node, path, KeyType.PASSWORD).text());
             } else if (authentication.equals("privateKey")) {
-                String path = setting(node, defaults, "ssh-key-storage-path", "keyStoragePath");
-                String passphrasePath = node.attribute("ssh-key-passphrase-storage-path");
+                String path = keyPath(project, node, setting(node, defaults, "ssh-key-storage-path", "keyStoragePath"));
+                String passphraseAttribute = node.attribute("ssh-key-passphrase-storage-path");
+                Object passphraseDefault = defaults.get("keyPassphraseStoragePath");
+                String passphrasePath = passphraseAttribute != null ? passphraseAttribute : passphraseDefault == null ? null : passphraseDefault.toString();
                 FilePasswordProvider passphrase = passphrasePath == null ? FilePasswordProvider.EMPTY
-                        : FilePasswordProvider.of(secret(node, passphrasePath, KeyType.PASSWORD).text());
+                        : FilePasswordProvider.of(secret(node, keyPath(project, node, passphrasePath), KeyType.PASSWORD).text());
                 for (KeyPair pair : keyPairs(node, path, passphrase, session)) {
                     session.addPublicKeyIdentity(pair);
                 }
             } else {
                 throw new NodeException("node " + node.name() + ": ssh-authentication '" + authentication + "' is not privateKey or password");
             }
-            session.auth().verify(timeout);
+            session.auth().verify(timeout, CancelOption.CANCEL_ON_TIMEOUT);
             connects.update(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             return session;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             String hostKey = session.getAttribute(REJECTED_HOST_KEY);
             closeQuietly(session);
             if (hostKey != null) {
@@ -272,6 +310,20 @@ final class SshNodeRunner implements AutoCloseable {
         } finally {
             attachment.detach();
         }
+    }
+
+    /**
+     * A node of project P may use the keys under {@code keys/project/P/}, and those under the
+     * prefixes the runtime's {@code ssh.sharedKeyPaths} lists (set by whoever runs the runtime):
+     * a project's admins cannot send another project's secrets to a host they choose.
+     */
+    private String keyPath(String project, Node node, String path) throws NodeException {
+        String own = "keys/project/" + project + "/";
+        if (path.startsWith(own) || settings.sharedKeyPaths().stream().anyMatch(shared -> path.startsWith(shared.endsWith("/") ? shared : shared + "/"))) {
+            return path;
+        }
+        throw new NodeException("node " + node.name() + ": the key " + path + " is outside " + own
+                + "; a project's nodes use its own keys, or those under the runtime's ssh.sharedKeyPaths");
     }
 
     private Iterable<KeyPair> keyPairs(Node node, String path, FilePasswordProvider passphrase, ClientSession session) throws NodeException {
@@ -325,7 +377,7 @@ final class SshNodeRunner implements AutoCloseable {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
-    private String connectReason(IOException e, Duration timeout) {
+    private String connectReason(Exception e, Duration timeout) {
         Throwable root = root(e);
         if (root instanceof ConnectException) {
             return "connection refused";
@@ -343,7 +395,7 @@ final class SshNodeRunner implements AutoCloseable {
         return reason(e);
     }
 
-    private static String authReason(IOException e, String user, String authentication, Duration timeout) {
+    private static String authReason(Exception e, String user, String authentication, Duration timeout) {
         String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
         if (message.contains("timeout") || message.contains("timed out")) {
             return "the SSH handshake did not complete within " + human(timeout) + " (connect timeout)";
@@ -373,11 +425,14 @@ final class SshNodeRunner implements AutoCloseable {
                 line -> log.append(new LogEntry(clock.instant(), node.name(), step, stream, "NORMAL", line)));
     }
 
-    private static void closeQuietly(ClientSession session) {
+    private static void closeQuietly(java.io.Closeable resource) {
+        if (resource == null) {
+            return;
+        }
         try {
-            session.close();
-        } catch (IOException ignored) {
-            // the session failed already; nothing more to release
+            resource.close();
+        } catch (IOException e) {
+            LOG.debug("Closing {} failed: {}", resource, e.getMessage());
         }
     }
 
@@ -387,13 +442,19 @@ final class SshNodeRunner implements AutoCloseable {
     }
 
     /** Host and port from Rundeck's {@code hostname} attribute ({@code host}, {@code host:port}, {@code [v6]:port}). */
-    record HostPort(String host, int port) {
+    record HostPort(String user, String host, int port) {
         static HostPort parse(Node node) throws NodeException {
             String text = node.attribute("hostname");
             if (text == null || text.isBlank()) {
                 throw new NodeException("node " + node.name() + " has no 'hostname' attribute");
             }
             text = text.trim();
+            String user = null;
+            int at = text.lastIndexOf('@');
+            if (at > 0) {
+                user = text.substring(0, at);
+                text = text.substring(at + 1);
+            }
             String host = text;
             String port = null;
             if (text.startsWith("[")) {
@@ -409,7 +470,7 @@ final class SshNodeRunner implements AutoCloseable {
                 if (number < 1 || number > 65535) {
                     throw new NumberFormatException();
                 }
-                return new HostPort(host, number);
+                return new HostPort(user, host, number);
             } catch (NumberFormatException e) {
                 throw new NodeException("node " + node.name() + ": hostname '" + text + "' has no valid port");
             }
@@ -448,6 +509,13 @@ final class SshNodeRunner implements AutoCloseable {
                         + " is not in " + settings.knownHosts() + " (unknown host; add it, e.g. with ssh-keyscan, or set ssh.hostKeyPolicy: accept-new)");
             }
             return accepted;
+        }
+
+        @Override
+        protected boolean acceptIncompleteHostKeys(ClientSession session, SocketAddress remote, PublicKey key, Throwable reason) {
+            session.setAttribute(REJECTED_HOST_KEY, "the known hosts file " + settings.knownHosts() + " cannot be read ("
+                    + reason.getMessage() + "), so the host key " + KeyUtils.getFingerPrint(key) + " cannot be checked");
+            return false;
         }
 
         @Override

@@ -81,12 +81,14 @@ final class WorkflowRunner {
     private final SshNodeRunner ssh;
     private final ProjectNodes projectNodes;
     private final ExecutorService nodeThreads;
+    private final int maxNodeThreads;
     private final JobRepository jobs;
     private final OptionValues optionValues;
     private final Clock clock;
 
     WorkflowRunner(LocalProcessRunner processes, SshNodeRunner ssh, ProjectNodes projectNodes, ExecutorService nodeThreads,
-                   JobRepository jobs, OptionValues optionValues, Clock clock) {
+                   int maxNodeThreads, JobRepository jobs, OptionValues optionValues, Clock clock) {
+        this.maxNodeThreads = maxNodeThreads;
         this.processes = processes;
         this.ssh = ssh;
         this.projectNodes = projectNodes;
@@ -101,8 +103,15 @@ final class WorkflowRunner {
 
     /** Runs every step; returns the workflow's result. */
     StepResult run(JobDefinition job, Map<String, String> options, Context ctx, List<String> callStack, String stepPrefix) {
+        return run(job, options, ctx, callStack, stepPrefix, null);
+    }
+
+    /** With {@code onNode}, the node steps run on that node only, whatever the job's filter (a jobref with nodeStep). */
+    private StepResult run(JobDefinition job, Map<String, String> options, Context ctx, List<String> callStack, String stepPrefix, Node onNode) {
         NodePlan plan;
-        if (job.dispatched()) {
+        if (onNode != null) {
+            plan = new NodePlan(List.of(onNode), 1, false, false, null);
+        } else if (job.dispatched()) {
             try {
                 plan = plan(job, options, ctx);
             } catch (IllegalArgumentException e) {
@@ -128,7 +137,7 @@ final class WorkflowRunner {
                 return StepResult.failed(ctx.execution().stopRequest().reason());
             }
             StepResult result;
-            if (steps.get(i) instanceof Step.JobRef) {
+            if (workflowStep(steps.get(i))) {
                 Numbered one = new Numbered(steps.get(i), stepPrefix + (i + 1));
                 result = runWithHandler(one, job, options, ctx.on(ctx.host()), callStack);
                 if (!result.success()) {
@@ -138,7 +147,7 @@ final class WorkflowRunner {
                 i++;
             } else {
                 List<Numbered> segment = new ArrayList<>();
-                while (i < steps.size() && !(steps.get(i) instanceof Step.JobRef)) {
+                while (i < steps.size() && !workflowStep(steps.get(i))) {
                     segment.add(new Numbered(steps.get(i), stepPrefix + (i + 1)));
                     i++;
                 }
@@ -157,15 +166,21 @@ final class WorkflowRunner {
         return firstFailure == null ? StepResult.OK : StepResult.failed(firstFailure);
     }
 
+    /** A jobref without nodeStep runs once for the workflow, not per node. */
+    private static boolean workflowStep(Step step) {
+        return step instanceof Step.JobRef ref && !ref.nodeStep();
+    }
+
     private NodePlan plan(JobDefinition job, Map<String, String> options, Context ctx) {
         ProjectNodes.Resolved resolved = projectNodes.resolve(ctx.project());
-        for (NodeSource.Status source : resolved.sources()) {
-            if (!source.healthy()) {
-                note(ctx, "", LogLevel.WARN, "node source " + source.source() + " is failing (" + source.message()
-                        + "); using the last nodes it served");
+        for (int i = 0; i < resolved.sources().size(); i++) {
+            if (!resolved.sources().get(i).healthy()) {
+                // Which source and why is for those who may configure sources (GET /projects/{p}/nodes), not for every log reader.
+                note(ctx, "", LogLevel.WARN, "node source #" + (i + 1) + " of project " + ctx.project()
+                        + " is failing; using the last nodes it served (its status: GET /api/v1/projects/" + ctx.project() + "/nodes)");
             }
         }
-        NodePlan plan = NodePlan.of(job.nodes(), options, resolved.nodes());
+        NodePlan plan = NodePlan.of(job.nodes(), options, resolved.nodes(), maxNodeThreads);
         note(ctx, "", LogLevel.NORMAL, "nodes matching '" + plan.filter() + "': " + plan.nodes().size()
                 + (plan.nodes().isEmpty() ? "" : " (" + String.join(", ", plan.nodes().stream().map(Node::name).toList()) + ")")
                 + "; " + job.strategy() + ", " + plan.threads() + " at a time");
@@ -257,6 +272,8 @@ final class WorkflowRunner {
                     future.get();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    halted.set(true);
+                    running.forEach(f -> f.cancel(true));
                     return StepResult.failed("interrupted while waiting for the nodes");
                 } catch (ExecutionException e) {
                     return StepResult.failed("internal error: " + e.getCause());
@@ -312,7 +329,7 @@ final class WorkflowRunner {
             if (step instanceof Step.Exec exec) {
                 String command = Expansion.expand(exec.command(), options, node);
                 return ctx.local() ? process(List.of("/bin/sh", "-c", command), options, ctx, label)
-                        : remote(ctx, label, () -> ssh.exec(ctx.ssh(), ctx.node(), command, environment(options, ctx), ctx.execution(), label, ctx.log()));
+                        : remote(ctx, label, () -> ssh.exec(ctx.ssh(), ctx.project(), ctx.node(), command, environment(options, ctx), ctx.execution(), label, ctx.log()));
             }
             if (step instanceof Step.Script script) {
                 String suffix = script.fileExtension().isEmpty() ? ".sh" : (script.fileExtension().startsWith(".") ? "" : ".") + script.fileExtension();
@@ -352,7 +369,7 @@ final class WorkflowRunner {
                               Map<String, String> options, Context ctx, String label) {
         boolean shebang = startsWithShebang(content);
         if (!ctx.local()) {
-            return remote(ctx, label, () -> ssh.script(ctx.ssh(), ctx.node(), content, suffix,
+            return remote(ctx, label, () -> ssh.script(ctx.ssh(), ctx.project(), ctx.node(), content, suffix,
                     path -> String.join(" ", scriptCommand(path, shebang, interpreter, quoted, args).stream().map(WorkflowRunner::shellQuote).toList()),
                     environment(options, ctx), ctx.execution(), label, ctx.log()));
         }
@@ -472,7 +489,7 @@ final class WorkflowRunner {
         if (callStack.size() >= MAX_JOBREF_DEPTH) {
             return StepResult.failed("job references nest deeper than " + MAX_JOBREF_DEPTH);
         }
-        JobDefinition definition = child.definition();
+        JobDefinition definition = ref.nodeFilter() == null || ref.nodeStep() ? child.definition() : withFilter(child.definition(), ref.nodeFilter());
         ResolvedOptions childOptions;
         try {
             childOptions = optionValues.resolveAll(definition.options(), jobArgs(ref.args(), options));
@@ -483,9 +500,20 @@ final class WorkflowRunner {
         note(ctx, label, LogLevel.NORMAL, "running referenced job '" + definition.fullName() + "'");
         List<String> stack = new ArrayList<>(callStack);
         stack.add(child.id().toString());
-        Context childContext = new Context(ctx.execution(), ctx.log(), ctx.host(), ctx.host(), child.project(), ctx.workDir(),
-                ctx.masker(), ctx.level(), ctx.jobEnvironment(), ctx.ssh());
-        return run(definition, childOptions.forSteps(), childContext, stack, label + "/");
+        Context childContext = new Context(ctx.execution(), ctx.log(), ctx.host(), ref.nodeStep() ? ctx.node() : ctx.host(), child.project(),
+                ctx.workDir(), ctx.masker(), ctx.level(), ctx.jobEnvironment(), ctx.ssh());
+        return run(definition, childOptions.forSteps(), childContext, stack, label + "/", ref.nodeStep() ? ctx.node() : null);
+    }
+
+    /** The referenced job with the jobref's own node filter in place of its own (keeping its dispatch settings). */
+    private static JobDefinition withFilter(JobDefinition d, String filter) {
+        dev.tandem.runtime.job.NodeDispatch own = d.nodes();
+        dev.tandem.runtime.job.NodeDispatch nodes = own == null ? new dev.tandem.runtime.job.NodeDispatch(filter, "", "1", false, "name", false, true, false)
+                : new dev.tandem.runtime.job.NodeDispatch(filter, own.excludeFilter(), own.threadcount(), own.keepgoing(), own.rankAttribute(),
+                own.descending(), own.excludePrecedence(), own.successOnEmpty());
+        return new JobDefinition(d.name(), d.group(), d.uuid(), d.loglevel(), d.keepgoing(), d.strategy(), d.steps(), d.options(), d.timeout(),
+                d.multipleExecutions(), d.executionEnabled(), d.retry(), d.retryDelay(), nodes, d.cron(), d.scheduleEnabled(), d.timeZone(),
+                d.loglimit(), d.loglimitAction(), d.loglimitStatus());
     }
 
     /** Words of an {@code args} string, each expanded after splitting (a value with spaces stays one word). */

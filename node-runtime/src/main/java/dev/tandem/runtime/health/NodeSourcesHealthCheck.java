@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * Unhealthy while any project's node source fails (it then serves its last good nodes, which
- * may be stale): names the project, the source and the failure.
+ * may be stale): names the project, the source and the failure. It reports the state of the
+ * last read (by a run or a node listing) and never reads a source itself, so a slow script or
+ * URL cannot slow the health check down.
  */
 public final class NodeSourcesHealthCheck extends HealthCheck {
     private final ProjectRepository projects;
@@ -26,7 +28,7 @@ public final class NodeSourcesHealthCheck extends HealthCheck {
         List<String> failing = new ArrayList<>();
         int total = 0;
         for (Project project : projects.list()) {
-            for (NodeSource.Status status : sources.model(project.config()).sources()) {
+            for (NodeSource.Status status : sources.readStatuses(project.config())) {
                 total++;
                 if (!status.healthy()) {
                     failing.add("project " + project.name() + ", " + status.source() + ": " + status.message()

@@ -68,8 +68,11 @@ public final class JobDocuments {
         }
         if (step.containsKey("jobref")) {
             Map<String, Object> ref = asMap(step.get("jobref"));
+            String override = ref.get("nodefilters") instanceof Map<?, ?> filters && filters.get("filter") != null
+                    && !filters.get("filter").toString().isBlank() ? filters.get("filter").toString() : null;
             return new Step.JobRef(text(ref.get("name"), null), text(ref.get("group"), ""), text(ref.get("uuid"), null),
-                    text(ref.get("project"), null), text(ref.get("args"), ""), description, handler, keepgoingOnSuccess);
+                    text(ref.get("project"), null), text(ref.get("args"), ""), isTrue(ref.get("nodeStep"), false), override,
+                    description, handler, keepgoingOnSuccess);
         }
         if (Step.Noop.TYPE.equals(step.get("type"))) {
             return new Step.Noop(description, handler, keepgoingOnSuccess);

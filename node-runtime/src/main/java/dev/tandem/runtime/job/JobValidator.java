@@ -252,6 +252,26 @@ public final class JobValidator {
             for (String key : List.of("name", "group", "uuid", "project", "args")) {
                 string(ref, key, at + ".", false);
             }
+            if (ref.get("nodeStep") != null && JobDocuments.flag(ref.get("nodeStep")) == null) {
+                problem(at + ".nodeStep", "nodeStep must be true or false");
+            }
+            if (Boolean.TRUE.equals(JobDocuments.flag(ref.get("childNodes")))) {
+                warnings.add(at + ".childNodes is stored, but the referenced job runs on its own nodes (or on this step's node with nodeStep: true)");
+            }
+            if (ref.get("nodefilters") != null) {
+                Map<String, Object> filters = map(ref.get("nodefilters"), at + ".nodefilters");
+                if (filters != null) {
+                    unknownKeys(filters, NODEFILTER_KEYS, at + ".nodefilters");
+                    Object filter = filters.get("filter");
+                    if (filter != null && !filter.toString().contains("${")) {
+                        try {
+                            dev.tandem.runtime.nodes.NodeFilter.parse(filter.toString());
+                        } catch (dev.tandem.runtime.nodes.NodeFilter.FilterException e) {
+                            problem(at + ".nodefilters.filter", "malformed node filter '" + filter + "': " + e.getMessage());
+                        }
+                    }
+                }
+            }
         }
 
         private void options(Object value) {
@@ -361,7 +381,7 @@ public final class JobValidator {
                 if (dispatch != null) {
                     unknownKeys(dispatch, DISPATCH_KEYS, "nodefilters.dispatch");
                     Object threads = dispatch.get("threadcount");
-                    if (threads != null && !threads.toString().matches("\\d{1,4}|\\$\\{option\\.[A-Za-z0-9_.\\-]+}")) {
+                    if (threads != null && !threads.toString().matches("[1-9]\\d{0,3}|\\$\\{option\\.[A-Za-z0-9_.\\-]+}")) {
                         problem("nodefilters.dispatch.threadcount", "threadcount must be a positive number, not '" + threads + "'");
                     }
                     Object order = dispatch.get("rankOrder");

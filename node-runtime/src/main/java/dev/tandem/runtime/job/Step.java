@@ -19,7 +19,13 @@ public sealed interface Step {
     record ScriptFile(String path, String args, String interpreter, boolean argsQuoted,
                       String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
 
-    record JobRef(String name, String group, String uuid, String project, String args,
+    /**
+     * Runs another job. A workflow step (once, on the referenced job's own nodes) unless
+     * {@code nodeStep}: then once per node of this workflow, with the referenced job's node steps on
+     * that node. {@code nodeFilter} (the jobref's own {@code nodefilters.filter}) replaces the
+     * referenced job's filter.
+     */
+    record JobRef(String name, String group, String uuid, String project, String args, boolean nodeStep, String nodeFilter,
                   String description, Optional<Step> errorHandler, boolean keepgoingOnSuccess) implements Step {}
 
     /**

@@ -45,6 +45,21 @@ public final class NodeSources {
         return new Model(List.copyOf(byName.values()), statuses);
     }
 
+    /**
+     * The status of the project's sources that have been read already (by a run or a node
+     * listing), without reading any: a health check must not run scripts or fetch URLs.
+     */
+    public List<NodeSource.Status> readStatuses(Map<String, Object> projectConfig) {
+        List<NodeSource.Status> statuses = new ArrayList<>();
+        for (Map<?, ?> config : sources(projectConfig)) {
+            NodeSource source = cache.get(config.toString());
+            if (source != null) {
+                statuses.add(source.status());
+            }
+        }
+        return statuses;
+    }
+
     private NodeSource create(Map<?, ?> config) {
         if ("url".equals(config.get("type"))) {
             Object header = config.get("authHeader");

@@ -54,20 +54,21 @@ class SshDispatchTest {
                 web1: {hostname: '127.0.0.1:%1$d', username: deploy, tags: 'web', rank: '10'}
                 web2: {hostname: '127.0.0.1:%2$d', username: deploy, tags: 'web', rank: '9'}
                 web3: {hostname: '127.0.0.1:%3$d', username: deploy, tags: 'web', rank: '20'}
-                pw: {hostname: '127.0.0.1:%2$d', username: deploy, tags: 'pw', ssh-authentication: password, ssh-password-storage-path: keys/fleet/node-password}
-                wrongkey: {hostname: '127.0.0.1:%1$d', username: deploy, tags: 'broken', ssh-key-storage-path: keys/fleet/other-key}
+                pw: {hostname: '127.0.0.1:%2$d', username: deploy, tags: 'pw', ssh-authentication: password, ssh-password-storage-path: keys/project/fleet/node-password}
+                wrongkey: {hostname: '127.0.0.1:%1$d', username: deploy, tags: 'broken', ssh-key-storage-path: keys/project/fleet/other-key}
                 stranger: {hostname: '127.0.0.1:%4$d', username: deploy, tags: 'broken'}
                 refused: {hostname: '127.0.0.1:%5$d', username: deploy, tags: 'broken'}
                 hung: {hostname: '127.0.0.1:%6$d', username: deploy, tags: 'broken', ssh-connect-timeout: '1000'}
                 slow: {hostname: '127.0.0.1:%3$d', username: deploy, tags: 'broken', ssh-command-timeout: '700'}
+                foreign: {hostname: 'deploy@127.0.0.1:%1$d', tags: 'broken', ssh-key-storage-path: keys/other-project/id}
                 """.formatted(web1.port(), web2.port(), web3.port(), stranger.port(), SshNodes.closedPort(), SSH.silentPort()));
         assertThat(api.post("/api/v1/projects", Map.of("name", "fleet", "config", Map.of(
                 "nodeSources", List.of(Map.of("type", "file", "path", NODES.toString())),
-                "ssh", Map.of("keyStoragePath", "keys/fleet/id")))).status()).isEqualTo(201);
-        assertThat(api.postBytes("/api/v1/storage/keys/fleet/id", "application/octet-stream", SshNodes.pem(SSH.clientKey())).status()).isEqualTo(201);
-        assertThat(api.postBytes("/api/v1/storage/keys/fleet/other-key", "application/octet-stream", SshNodes.pem(SshNodes.generate())).status())
+                "ssh", Map.of("keyStoragePath", "keys/project/fleet/id")))).status()).isEqualTo(201);
+        assertThat(api.postBytes("/api/v1/storage/keys/project/fleet/id", "application/octet-stream", SshNodes.pem(SSH.clientKey())).status()).isEqualTo(201);
+        assertThat(api.postBytes("/api/v1/storage/keys/project/fleet/other-key", "application/octet-stream", SshNodes.pem(SshNodes.generate())).status())
                 .isEqualTo(201);
-        assertThat(api.postBytes("/api/v1/storage/keys/fleet/node-password", "application/x-rundeck-data-password",
+        assertThat(api.postBytes("/api/v1/storage/keys/project/fleet/node-password", "application/x-rundeck-data-password",
                 SshNodes.PASSWORD.getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(201);
     }
 
@@ -158,20 +159,21 @@ class SshDispatchTest {
                 - name: broken-fleet
                   nodefilters:
                     filter: 'tags: broken'
-                    dispatch: {threadcount: 5, keepgoing: true}
+                    dispatch: {threadcount: 6, keepgoing: true}
                   sequence:
                     commands:
                       - exec: sleep 20
                 """, Map.of());
         assertThat(execution.path("status").asText()).isEqualTo("failed");
         String reason = execution.path("reason").asText();
-        assertThat(reason).startsWith("failed on 5 of 5 nodes: ");
+        assertThat(reason).startsWith("failed on 6 of 6 nodes: ");
+        assertThat(reason).contains("foreign (step 1 failed: node foreign: the key keys/other-project/id is outside keys/project/fleet/;");
         assertThat(reason).contains("wrongkey (step 1 failed: node wrongkey at 127.0.0.1:")
                 .contains("authentication as 'deploy' with the private key was refused");
         assertThat(reason).contains("stranger (step 1 failed: node stranger at 127.0.0.1:").contains("is not in " + KNOWN_HOSTS + " (unknown host");
         assertThat(reason).containsPattern("refused \\(step 1 failed: cannot connect to node refused at 127\\.0\\.0\\.1:\\d+: connection refused\\)");
         assertThat(reason).contains("hung (step 1 failed: node hung at 127.0.0.1:").contains("did not complete within 1 s (connect timeout)");
-        assertThat(reason).contains("slow (step 1 failed: the command did not finish within 700 ms on node slow (ssh-command-timeout))");
+        assertThat(reason).contains("slow (step 1 failed: the command did not finish within 700 ms on node slow (ssh-command-timeout);");
     }
 
     @Test
@@ -321,12 +323,63 @@ class SshDispatchTest {
         assertThat(api.post("/api/v1/projects", Map.of("name", "other", "config",
                 Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString()))))).status()).isEqualTo(201);
         Api admin = new Api("http://127.0.0.1:" + APP.getAdminPort(), null);
+        assertThat(api.get("/api/v1/projects/other/nodes").json().path("nodes").toString()).contains("db1");
         assertThat(admin.get("/healthcheck").json().path("nodeSources").path("healthy").asBoolean()).isTrue();
         Files.writeString(file, "db1: [broken\n");
+        assertThat(admin.get("/healthcheck").json().path("nodeSources").path("healthy").asBoolean())
+                .as("the health check reports the last read; it never reads a source itself").isTrue();
+        assertThat(api.get("/api/v1/projects/other/nodes").json().path("nodes").toString()).as("last good nodes").contains("db1");
         Api.Reply red = admin.get("/healthcheck");
         assertThat(red.status()).isEqualTo(500);
         assertThat(red.json().path("nodeSources").path("message").asText()).contains("project other").contains("serving its last 1 good node(s)");
         Files.writeString(file, "db1: {hostname: 127.0.0.1}\n");
+        api.get("/api/v1/projects/other/nodes");
         assertThat(admin.get("/healthcheck").json().path("nodeSources").path("healthy").asBoolean()).isTrue();
+    }
+
+    @Test
+    void aRemoteCommandReadingItsInputSeesEndOfInputAtOnce() {
+        JsonNode execution = run("""
+                - name: reads-stdin
+                  timeout: 20s
+                  nodefilters:
+                    filter: 'name: web1'
+                  sequence:
+                    commands:
+                      - exec: 'cat; echo "input ended"'
+                """, Map.of());
+        assertThat(execution.path("status").asText()).as(execution.toString()).isEqualTo("succeeded");
+        assertThat(stdout(execution)).containsExactly("web1: input ended");
+    }
+
+    @Test
+    void aJobrefAsNodeStepRunsTheReferencedJobOnEachNodeAndOneWithItsOwnFilterOverridesTheTarget() {
+        Runs.importJob(api, "fleet", """
+                - name: child-here
+                  sequence:
+                    commands:
+                      - exec: echo "child on ${node.name}"
+                """);
+        JsonNode perNode = run("""
+                - name: parent-per-node
+                  nodefilters:
+                    filter: 'tags: web'
+                  sequence:
+                    commands:
+                      - jobref: {name: child-here, nodeStep: true}
+                """, Map.of());
+        assertThat(perNode.path("status").asText()).as(perNode.toString()).isEqualTo("succeeded");
+        assertThat(stdout(perNode)).containsExactly("web1: child on web1", "web2: child on web2", "web3: child on web3");
+
+        JsonNode overridden = run("""
+                - name: parent-override
+                  sequence:
+                    commands:
+                      - jobref:
+                          name: child-here
+                          nodefilters: {filter: 'name: web2'}
+                """, Map.of());
+        assertThat(overridden.path("status").asText()).as(overridden.toString()).isEqualTo("succeeded");
+        assertThat(stdout(overridden)).containsExactly("web2: child on web2");
     }
 }

@@ -38,12 +38,12 @@ class SshHostKeysTest {
 
     private static SshNodeRunner runner(Path knownHosts, boolean acceptNew) {
         byte[] key = SshNodes.pem(SSH.clientKey());
-        return new SshNodeRunner(new SshSettings(knownHosts, acceptNew, Duration.ofSeconds(3), Duration.ZERO, "/tmp"),
+        return new SshNodeRunner(new SshSettings(knownHosts, acceptNew, Duration.ofSeconds(3), Duration.ZERO, "/tmp", List.of()),
                 path -> Optional.of(new KeyStore.Secret(KeyType.PRIVATE, key)), new MetricRegistry(), Clock.systemUTC());
     }
 
     private static Node node(int port) {
-        return new Node("n1", Map.of("hostname", "127.0.0.1:" + port, "username", SshNodes.USER, "ssh-key-storage-path", "keys/k"), Set.of());
+        return new Node("n1", Map.of("hostname", "127.0.0.1:" + port, "username", SshNodes.USER, "ssh-key-storage-path", "keys/project/p/k"), Set.of());
     }
 
     private static final class Lines implements LogWriter {
@@ -62,19 +62,19 @@ class SshHostKeysTest {
     void acceptNewRemembersAnUnknownHostAndStrictRefusesIt() throws Exception {
         Path knownHosts = RuntimeFixture.tempDir("kh").resolve("ssh/known_hosts");
         RunningExecution execution = new RunningExecution(UUID.randomUUID(), Duration.ofSeconds(1));
-        try (SshNodeRunner strict = runner(knownHosts, false); SshNodeRunner.Sessions sessions = strict.sessions(Map::of)) {
-            assertThatThrownBy(() -> strict.exec(sessions, node(SERVER.port()), "true", Map.of(), execution, "1", new Lines()))
+        try (SshNodeRunner strict = runner(knownHosts, false); SshNodeRunner.Sessions sessions = strict.sessions(project -> Map.of())) {
+            assertThatThrownBy(() -> strict.exec(sessions, "p", node(SERVER.port()), "true", Map.of(), execution, "1", new Lines()))
                     .hasMessageContaining("is not in " + knownHosts + " (unknown host");
         }
         assertThat(knownHosts).doesNotExist();
         Lines out = new Lines();
-        try (SshNodeRunner acceptNew = runner(knownHosts, true); SshNodeRunner.Sessions sessions = acceptNew.sessions(Map::of)) {
-            assertThat(acceptNew.exec(sessions, node(SERVER.port()), "echo first contact", Map.of(), execution, "1", out)).isZero();
+        try (SshNodeRunner acceptNew = runner(knownHosts, true); SshNodeRunner.Sessions sessions = acceptNew.sessions(project -> Map.of())) {
+            assertThat(acceptNew.exec(sessions, "p", node(SERVER.port()), "echo first contact", Map.of(), execution, "1", out)).isZero();
         }
         assertThat(out.lines).containsExactly("first contact");
         assertThat(Files.readString(knownHosts)).contains("[127.0.0.1]:" + SERVER.port());
-        try (SshNodeRunner strict = runner(knownHosts, false); SshNodeRunner.Sessions sessions = strict.sessions(Map::of)) {
-            assertThat(strict.exec(sessions, node(SERVER.port()), "exit 5", Map.of(), execution, "1", new Lines()))
+        try (SshNodeRunner strict = runner(knownHosts, false); SshNodeRunner.Sessions sessions = strict.sessions(project -> Map.of())) {
+            assertThat(strict.exec(sessions, "p", node(SERVER.port()), "exit 5", Map.of(), execution, "1", new Lines()))
                     .as("now known, strict checking accepts it and the exit code comes back").isEqualTo(5);
         }
     }
@@ -86,8 +86,8 @@ class SshHostKeysTest {
         String otherKey = SERVER.knownHostsLine().substring(SERVER.knownHostsLine().indexOf(' ') + 1);
         Files.writeString(knownHosts, "[127.0.0.1]:" + impostor.port() + " " + otherKey + "\n");
         RunningExecution execution = new RunningExecution(UUID.randomUUID(), Duration.ofSeconds(1));
-        try (SshNodeRunner runner = runner(knownHosts, true); SshNodeRunner.Sessions sessions = runner.sessions(Map::of)) {
-            assertThatThrownBy(() -> runner.exec(sessions, node(impostor.port()), "true", Map.of(), execution, "1", new Lines()))
+        try (SshNodeRunner runner = runner(knownHosts, true); SshNodeRunner.Sessions sessions = runner.sessions(project -> Map.of())) {
+            assertThatThrownBy(() -> runner.exec(sessions, "p", node(impostor.port()), "true", Map.of(), execution, "1", new Lines()))
                     .hasMessageContaining("the host key CHANGED");
         }
         assertThat(Files.readString(knownHosts)).as("the known key is not replaced").isEqualTo("[127.0.0.1]:" + impostor.port() + " " + otherKey + "\n");
@@ -99,10 +99,10 @@ class SshHostKeysTest {
         Files.writeString(knownHosts, SERVER.knownHostsLine() + "\n");
         RunningExecution execution = new RunningExecution(UUID.randomUUID(), Duration.ofSeconds(1));
         Lines out = new Lines();
-        try (SshNodeRunner runner = runner(knownHosts, false); SshNodeRunner.Sessions sessions = runner.sessions(Map::of)) {
+        try (SshNodeRunner runner = runner(knownHosts, false); SshNodeRunner.Sessions sessions = runner.sessions(project -> Map.of())) {
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return runner.exec(sessions, node(SERVER.port()), "echo started; sleep 30", Map.of(), execution, "1", out);
+                    return runner.exec(sessions, "p", node(SERVER.port()), "echo started; sleep 30", Map.of(), execution, "1", out);
                 } catch (SshNodeRunner.NodeException e) {
                     throw new IllegalStateException(e);
                 }
