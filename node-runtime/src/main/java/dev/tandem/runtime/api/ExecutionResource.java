@@ -54,7 +54,11 @@ public final class ExecutionResource {
                                 Map<String, Object> options, String user, String member, Instant startedAt,
                                 Instant endedAt, Long durationMillis, int attempt, UUID retryOf, String href, String outputHref) {}
 
-    public record OutputView(UUID id, long offset, long nextOffset, boolean completed, String execState,
+    /**
+     * {@code totalSize}: bytes of the log readable now; {@code sealed}: the whole log is in storage,
+     * verified; {@code completed}: it will not grow and this page reached its end.
+     */
+    public record OutputView(UUID id, long offset, long nextOffset, long totalSize, boolean sealed, boolean completed, String execState,
                              List<LogEntry> entries) {}
 
     public record AbortView(String abort, String reason, ExecutionView execution) {}
@@ -116,7 +120,8 @@ public final class ExecutionResource {
             boolean completed = completed(execution, page);
             // Long poll: answer as soon as there is something new, the log is complete, or the wait is over.
             if (!page.entries().isEmpty() || completed || System.nanoTime() >= deadline) {
-                return new OutputView(execution.id(), page.offset(), page.nextOffset(), completed, execution.status().sql(), page.entries());
+                return new OutputView(execution.id(), page.offset(), page.nextOffset(), page.totalSize(), page.sealed(), completed, execution.status().sql(),
+                        page.entries());
             }
             Thread.sleep(FOLLOW_POLL_MILLIS);
             execution = executions.require(id);
@@ -163,8 +168,10 @@ public final class ExecutionResource {
                     }
                     position = page.nextOffset();
                     if (completed(execution, page)) {
-                        writer.write("event: end\ndata: " + JSON.writeValueAsString(Map.of("status", execution.status().sql(),
-                                "reason", execution.reason() == null ? "" : execution.reason())) + "\n\n");
+                        Map<String, String> end = new java.util.LinkedHashMap<>();
+                        end.put("status", execution.status().sql());
+                        end.put("reason", execution.reason() == null ? "" : execution.reason());
+                        writer.write("event: end\ndata: " + JSON.writeValueAsString(end) + "\n\n");
                         writer.flush();
                         return;
                     }

@@ -20,6 +20,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
@@ -39,6 +40,8 @@ public final class S3LogStore implements LogStore, AutoCloseable {
     public record Settings(String endpoint, String region, String bucket, String prefix, String accessKeyId, String secretAccessKey,
                            boolean pathStyle, boolean chunkedEncoding, Duration timeout) {}
 
+    /** Built here so its timeouts and pool size are ours; closed by {@link #close()}. */
+    private final software.amazon.awssdk.http.SdkHttpClient http;
     private final S3Client s3;
     private final String bucket;
     private final String prefix;
@@ -46,7 +49,13 @@ public final class S3LogStore implements LogStore, AutoCloseable {
     public S3LogStore(Settings settings) {
         AwsCredentialsProvider credentials = settings.accessKeyId().isBlank() ? DefaultCredentialsProvider.builder().build()
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
+        this.http = software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
+                .connectionTimeout(settings.timeout())
+                .socketTimeout(settings.timeout())
+                .maxConnections(16)
+                .build();
         var builder = S3Client.builder()
+                .httpClient(http)
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
                 .serviceConfiguration(S3Configuration.builder()
@@ -69,12 +78,18 @@ public final class S3LogStore implements LogStore, AutoCloseable {
 
     @Override
     public void putChunk(UUID id, long offset, Path file, long position, long length) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            channel.position(position);
-            InputStream in = Channels.newInputStream(channel);
-            call(() -> s3.putObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(offset))).contentLength(length)
-                    .contentType("application/x-ndjson"), RequestBody.fromInputStream(in, length)));
-        }
+        // Each attempt (the SDK retries) reads the range afresh from the spool: nothing is buffered in memory.
+        ContentStreamProvider range = () -> {
+            try {
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+                channel.position(position);
+                return new java.io.BufferedInputStream(Channels.newInputStream(channel), 65536);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        call(() -> s3.putObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(offset))).contentLength(length)
+                .contentType("application/x-ndjson"), RequestBody.fromContentProvider(range, length, "application/x-ndjson")));
     }
 
     @Override
@@ -147,6 +162,7 @@ public final class S3LogStore implements LogStore, AutoCloseable {
     @Override
     public void close() {
         s3.close();
+        http.close();
     }
 
     @FunctionalInterface

@@ -143,7 +143,8 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                if (spool.append(line) >= settings.checkpointBytes()) {
+                // One early checkpoint request at a time: a fast writer must not queue a task per line.
+                if (spool.append(line) >= settings.checkpointBytes() && spool.shipRequested.compareAndSet(false, true)) {
                     shipper.execute(() -> ship(spool, false));
                 }
             }
@@ -284,13 +285,19 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
     }
 
     private void shipAll() {
-        for (Spool spool : spools.values()) {
-            ship(spool, false);
+        // A periodic task that throws is never run again: nothing may escape this loop.
+        try {
+            for (Spool spool : spools.values()) {
+                ship(spool, false);
+            }
+        } catch (Throwable e) {
+            LOG.error("Log shipping cycle failed; it runs again at the next tick", e);
         }
     }
 
     /** One checkpoint of one spool, if due; seals it when its writer closed and all is stored. Runs on the shipper thread only. */
     private void ship(Spool spool, boolean now) {
+        spool.shipRequested.set(false);
         long nanos = System.nanoTime();
         if (spool.removed || nanos < spool.nextAttemptNanos) {
             return;
@@ -327,7 +334,10 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
             spool.failingSince = null;
             spool.lastError = null;
             spool.nextAttemptNanos = 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            if (e instanceof Error) {
+                LOG.error("Log of execution {}: upload failed with {}", spool.id, e, e);
+            }
             uploadFailures.inc();
             spool.failures++;
             long backoff = Math.min(MAX_BACKOFF.toMillis(), 250L << Math.min(spool.failures, 10));
@@ -415,6 +425,7 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
         private long flushedBytes;
         volatile boolean closed;
         volatile boolean removed;
+        final java.util.concurrent.atomic.AtomicBoolean shipRequested = new java.util.concurrent.atomic.AtomicBoolean();
         volatile long shipped;
         boolean resync;
         long lastShipNanos = System.nanoTime();

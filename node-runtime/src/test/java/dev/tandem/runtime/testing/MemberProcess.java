@@ -23,6 +23,8 @@ public final class MemberProcess implements AutoCloseable {
     private final int adminPort;
     private final String databaseUrl;
     private Process process;
+    private String logsYaml = "{dir: %2$s/logs}";
+    private List<String> jvm = List.of("-Xmx256m");
 
     public MemberProcess(String id, String databaseUrl, int port, int adminPort) {
         this.id = id;
@@ -41,6 +43,18 @@ public final class MemberProcess implements AutoCloseable {
         return path;
     }
 
+    /** The member's {@code logs:} block as a YAML flow map; {@code %2$s} is the member's folder. */
+    public MemberProcess withLogs(String flowMap) {
+        this.logsYaml = flowMap;
+        return this;
+    }
+
+    /** JVM options (heap size first), replacing the default {@code -Xmx256m}. */
+    public MemberProcess withJvm(String... options) {
+        this.jvm = List.of(options);
+        return this;
+    }
+
     public MemberProcess start() {
         try {
             Path config = dir.resolve("runtime.yml");
@@ -48,7 +62,7 @@ public final class MemberProcess implements AutoCloseable {
                     site: {id: a}
                     member: {id: %1$s, name: %1$s, dataDir: %2$s, url: "http://127.0.0.1:%3$d"}
                     database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 6, connectionTimeout: 2s}
-                    logs: {dir: %2$s/logs}
+                    logs: %7$s
                     execution: {workDir: %2$s/work, threads: 8}
                     auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
                     server:
@@ -59,9 +73,10 @@ public final class MemberProcess implements AutoCloseable {
                       level: INFO
                       loggers: {org.flywaydb: WARN, com.zaxxer.hikari: WARN}
                       appenders: [{type: file, currentLogFilename: %2$s/runtime.log, archive: false}]
-                    """.formatted(id, dir, port, databaseUrl, RuntimeFixture.ADMIN_TOKEN, adminPort));
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "server", config.toString()));
+                    """.formatted(id, dir, port, databaseUrl, RuntimeFixture.ADMIN_TOKEN, adminPort, logsYaml.replace("%2$s", dir.toString())));
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            command.addAll(jvm);
+            command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "server", config.toString()));
             process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start();
             return this;
         } catch (IOException e) {

@@ -1,0 +1,108 @@
+package dev.tandem.runtime.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real S3-compatible server (Adobe S3Mock) started once per test JVM as its own process, from
+ * the classpath the s3mock-server module writes; one bucket, {@value #BUCKET}. Its own JVM keeps
+ * Spring Boot's libraries away from the runtime's.
+ */
+public final class S3Server {
+    public static final String BUCKET = "tandem-logs";
+    private static S3Server shared;
+
+    private final Process process;
+    private final int port;
+
+    private S3Server(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** The JVM's server, started on first use. */
+    public static synchronized S3Server shared() {
+        if (shared == null) {
+            shared = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(shared.process::destroyForcibly));
+        }
+        return shared;
+    }
+
+    public String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    private static S3Server start() {
+        String classpathFile = System.getProperty("tandem.s3mockClasspath", "../s3mock-server/target/classpath.txt");
+        try {
+            String classpath = Files.readString(Path.of(classpathFile)).trim();
+            int http = freePort();
+            int https = freePort();
+            Path root = Files.createTempDirectory("tandem-s3");
+            Path log = root.resolveSibling(root.getFileName() + ".log");
+            Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, "com.adobe.testing.s3mock.S3MockApplication",
+                    "--http.port=" + http, "--server.port=" + https, "--silent=true",
+                    "--com.adobe.testing.s3mock.store.root=" + root,
+                    "--com.adobe.testing.s3mock.store.initial-buckets=" + BUCKET,
+                    "--com.adobe.testing.s3mock.max-payload-size=64MB"))
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            S3Server server = new S3Server(process, http);
+            server.awaitReady(Duration.ofSeconds(90), log);
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the S3 test server (build the s3mock-server module first: mvn -pl node-runtime -am): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private void awaitReady(Duration within, Path log) throws IOException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("S3Mock exited with " + process.exitValue() + ": " + Files.readString(log));
+            }
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for S3Mock", e);
+            }
+            try {
+                Thread.sleep(100); // polling a starting server's port, with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for S3Mock", e);
+            }
+        }
+        process.destroyForcibly();
+        throw new IOException("S3Mock did not answer within " + within + ": " + Files.readString(log));
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            return socket.getLocalPort();
+        }
+    }
+}
