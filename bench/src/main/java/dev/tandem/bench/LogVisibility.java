@@ -1,0 +1,142 @@
+package dev.tandem.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Issue 8's benchmark against two live members sharing a database and log storage. Visibility:
+ * a job on member 1 prints its own clock (ns) every 50 ms; member 2 follows the output with
+ * long polls, and each line's latency is the time member 2's client sees it minus the time it
+ * was printed (one machine, one clock). Throughput: one execution prints N MB as fast as it can;
+ * the figures are the run's own duration (capture into the spool) and the time until the log is
+ * sealed in storage (checkpointed, verified). The last line is JSON.
+ *
+ * <p>Usage: LogVisibility member1Url member2Url token seconds megabytes
+ */
+public final class LogVisibility {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String token;
+
+    private LogVisibility(String token) {
+        this.token = token;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String one = args[0];
+        String two = args[1];
+        LogVisibility bench = new LogVisibility(args[2]);
+        int seconds = Integer.parseInt(args[3]);
+        int megabytes = Integer.parseInt(args[4]);
+        bench.send("POST", one + "/api/v1/projects", "{\"name\":\"bench\"}", "application/json");
+        String ticker = bench.importJob(one, """
+                - name: ticker
+                  sequence:
+                    commands:
+                      - script: |
+                          end=$(( $(date +%%s) + %d ))
+                          while [ $(date +%%s) -lt $end ]; do echo "t $(date +%%s%%N)"; sleep 0.05; done
+                """.formatted(seconds));
+        String execution = bench.run(one, ticker);
+        List<Long> latencies = new ArrayList<>();
+        long offset = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 120L).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode page = bench.send("GET", two + "/api/v1/executions/" + execution + "/output?wait=10&max=10000&offset=" + offset, null, null);
+            long seen = System.currentTimeMillis() * 1_000_000L + (System.nanoTime() % 1_000_000L);
+            for (JsonNode entry : page.path("entries")) {
+                String log = entry.path("log").asText();
+                if (entry.path("stream").asText().equals("stdout") && log.startsWith("t ")) {
+                    latencies.add((seen - Long.parseLong(log.substring(2))) / 1_000_000L);
+                }
+            }
+            offset = page.path("nextOffset").asLong();
+            if (page.path("completed").asBoolean()) {
+                break;
+            }
+        }
+        Collections.sort(latencies);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("lines", latencies.size());
+        result.put("visibilityMsP50", percentile(latencies, 50));
+        result.put("visibilityMsP99", percentile(latencies, 99));
+        result.put("visibilityMsMax", latencies.isEmpty() ? -1 : latencies.get(latencies.size() - 1));
+
+        String big = bench.importJob(one, """
+                - name: big-output
+                  sequence:
+                    commands:
+                      - exec: head -c %d /dev/zero | tr '\\0' x | fold -w 99
+                """.formatted(megabytes * 1_000_000L));
+        long started = System.nanoTime();
+        String bigRun = bench.run(one, big);
+        JsonNode ended = bench.awaitEnd(one, bigRun);
+        long runMillis = ended.path("durationMillis").asLong();
+        while (!bench.send("GET", two + "/api/v1/executions/" + bigRun + "/output?max=1", null, null).path("sealed").asBoolean()) {
+            Thread.sleep(100); // bench client polling interval
+        }
+        long sealedMillis = (System.nanoTime() - started) / 1_000_000L;
+        long bytes = bench.send("GET", two + "/api/v1/executions/" + bigRun + "/output?max=1", null, null).path("totalSize").asLong();
+        result.put("outputMegabytes", megabytes);
+        result.put("logBytes", bytes);
+        result.put("captureMBps", Math.round(megabytes * 1000.0 / Math.max(1, runMillis) * 10) / 10.0);
+        result.put("sealedMBps", Math.round(megabytes * 1000.0 / Math.max(1, sealedMillis) * 10) / 10.0);
+        result.put("runMs", runMillis);
+        result.put("startToSealedMs", sealedMillis);
+        System.out.println(JSON.writeValueAsString(result));
+    }
+
+    private static long percentile(List<Long> sorted, int p) {
+        if (sorted.isEmpty()) {
+            return -1;
+        }
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private String importJob(String base, String yaml) throws Exception {
+        return send("POST", base + "/api/v1/projects/bench/jobs/import", yaml, "application/yaml").path("jobs").get(0).path("id").asText();
+    }
+
+    private String run(String base, String job) throws Exception {
+        return send("POST", base + "/api/v1/jobs/" + job + "/run", "{}", "application/json").path("id").asText();
+    }
+
+    private JsonNode awaitEnd(String base, String execution) throws Exception {
+        while (true) {
+            JsonNode e = send("GET", base + "/api/v1/executions/" + execution, null, null);
+            if (!e.path("status").asText().equals("running")) {
+                if (!e.path("status").asText().equals("succeeded")) {
+                    throw new IllegalStateException("run ended " + e);
+                }
+                return e;
+            }
+            Thread.sleep(50); // bench client polling interval
+        }
+    }
+
+    private JsonNode send(String method, String url, String body, String type) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(60));
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofString(body));
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException(method + " " + url + " -> " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+}
