@@ -257,7 +257,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
             }
             TandemConfiguration.S3Factory s3 = logs.s3;
             return new S3LogStore(new S3LogStore.Settings(s3.endpoint, s3.region, s3.bucket, s3.prefix, s3.accessKeyId, s3.secretAccessKey,
-                    s3.pathStyle, s3.chunkedEncoding, s3.timeout.toJavaDuration()));
+                    s3.pathStyle, s3.chunkedEncoding, s3.checksums.equals("when-supported"), s3.timeout.toJavaDuration()));
         }
         try {
             return new FolderLogStore(Path.of(logs.dir));

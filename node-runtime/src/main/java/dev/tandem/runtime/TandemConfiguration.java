@@ -105,6 +105,8 @@ public class TandemConfiguration extends Configuration {
         @JsonProperty public boolean pathStyle = false;
         /** aws-chunked uploads; turn off for servers that store the chunk framing (s3rver). */
         @JsonProperty public boolean chunkedEncoding = true;
+        /** when-supported (the AWS SDK's default: a CRC on every request) or when-required, for servers that refuse those checksums. */
+        @NotEmpty @Pattern(regexp = "when-supported|when-required") @JsonProperty public String checksums = "when-supported";
         @NotNull @JsonProperty public Duration timeout = Duration.seconds(10);
     }
 

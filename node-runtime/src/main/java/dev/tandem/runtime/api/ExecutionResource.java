@@ -55,8 +55,9 @@ public final class ExecutionResource {
                                 Instant endedAt, Long durationMillis, int attempt, UUID retryOf, String href, String outputHref) {}
 
     /**
-     * {@code totalSize}: bytes of the log readable now; {@code sealed}: the whole log is in storage,
-     * verified; {@code completed}: it will not grow and this page reached its end.
+     * {@code totalSize}: bytes of the log readable now; {@code sealed}: the log is whole (its writer
+     * closed; read from shared storage, it was verified there); {@code completed}: it will not grow
+     * and this page reached its end.
      */
     public record OutputView(UUID id, long offset, long nextOffset, long totalSize, boolean sealed, boolean completed, String execState,
                              List<LogEntry> entries) {}
@@ -129,6 +130,7 @@ public final class ExecutionResource {
     }
 
     private static final long FOLLOW_POLL_MILLIS = 100;
+    private static final java.time.Duration FOLLOW_MAX = java.time.Duration.ofMinutes(30);
 
     /**
      * Server-sent events: every line from {@code offset} (or the {@code Last-Event-ID} a
@@ -156,6 +158,7 @@ public final class ExecutionResource {
         jakarta.ws.rs.core.StreamingOutput stream = out -> {
             long position = from;
             Execution execution = first;
+            long until = System.nanoTime() + FOLLOW_MAX.toNanos();
             java.io.Writer writer = new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8);
             try {
                 while (true) {
@@ -172,6 +175,12 @@ public final class ExecutionResource {
                         end.put("status", execution.status().sql());
                         end.put("reason", execution.reason() == null ? "" : execution.reason());
                         writer.write("event: end\ndata: " + JSON.writeValueAsString(end) + "\n\n");
+                        writer.flush();
+                        return;
+                    }
+                    if (System.nanoTime() > until) {
+                        // A stream is bounded; the client reconnects with Last-Event-ID and goes on.
+                        writer.write("event: timeout\ndata: {\"resumeFrom\":" + position + "}\n\n");
                         writer.flush();
                         return;
                     }
@@ -194,6 +203,7 @@ public final class ExecutionResource {
     /** The whole log as it is stored now, streamed: plain text (one line per entry) or a JSON array. */
     @GET
     @Path("executions/{id}/output/export")
+    @Produces({MediaType.TEXT_PLAIN, MediaType.APPLICATION_JSON})
     public jakarta.ws.rs.core.Response export(@Auth Caller caller, @PathParam("id") String id,
                                               @QueryParam("format") @DefaultValue("text") String format) {
         Execution execution = executions.require(id);

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStatus status, String statusText) {
     enum Kind { LINES, LINES_PER_NODE, BYTES }
 
-    private static final Pattern FORMAT = Pattern.compile("(\\d+)(/node|[bB]|[kKmMgG][bB]?)?");
+    private static final Pattern FORMAT = Pattern.compile("(\\d{1,12})(/node|[bB]|[kKmMgG][bB]?)?");
 
     /** Null when the job sets no limit. */
     static LogLimit of(String loglimit, String action, String status) {
@@ -35,12 +35,13 @@ record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStat
         long number = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(Locale.ROOT);
         Kind kind = unit.isEmpty() ? Kind.LINES : unit.equals("/NODE") ? Kind.LINES_PER_NODE : Kind.BYTES;
-        long amount = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
-            case 'K' -> number * 1024;
-            case 'M' -> number * 1024 * 1024;
-            case 'G' -> number * 1024 * 1024 * 1024;
-            default -> number;
+        long factor = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+            case 'K' -> 1024L;
+            case 'M' -> 1024L * 1024;
+            case 'G' -> 1024L * 1024 * 1024;
+            default -> 1L;
         };
+        long amount = number > Long.MAX_VALUE / factor ? Long.MAX_VALUE : number * factor;
         String word = status == null || status.isBlank() ? "failed" : status.trim();
         ExecutionStatus mapped = word.equals("aborted") ? ExecutionStatus.ABORTED : ExecutionStatus.FAILED;
         return new LogLimit(kind, amount, loglimit.trim(), !"truncate".equals(action), mapped, word);
@@ -67,13 +68,22 @@ record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStat
         }
 
         @Override
-        public synchronized void append(LogEntry entry) {
+        public void append(LogEntry entry) {
+            String haltReason = decide(entry);
+            if (haltReason != null) {
+                // Outside the lock: stopping kills processes and may wait, and other output must not wait with it.
+                execution.stop(limit.status(), haltReason);
+            }
+        }
+
+        /** Logs or drops the entry; returns the reason to halt the run when this entry passed the limit and the action is halt. */
+        private synchronized String decide(LogEntry entry) {
             if (entry.stream().equals("tandem")) {
                 log.append(entry);
-                return;
+                return null;
             }
             if (exceeded) {
-                return;
+                return null;
             }
             long after = switch (limit.kind()) {
                 case LINES -> ++used;
@@ -82,7 +92,7 @@ record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStat
             };
             if (after <= limit.amount()) {
                 log.append(entry);
-                return;
+                return null;
             }
             exceeded = true;
             String what = "log limit " + limit.text() + (limit.kind() == Kind.LINES_PER_NODE ? " on node " + entry.node() : "") + " reached";
@@ -90,11 +100,11 @@ record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStat
                 String reason = what + (limit.statusText().equals(limit.status().sql()) ? "" : " (status " + limit.statusText() + ")");
                 log.append(new LogEntry(clock.instant(), entry.node(), entry.step(), "tandem", "ERROR",
                         reason + "; further output is dropped and the execution is halted (loglimitAction: halt)"));
-                execution.stop(limit.status(), reason);
-            } else {
-                log.append(new LogEntry(clock.instant(), entry.node(), entry.step(), "tandem", "WARN",
-                        what + "; further output is dropped and the execution goes on (loglimitAction: truncate)"));
+                return reason;
             }
+            log.append(new LogEntry(clock.instant(), entry.node(), entry.step(), "tandem", "WARN",
+                    what + "; further output is dropped and the execution goes on (loglimitAction: truncate)"));
+            return null;
         }
 
         @Override

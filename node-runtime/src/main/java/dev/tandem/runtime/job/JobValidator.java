@@ -47,7 +47,7 @@ public final class JobValidator {
     static final Set<String> LOGLEVELS = Set.of("DEBUG", "VERBOSE", "INFO", "WARN", "ERROR");
     private static final Pattern OPTION_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
     private static final Pattern OPTION_REF = Pattern.compile("\\$\\{option\\.[A-Za-z0-9_.\\-]+}");
-    private static final Pattern LOGLIMIT = Pattern.compile("\\d+(/node|[bB]|[kKmMgG][bB]?)?");
+    private static final Pattern LOGLIMIT = Pattern.compile("\\d{1,12}(/node|[bB]|[kKmMgG][bB]?)?");
     private static final CronParser QUARTZ = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
 
     /** Validates every job; throws with all problems found, or returns every job with its warnings. */

@@ -76,7 +76,7 @@ public final class FolderLogStore implements LogStore {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(SUFFIX) && !name.startsWith(".")) {
+                if (name.endsWith(SUFFIX) && name.length() == 20 + SUFFIX.length() && name.chars().limit(20).allMatch(Character::isDigit)) {
                     chunks.add(new Chunk(Long.parseLong(name.substring(0, name.length() - SUFFIX.length())), Files.size(file)));
                 }
             }

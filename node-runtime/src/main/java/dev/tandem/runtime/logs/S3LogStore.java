@@ -18,6 +18,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
@@ -38,7 +40,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class S3LogStore implements LogStore, AutoCloseable {
     /** Where and how to reach the bucket. Empty credentials use the SDK's default chain (environment, profile, instance role). */
     public record Settings(String endpoint, String region, String bucket, String prefix, String accessKeyId, String secretAccessKey,
-                           boolean pathStyle, boolean chunkedEncoding, Duration timeout) {}
+                           boolean pathStyle, boolean chunkedEncoding, boolean checksumsWhenSupported, Duration timeout) {}
 
     /** Built here so its timeouts and pool size are ours; closed by {@link #close()}. */
     private final software.amazon.awssdk.http.SdkHttpClient http;
@@ -62,7 +64,13 @@ public final class S3LogStore implements LogStore, AutoCloseable {
                         .pathStyleAccessEnabled(settings.pathStyle())
                         .chunkedEncodingEnabled(settings.chunkedEncoding())
                         .build())
-                .overrideConfiguration(c -> c.apiCallTimeout(settings.timeout()).apiCallAttemptTimeout(settings.timeout()));
+                // An attempt may take the timeout; the SDK retries a timed-out attempt within three of them.
+                .overrideConfiguration(c -> c.apiCallTimeout(settings.timeout().multipliedBy(3)).apiCallAttemptTimeout(settings.timeout()))
+                // The SDK's default (a CRC on every request and response) is refused by some S3-compatible servers.
+                .requestChecksumCalculation(settings.checksumsWhenSupported() ? RequestChecksumCalculation.WHEN_SUPPORTED
+                        : RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(settings.checksumsWhenSupported() ? ResponseChecksumValidation.WHEN_SUPPORTED
+                        : ResponseChecksumValidation.WHEN_REQUIRED);
         if (!settings.endpoint().isBlank()) {
             builder.endpointOverride(URI.create(settings.endpoint()));
         }
@@ -103,7 +111,7 @@ public final class S3LogStore implements LogStore, AutoCloseable {
                     .continuationToken(next).build()));
             for (S3Object object : page.contents()) {
                 String name = object.key().substring(folder.length());
-                if (name.endsWith(".jsonl")) {
+                if (name.matches("\\d{20}\\.jsonl")) {
                     chunks.add(new Chunk(Long.parseLong(name.substring(0, name.length() - 6)), object.size()));
                 }
             }
@@ -132,7 +140,8 @@ public final class S3LogStore implements LogStore, AutoCloseable {
         try {
             return Optional.of(call(() -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(id, "manifest.json"))).asByteArray()));
         } catch (IOException e) {
-            if (e.getCause() instanceof NoSuchKeyException) {
+            if (e.getCause() instanceof NoSuchKeyException
+                    || e.getCause() instanceof software.amazon.awssdk.services.s3.model.S3Exception s3e && s3e.statusCode() == 404) {
                 return Optional.empty();
             }
             throw e;
@@ -141,10 +150,11 @@ public final class S3LogStore implements LogStore, AutoCloseable {
 
     @Override
     public void delete(UUID id) throws IOException {
+        // The manifest first: a reader never sees a sealed log with chunks missing.
+        call(() -> s3.deleteObject(b -> b.bucket(bucket).key(key(id, "manifest.json"))));
         for (Chunk chunk : chunks(id)) {
             call(() -> s3.deleteObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(chunk.offset())))));
         }
-        call(() -> s3.deleteObject(b -> b.bucket(bucket).key(key(id, "manifest.json"))));
     }
 
     @Override

@@ -122,6 +122,13 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
         for (Spool spool : spools.values()) {
             spool.closeQuietly();
         }
+        if (store instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                LOG.debug("Closing {} failed: {}", store.describe(), e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -145,16 +152,25 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
                 }
                 // One early checkpoint request at a time: a fast writer must not queue a task per line.
                 if (spool.append(line) >= settings.checkpointBytes() && spool.shipRequested.compareAndSet(false, true)) {
-                    shipper.execute(() -> ship(spool, false));
+                    requestShip(spool, false);
                 }
             }
 
             @Override
             public void close() {
                 spool.close();
-                shipper.execute(() -> ship(spool, true));
+                requestShip(spool, true);
             }
         };
+    }
+
+    /** During shutdown the shipper is gone: the spool stays on disk and is uploaded at the next start. */
+    private void requestShip(Spool spool, boolean now) {
+        try {
+            shipper.execute(() -> ship(spool, now));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.info("Log of execution {} stays in the spool until this member starts again (shutting down)", spool.id);
+        }
     }
 
     @Override
@@ -178,31 +194,39 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
     }
 
     private LogPage readStored(UUID id, long offset, int max) throws IOException {
-        boolean isSealed = store.manifest(id).isPresent();
         List<LogStore.Chunk> chunks = contiguous(id, store.chunks(id));
         long size = chunks.isEmpty() ? 0 : chunks.get(chunks.size() - 1).end();
+        // Sealed only when the chunks this listing shows reach the manifest's size: a lagging listing
+        // (NFS attribute caches, eventually consistent servers) must not end a follower early.
+        boolean isSealed = store.manifest(id).map(json -> manifestSize(id, json) == size).orElse(false);
         if (offset >= size) {
             return new LogPage(List.of(), offset, offset, size, isSealed);
         }
         List<LogEntry> entries = new ArrayList<>();
         long position = offset;
         for (LogStore.Chunk chunk : chunks) {
-            if (chunk.end() <= position || entries.size() >= max) {
+            if (chunk.end() <= position || entries.size() >= max || position - offset >= LogLines.MAX_PAGE_BYTES) {
                 continue;
             }
             long skip = position - chunk.offset();
-            if (skip > 0) {
-                try (InputStream before = store.openChunk(id, chunk, skip - 1)) {
-                    if (before.read() != '\n') {
-                        throw new IllegalArgumentException("offset " + offset + " is not the start of a line; pass back a nextOffset you were given");
-                    }
+            // One request reads the byte before the offset (it must end a line) and the lines after it.
+            try (InputStream in = store.openChunk(id, chunk, skip > 0 ? skip - 1 : 0)) {
+                if (skip > 0 && in.read() != '\n') {
+                    throw new IllegalArgumentException("offset " + offset + " is not the start of a line; pass back a nextOffset you were given");
                 }
-            }
-            try (InputStream in = store.openChunk(id, chunk, skip)) {
-                position += LogLines.read(in, entries, max, mapper, id);
+                position += LogLines.read(in, entries, max, LogLines.MAX_PAGE_BYTES - (position - offset), mapper, id);
             }
         }
         return new LogPage(entries, offset, position, size, isSealed);
+    }
+
+    private long manifestSize(UUID id, byte[] json) {
+        try {
+            return mapper.readTree(json).path("size").asLong(-1);
+        } catch (IOException e) {
+            LOG.warn("Log of execution {}: its manifest cannot be read: {}", id, e.getMessage());
+            return -1;
+        }
     }
 
     /** The chunks from offset 0 without a gap (a gap can only follow a failed upload that is being retried). */
@@ -224,17 +248,32 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
     public void delete(UUID executionId) {
         Spool spool = spools.remove(executionId);
         if (spool != null) {
+            spool.removed = true;
             spool.closeQuietly();
-            try {
-                Files.deleteIfExists(spool.file);
-            } catch (IOException e) {
-                LOG.warn("Cannot delete the log spool {}: {}", spool.file, e.getMessage());
-            }
+        }
+        // On the shipper thread, so no upload or seal of this log is half way through while it is deleted.
+        java.util.concurrent.Future<?> done;
+        try {
+            done = shipper.submit(() -> {
+                if (spool != null) {
+                    Files.deleteIfExists(spool.file);
+                }
+                store.delete(executionId);
+                return null;
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new IllegalStateException("log storage is stopping; delete the log of execution " + executionId + " later", e);
         }
         try {
-            store.delete(executionId);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the log of execution " + executionId + " from " + store.describe() + ": " + e.getMessage(), e);
+            done.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new UncheckedIOException("cannot delete the log of execution " + executionId + " from " + store.describe() + ": "
+                    + e.getCause().getMessage(), e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new UncheckedIOException(new IOException("deleting the log of execution " + executionId + " did not finish within 60 s"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while deleting the log of execution " + executionId, e);
         }
     }
 
@@ -315,13 +354,17 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
             boolean due = pending >= settings.checkpointBytes() || wasClosed
                     || (pending > 0 && (now || nanos - spool.lastShipNanos >= settings.checkpointInterval().toNanos()));
             if (pending > 0 && due) {
-                long length = spool.lineBoundary(spool.shipped, Math.min(pending, settings.maxChunkBytes()));
+                // A retry sends exactly the range that failed: the object at this offset never changes length.
+                long length = spool.retryLength > 0 ? spool.retryLength
+                        : spool.lineBoundary(spool.shipped, Math.min(pending, settings.maxChunkBytes()), flushed);
+                spool.retryLength = length;
                 store.putChunk(spool.id, spool.shipped, spool.file, spool.shipped, length);
+                spool.retryLength = 0;
                 spool.shipped += length;
                 spool.lastShipNanos = nanos;
                 uploads.inc();
                 if (spool.shipped < flushed && wasClosed) {
-                    shipper.execute(() -> ship(spool, true));
+                    requestShip(spool, true);
                 }
             }
             if (wasClosed && spool.shipped == flushed) {
@@ -427,6 +470,7 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
         volatile boolean removed;
         final java.util.concurrent.atomic.AtomicBoolean shipRequested = new java.util.concurrent.atomic.AtomicBoolean();
         volatile long shipped;
+        long retryLength;
         boolean resync;
         long lastShipNanos = System.nanoTime();
         long nextAttemptNanos;
@@ -515,8 +559,8 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
         }
 
         LogPage read(long offset, int max, ObjectMapper mapper) throws IOException {
+            boolean complete = closed; // before the flush: once closed, the flushed size is the whole log
             long size = flush();
-            boolean complete = closed;
             if (offset >= size) {
                 return new LogPage(List.of(), offset, offset, size, complete);
             }
@@ -555,8 +599,11 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
             }
         }
 
-        /** The length from {@code start} of at most {@code limit} bytes that ends at a line end. */
-        long lineBoundary(long start, long limit) throws IOException {
+        /**
+         * The length from {@code start} of at most {@code limit} bytes that ends at a line end; if
+         * one line is longer than the limit, up to the end of that line (never past {@code end}).
+         */
+        long lineBoundary(long start, long limit, long end) throws IOException {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
                 ByteBuffer one = ByteBuffer.allocate(1);
                 for (long length = limit; length > 0; length--) {
@@ -566,8 +613,15 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
                         return length;
                     }
                 }
+                for (long length = limit + 1; start + length <= end; length++) {
+                    one.clear();
+                    channel.read(one, start + length - 1);
+                    if (one.get(0) == '\n') {
+                        return length;
+                    }
+                }
             }
-            throw new IOException("no whole line within " + limit + " bytes from " + start + " of " + file);
+            throw new IOException("no whole line from " + start + " to " + end + " of " + file);
         }
 
         /** A member that died mid-write may leave half a line at the end; it is not valid JSON, so it is cut (and said so). */

@@ -154,6 +154,24 @@ class SharedLogsTest {
     }
 
     @Test
+    void aPageOfLongLinesStaysBoundedInBytesWhateverMaxSays() {
+        String execution = Runs.start(one, Runs.importJob(one, "logs", """
+                - name: long-lines
+                  sequence:
+                    commands:
+                      - exec: 'for i in $(seq 1 80); do head -c 60000 /dev/zero | tr "\\0" y; echo; done'
+                """), Map.of());
+        Runs.finished(one, execution);
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+                .until(() -> two.get("/api/v1/executions/" + execution + "/output?max=1").json().path("sealed").asBoolean());
+        JsonNode page = two.get("/api/v1/executions/" + execution + "/output?max=10000").json();
+        assertThat(page.path("entries").size()).as("about 2 MiB per page, not 80 lines of 60 KB").isBetween(20, 40);
+        assertThat(page.path("completed").asBoolean()).isFalse();
+        long lines = stdout(Runs.entries(two, execution)).stream().filter(l -> l.length() == 60000).count();
+        assertThat(lines).as("paging on from nextOffset reads every line").isEqualTo(80);
+    }
+
+    @Test
     void loglimitHaltStopsTheRunAndTruncateLetsItFinish() {
         JsonNode halted = Runs.finished(one, Runs.start(one, Runs.importJob(one, "logs", """
                 - name: chatty-halt
