@@ -31,7 +31,10 @@ import org.apache.sshd.server.shell.ProcessShellFactory;
  * threadcount 1 and 10. The nodes are real SSH servers (Apache MINA SSHD) on loopback ports in
  * this JVM, each running commands as processes through /bin/sh, as sshd does. Prints the wall
  * time of each run (the execution's own duration) and the runtime's per-node connection set-up
- * time (its {@code tandem.ssh.connect} timer); the last line is JSON.
+ * time (its {@code tandem.ssh.connect} timer); the last line is JSON. The script has no shebang, so it
+ * runs as {@code /bin/sh file}: with all 50 "nodes" forking inside one JVM, executing a file that
+ * another session's SCP upload has just written can fail with ETXTBSY (exit 126), an artifact of
+ * this harness (JDK-8068370), not of separate hosts.
  *
  * <p>Usage: SshFanout baseUrl adminUrl token knownHostsFile workDir nodes runs
  */
@@ -80,10 +83,10 @@ public final class SshFanout {
 
         bench.send("POST", "/api/v1/projects", JSON.writeValueAsString(Map.of("name", "fleet", "config", Map.of(
                 "nodeSources", List.of(Map.of("type", "file", "path", nodesFile.toString())),
-                "ssh", Map.of("keyStoragePath", "keys/bench/id")))), "application/json");
+                "ssh", Map.of("keyStoragePath", "keys/project/fleet/id")))), "application/json");
         ByteArrayOutputStream pem = new ByteArrayOutputStream();
         OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(client, "bench", null, pem);
-        bench.sendBytes("/api/v1/storage/keys/bench/id", pem.toByteArray());
+        bench.sendBytes("/api/v1/storage/keys/project/fleet/id", pem.toByteArray());
 
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("nodes", nodes);
@@ -123,7 +126,6 @@ public final class SshFanout {
                     commands:
                       - exec: echo "step 1 on ${node.name}"
                       - script: |
-                          #!/bin/sh
                           echo "step 2 on @node.name@: $(uname -n)"
                 """.formatted(threads, threads), "application/yaml");
         return imported.path("jobs").get(0).path("id").asText();

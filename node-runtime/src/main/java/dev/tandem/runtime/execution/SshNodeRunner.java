@@ -168,11 +168,11 @@ final class SshNodeRunner implements AutoCloseable {
         ChannelExec channel = null;
         try {
             channel = session.createExecChannel(command, new PtyChannelConfiguration(), environment);
-            // No input: a command that reads stdin sees end-of-file at once, as with the local runner's /dev/null.
-            channel.setIn(InputStream.nullInputStream());
             channel.setOut(out);
             channel.setErr(err);
             channel.open().verify(settings.connectTimeout(), CancelOption.CANCEL_ON_TIMEOUT);
+            // No input: a command that reads stdin sees end-of-file at once, as with the local runner's /dev/null.
+            channel.getInvertedIn().close();
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             throw new NodeException("cannot start the command on node " + node.name() + ": " + reason(e));
@@ -241,8 +241,8 @@ final class SshNodeRunner implements AutoCloseable {
         try {
             ClientSession session = sessions.session(project, node, execution);
             channel = session.createExecChannel("rm -f " + WorkflowRunner.shellQuote(path), new PtyChannelConfiguration(), Map.of());
-            channel.setIn(InputStream.nullInputStream());
             channel.open().verify(settings.connectTimeout(), CancelOption.CANCEL_ON_TIMEOUT);
+            channel.getInvertedIn().close();
             channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), settings.connectTimeout().toMillis());
             Integer exit = channel.getExitStatus();
             if (exit != null && exit == 0) {
