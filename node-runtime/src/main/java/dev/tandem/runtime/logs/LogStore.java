@@ -24,8 +24,13 @@ public interface LogStore {
     /** Stores {@code length} bytes of {@code file} from {@code position} as the chunk at {@code offset}, durably. */
     void putChunk(UUID executionId, long offset, Path file, long position, long length) throws IOException;
 
-    /** The log's chunks by offset (empty when none). */
+    /** The log's chunks by offset (empty when none), for the member writing the log. */
     List<Chunk> chunks(UUID executionId) throws IOException;
+
+    /** The same, for readers (a store may serve them from separate connections). */
+    default List<Chunk> chunksForReading(UUID executionId) throws IOException {
+        return chunks(executionId);
+    }
 
     /** The chunk's bytes from {@code skip} on. */
     InputStream openChunk(UUID executionId, Chunk chunk, long skip) throws IOException;

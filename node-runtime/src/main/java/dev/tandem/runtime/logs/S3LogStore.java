@@ -42,19 +42,42 @@ public final class S3LogStore implements LogStore, AutoCloseable {
     public record Settings(String endpoint, String region, String bucket, String prefix, String accessKeyId, String secretAccessKey,
                            boolean pathStyle, boolean chunkedEncoding, boolean checksumsWhenSupported, Duration timeout) {}
 
-    /** Built here so its timeouts and pool size are ours; closed by {@link #close()}. */
-    private final software.amazon.awssdk.http.SdkHttpClient http;
+    /**
+     * Two clients, each with its own connection pool: followers reading logs can never take the
+     * connections the shipper needs to upload them (read load must not look like a storage outage).
+     */
+    private final Client writer;
+    private final Client reader;
     private final S3Client s3;
+    private final S3Client reads;
     private final String bucket;
     private final String prefix;
+
+    private record Client(software.amazon.awssdk.http.SdkHttpClient http, S3Client s3) implements AutoCloseable {
+        @Override
+        public void close() {
+            s3.close();
+            http.close();
+        }
+    }
 
     public S3LogStore(Settings settings) {
         AwsCredentialsProvider credentials = settings.accessKeyId().isBlank() ? DefaultCredentialsProvider.builder().build()
                 : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
-        this.http = software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
+        this.writer = client(settings, credentials, 4);
+        this.reader = client(settings, credentials, 32);
+        this.s3 = writer.s3();
+        this.reads = reader.s3();
+        this.bucket = settings.bucket();
+        String p = settings.prefix();
+        this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+    }
+
+    private static Client client(Settings settings, AwsCredentialsProvider credentials, int connections) {
+        software.amazon.awssdk.http.SdkHttpClient http = software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
                 .connectionTimeout(settings.timeout())
                 .socketTimeout(settings.timeout())
-                .maxConnections(16)
+                .maxConnections(connections)
                 .build();
         var builder = S3Client.builder()
                 .httpClient(http)
@@ -74,10 +97,7 @@ public final class S3LogStore implements LogStore, AutoCloseable {
         if (!settings.endpoint().isBlank()) {
             builder.endpointOverride(URI.create(settings.endpoint()));
         }
-        this.s3 = builder.build();
-        this.bucket = settings.bucket();
-        String p = settings.prefix();
-        this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+        return new Client(http, builder.build());
     }
 
     private String key(UUID id, String name) {
@@ -102,12 +122,21 @@ public final class S3LogStore implements LogStore, AutoCloseable {
 
     @Override
     public List<Chunk> chunks(UUID id) throws IOException {
+        return list(s3, id);
+    }
+
+    @Override
+    public List<Chunk> chunksForReading(UUID id) throws IOException {
+        return list(reads, id);
+    }
+
+    private List<Chunk> list(S3Client client, UUID id) throws IOException {
         List<Chunk> chunks = new ArrayList<>();
         String folder = prefix + id + "/";
         String token = null;
         do {
             String next = token;
-            ListObjectsV2Response page = call(() -> s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(folder)
+            ListObjectsV2Response page = call(() -> client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(folder)
                     .continuationToken(next).build()));
             for (S3Object object : page.contents()) {
                 String name = object.key().substring(folder.length());
@@ -126,7 +155,7 @@ public final class S3LogStore implements LogStore, AutoCloseable {
         if (skip >= chunk.size()) {
             return InputStream.nullInputStream();
         }
-        return call(() -> s3.getObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(chunk.offset())))
+        return call(() -> reads.getObject(b -> b.bucket(bucket).key(key(id, FolderLogStore.chunkName(chunk.offset())))
                 .range("bytes=" + skip + "-")));
     }
 
@@ -138,7 +167,7 @@ public final class S3LogStore implements LogStore, AutoCloseable {
     @Override
     public Optional<byte[]> manifest(UUID id) throws IOException {
         try {
-            return Optional.of(call(() -> s3.getObjectAsBytes(b -> b.bucket(bucket).key(key(id, "manifest.json"))).asByteArray()));
+            return Optional.of(call(() -> reads.getObjectAsBytes(b -> b.bucket(bucket).key(key(id, "manifest.json"))).asByteArray()));
         } catch (IOException e) {
             if (e.getCause() instanceof NoSuchKeyException
                     || e.getCause() instanceof software.amazon.awssdk.services.s3.model.S3Exception s3e && s3e.statusCode() == 404) {
@@ -171,8 +200,8 @@ public final class S3LogStore implements LogStore, AutoCloseable {
 
     @Override
     public void close() {
-        s3.close();
-        http.close();
+        writer.close();
+        reader.close();
     }
 
     @FunctionalInterface

@@ -194,7 +194,7 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
     }
 
     private LogPage readStored(UUID id, long offset, int max) throws IOException {
-        List<LogStore.Chunk> chunks = contiguous(id, store.chunks(id));
+        List<LogStore.Chunk> chunks = contiguous(id, store.chunksForReading(id));
         long size = chunks.isEmpty() ? 0 : chunks.get(chunks.size() - 1).end();
         // Sealed only when the chunks this listing shows reach the manifest's size: a lagging listing
         // (NFS attribute caches, eventually consistent servers) must not end a follower early.
