@@ -2,10 +2,6 @@ package dev.tandem.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,12 +20,11 @@ import java.util.Map;
  * <p>Usage: LogVisibility member1Url member2Url token seconds megabytes
  */
 public final class LogVisibility {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final String token;
+    private static final ObjectMapper JSON = BenchApi.JSON;
+    private final BenchApi api;
 
     private LogVisibility(String token) {
-        this.token = token;
+        this.api = new BenchApi(token);
     }
 
     public static void main(String[] args) throws Exception {
@@ -126,17 +121,6 @@ public final class LogVisibility {
     }
 
     private JsonNode send(String method, String url, String body, String type) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
-                .timeout(Duration.ofSeconds(60));
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofString(body));
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() >= 300) {
-            throw new IllegalStateException(method + " " + url + " -> " + response.statusCode() + ": " + response.body());
-        }
-        return JSON.readTree(response.body());
+        return api.send(method, url, body, type);
     }
 }

@@ -3,10 +3,6 @@ package dev.tandem.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -39,14 +35,13 @@ import org.apache.sshd.server.shell.ProcessShellFactory;
  * <p>Usage: SshFanout baseUrl adminUrl token knownHostsFile workDir nodes runs
  */
 public final class SshFanout {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = BenchApi.JSON;
+    private final BenchApi api;
     private final String base;
-    private final String token;
 
     private SshFanout(String base, String token) {
         this.base = base;
-        this.token = token;
+        this.api = new BenchApi(token);
     }
 
     public static void main(String[] args) throws Exception {
@@ -103,8 +98,7 @@ public final class SshFanout {
             result.put("threadcount" + threads + "WallMsP50", walls.get(walls.size() / 2));
             result.put("threadcount" + threads + "WallMsMax", walls.get(walls.size() - 1));
         }
-        JsonNode timer = JSON.readTree(bench.http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).path("timers").path("tandem.ssh.connect");
+        JsonNode timer = bench.api.get(admin + "/metrics").path("timers").path("tandem.ssh.connect");
         double unit = timer.path("duration_units").asText("seconds").equals("milliseconds") ? 1 : 1000;
         result.put("connections", timer.path("count").asLong());
         result.put("connectMsP50", Math.round(timer.path("p50").asDouble() * unit * 10) / 10.0);
@@ -150,26 +144,11 @@ public final class SshFanout {
     }
 
     private JsonNode send(String method, String path, String body, String type) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token);
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofString(body));
-        }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() >= 300) {
-            throw new IllegalStateException(method + " " + path + " -> " + response.statusCode() + ": " + response.body());
-        }
-        return JSON.readTree(response.body());
+        return api.send(method, base + path, body, type);
     }
 
     private void sendBytes(String path, byte[] body) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() >= 300) {
-            throw new IllegalStateException("POST " + path + " -> " + response.statusCode() + ": " + response.body());
-        }
+        api.sendBytes(base + path, "application/octet-stream", body);
     }
 
     private static KeyPair generate() throws Exception {

@@ -7,7 +7,6 @@ import dev.tandem.runtime.db.EmbeddedPostgresServer;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.MemberProcess;
 import dev.tandem.runtime.testing.RuntimeFixture;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -75,9 +74,7 @@ class ClusterFaultIT {
     }
 
     static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return RuntimeFixture.freePort();
     }
 
     static Connection db() throws SQLException {
@@ -127,6 +124,9 @@ class ClusterFaultIT {
         double silence = Double.parseDouble(text("SELECT extract(epoch FROM taken_over_at - heartbeat_at) FROM tandem_local.members WHERE id = 'k1'"));
         assertThat(silence).as("from the last heartbeat to the takeover, database clock")
                 .isGreaterThanOrEqualTo(5.0).isLessThanOrEqualTo(DEAD_PLUS_INTERVAL.toMillis() / 1000.0 + 0.5);
+        // The takeover records its sentences as it goes (schedules first, then the runs it re-started): wait for the last one.
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> String.valueOf(
+                text("SELECT string_agg(sentence, ' | ' ORDER BY id) FROM tandem_local.decisions WHERE kind = 'takeover'")).contains("took over member k1"));
         assertThat(text("SELECT string_agg(sentence, ' | ' ORDER BY id) FROM tandem_local.decisions WHERE kind = 'takeover'"))
                 .contains("took over member k1").contains("re-running 1 whose job has retry")
                 .contains("moved 3 schedule(s) of member k1 (dead)");

@@ -9,7 +9,6 @@ import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.MemberProcess;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,9 +49,7 @@ class LogStorageFaultIT {
     }
 
     static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return RuntimeFixture.freePort();
     }
 
     private static String importJob(Api api, String yaml) {

@@ -29,6 +29,16 @@ public final class RuntimeFixture {
         return Duration.ofMillis((long) (base.toMillis() * factor));
     }
 
+    /** A loopback port free now (for a server started right after). */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static Path tempDir(String prefix) {
         try {
             return Files.createTempDirectory(prefix);

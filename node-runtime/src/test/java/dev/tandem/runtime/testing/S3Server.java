@@ -2,8 +2,6 @@ package dev.tandem.runtime.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,8 +49,8 @@ public final class S3Server {
         String classpathFile = System.getProperty("tandem.s3mockClasspath", "../s3mock-server/target/classpath.txt");
         try {
             String classpath = Files.readString(Path.of(classpathFile)).trim();
-            int http = freePort();
-            int https = freePort();
+            int http = RuntimeFixture.freePort();
+            int https = RuntimeFixture.freePort();
             Path root = Files.createTempDirectory("tandem-s3");
             Path log = root.resolveSibling(root.getFileName() + ".log");
             Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -73,36 +71,21 @@ public final class S3Server {
 
     private void awaitReady(Duration within, Path log) throws IOException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IOException("S3Mock exited with " + process.exitValue() + ": " + Files.readString(log));
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/")).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
+        try {
+            org.awaitility.Awaitility.await().atMost(within).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IOException("S3Mock exited with " + process.exitValue() + ": " + Files.readString(log));
                 }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for S3Mock", e);
-            }
-            try {
-                Thread.sleep(100); // polling a starting server's port, with a deadline
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for S3Mock", e);
-            }
-        }
-        process.destroyForcibly();
-        throw new IOException("S3Mock did not answer within " + within + ": " + Files.readString(log));
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
+                try {
+                    return http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (IOException e) {
+                    return false; // not listening yet
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            process.destroyForcibly();
+            throw new IOException("S3Mock did not answer within " + within + ": " + Files.readString(log), e);
         }
     }
 }

@@ -93,12 +93,7 @@ public final class SshNodes implements AutoCloseable {
 
     /** A loopback port nothing listens on. */
     public static int closedPort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RuntimeFixture.freePort();
     }
 
     public KeyPair clientKey() {
