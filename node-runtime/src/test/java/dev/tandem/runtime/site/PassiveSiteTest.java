@@ -65,6 +65,21 @@ class PassiveSiteTest {
         }
     }
 
+    @Test
+    void anExecutionsLogIsReadableOnAPassiveSite() throws SQLException {
+        String execution = dev.tandem.runtime.testing.Runs.start(api, jobId, Map.of());
+        dev.tandem.runtime.testing.Runs.finished(api, execution);
+        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10)))
+                .until(() -> api.get("/api/v1/executions/" + execution + "/output").json().path("completed").asBoolean());
+        setRole("passive", ACTIVE_URL);
+        Api.Reply output = api.get("/api/v1/executions/" + execution + "/output?wait=1");
+        assertThat(output.status()).as(output.body()).isEqualTo(200);
+        assertThat(output.json().path("completed").asBoolean()).isTrue();
+        assertThat(output.json().path("entries").toString()).contains("\"log\":\"hi\"");
+        assertThat(api.get("/api/v1/executions/" + execution + "/output/export?format=text").body()).contains("stdout: hi");
+        assertThat(api.get("/api/v1/executions/" + execution + "/output/follow").body()).contains("event: end");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"passive", "fenced"})
     void writesAreRefusedWith503AndTheActiveSiteWhileReadsWork(String role) throws SQLException {
