@@ -96,8 +96,19 @@ final class SshNodeRunner implements AutoCloseable {
         org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(15));
         org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, Duration.ofSeconds(15));
         org.apache.sshd.core.CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 4);
-        client.setServerKeyVerifier(new HostKeys(settings.acceptNewHosts()
-                ? AcceptAllServerKeyVerifier.INSTANCE : RejectAllServerKeyVerifier.INSTANCE, settings));
+        HostKeys hostKeys = new HostKeys(settings.acceptNewHosts() ? AcceptAllServerKeyVerifier.INSTANCE : RejectAllServerKeyVerifier.INSTANCE,
+                settings);
+        // MINA does not always pass through the hooks below (e.g. a known_hosts file that does not
+        // exist yet); every refusal still gets a reason the user can act on.
+        client.setServerKeyVerifier((session, remote, key) -> {
+            boolean accepted = hostKeys.verifyServerKey(session, remote, key);
+            if (!accepted && session.getAttribute(REJECTED_HOST_KEY) == null) {
+                session.setAttribute(REJECTED_HOST_KEY, "the host key " + KeyUtils.getKeyType(key) + " " + KeyUtils.getFingerPrint(key)
+                        + (Files.exists(settings.knownHosts()) ? " does not match or is not in " : " is not in ") + settings.knownHosts()
+                        + " (unknown host; add it, e.g. with ssh-keyscan, or set ssh.hostKeyPolicy: accept-new)");
+            }
+            return accepted;
+        });
         client.start();
     }
 
