@@ -56,11 +56,12 @@ public final class SiteGate {
      */
     public SiteState initialise(String siteId, SiteRole initialRole, String siteUrl) {
         jdbi.useHandle(h -> h.createUpdate("""
-                        INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url)
-                        VALUES (:site, :role, 1, :url) ON CONFLICT (singleton) DO NOTHING""")
+                        INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id)
+                        VALUES (:site, :role, 1, :url, :activeSite) ON CONFLICT (singleton) DO NOTHING""")
                 .bind("site", siteId)
                 .bind("role", initialRole.sql())
                 .bind("url", initialRole == SiteRole.ACTIVE ? siteUrl : null)
+                .bind("activeSite", initialRole == SiteRole.ACTIVE ? siteId : null)
                 .execute());
         SiteState state = current();
         if (!state.siteId().equals(siteId)) {

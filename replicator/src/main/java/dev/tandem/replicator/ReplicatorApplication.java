@@ -1,0 +1,167 @@
+package dev.tandem.replicator;
+
+import dev.tandem.replicator.api.BearerTokenFilter;
+import dev.tandem.replicator.api.ReplicationResource;
+import dev.tandem.replicator.api.StatusResource;
+import dev.tandem.replicator.apply.Applier;
+import dev.tandem.replicator.apply.ApplyLoop;
+import dev.tandem.replicator.apply.ApplyStats;
+import dev.tandem.replicator.capture.CaptureSettings;
+import dev.tandem.replicator.capture.CaptureStats;
+import dev.tandem.replicator.cluster.LeaderLock;
+import dev.tandem.replicator.cluster.ReplicationController;
+import dev.tandem.replicator.seed.SeedClient;
+import dev.tandem.replicator.status.Decisions;
+import dev.tandem.replicator.status.ReplicationHealthCheck;
+import dev.tandem.replicator.transport.ChangeBuffer;
+import dev.tandem.replicator.transport.DirectSubscriber;
+import dev.tandem.replicator.transport.FrameSink;
+import dev.tandem.replicator.transport.KafkaPublisher;
+import dev.tandem.replicator.transport.KafkaSubscriber;
+import dev.tandem.replicator.transport.PeerPositions;
+import dev.tandem.runtime.cluster.PeriodicRunner;
+import dev.tandem.runtime.db.Database;
+import dev.tandem.runtime.db.DatabaseSettings;
+import dev.tandem.runtime.db.Migrations;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteRole;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.lifecycle.Managed;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The replicator: one wiring point (STYLE.md). */
+public final class ReplicatorApplication extends Application<ReplicatorConfiguration> {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicatorApplication.class);
+
+    public static void main(String[] args) throws Exception {
+        new ReplicatorApplication().run(args);
+    }
+
+    @Override
+    public String getName() {
+        return "tandem-replicator";
+    }
+
+    @Override
+    public void initialize(Bootstrap<ReplicatorConfiguration> bootstrap) {
+        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
+                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    }
+
+    @Override
+    public void run(ReplicatorConfiguration config, Environment environment) {
+        ReplicationSettings settings = settings(config);
+        LOG.info("Replicator of site '{}': transport {}, peers {}, sources {}, interval {} ms",
+                settings.siteId(), settings.transport(), settings.peers(), settings.sources(), settings.interval().toMillis());
+
+        Database database = Database.open(new DatabaseSettings(false, config.database.url, config.database.user,
+                config.database.password, 4, config.database.connectTimeout.toJavaDuration(), null, 0, false),
+                "replicator", environment.metrics());
+        environment.lifecycle().manage(database);
+        Migrations.migrate(database.dataSource());
+
+        Supplier<Connection> connections = connections(config.database, settings.streamTimeout());
+        SiteGate gate = new SiteGate(database.jdbi());
+        if (config.site.initialRole != null) {
+            gate.initialise(settings.siteId(), SiteRole.parse(config.site.initialRole), config.site.url);
+        }
+        CaptureSettings capture = captureSettings(config, settings);
+        CaptureStats captureStats = new CaptureStats(environment.metrics());
+        ApplyStats applyStats = new ApplyStats(environment.metrics());
+        PeerPositions peers = new PeerPositions(database.jdbi(), settings.peers());
+        Decisions decisions = new Decisions();
+        String token = config.replication.token;
+
+        ReplicationController.Transports transports = new ReplicationController.Transports() {
+            @Override
+            public FrameSink sink(long retainedAfter) {
+                return settings.transport() == ReplicationSettings.Transport.KAFKA
+                        ? new KafkaPublisher(settings, peers)
+                        : new ChangeBuffer(peers, settings.bufferBytes(), retainedAfter);
+            }
+
+            @Override
+            public ApplyLoop applyLoop() {
+                Applier applier = new Applier(settings.siteId(), connections, applyStats);
+                SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout());
+                return settings.transport() == ReplicationSettings.Transport.KAFKA
+                        ? new KafkaSubscriber(settings, applier, seeds, decisions)
+                        : new DirectSubscriber(settings, token, applier, seeds, decisions);
+            }
+        };
+        ReplicationController controller = new ReplicationController(settings, new LeaderLock(connections), gate,
+                database.jdbi(), capture, captureStats, peers, transports, decisions);
+        PeriodicRunner loop = new PeriodicRunner("replication", settings.interval(), () -> {
+            controller.cycle();
+            return null; // Decisions logs each new sentence once
+        }, environment.metrics());
+        environment.lifecycle().manage(loop);
+        environment.lifecycle().manage(new Managed() {
+            @Override
+            public void stop() {
+                controller.close();
+            }
+        });
+
+        environment.jersey().register(new BearerTokenFilter(token));
+        environment.jersey().register(new ReplicationResource(controller, settings.interval().toMillis()));
+        environment.jersey().register(new StatusResource(settings.siteId(), settings.transport().name().toLowerCase(), controller, applyStats));
+        environment.healthChecks().register("replication", new ReplicationHealthCheck(controller));
+    }
+
+    static ReplicationSettings settings(ReplicatorConfiguration config) {
+        ReplicatorConfiguration.ReplicationFactory r = config.replication;
+        ReplicationSettings.Transport transport = ReplicationSettings.Transport.valueOf(r.transport.toUpperCase());
+        if (transport == ReplicationSettings.Transport.KAFKA && (r.kafka.bootstrapServers == null || r.kafka.bootstrapServers.isBlank())) {
+            throw new IllegalArgumentException("replication.transport is kafka but replication.kafka.bootstrapServers is not set");
+        }
+        Duration interval = r.interval.toJavaDuration();
+        return new ReplicationSettings(config.site.id, transport, r.peers, r.sources.stream().map(URI::create).toList(),
+                interval, max(interval.multipliedBy(5), Duration.ofSeconds(5)), r.bufferSize.toBytes(), r.kafka.bootstrapServers, r.kafka.topicPrefix);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    static CaptureSettings captureSettings(ReplicatorConfiguration config, ReplicationSettings settings) {
+        URI uri = URI.create(config.database.url.substring("jdbc:".length()));
+        String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
+        if (uri.getHost() == null || path.isEmpty()) {
+            throw new IllegalArgumentException("database.url must name a host and a database: " + config.database.url);
+        }
+        return new CaptureSettings(settings.siteId(), uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), path,
+                config.database.user, config.database.password, config.replication.slot, config.replication.publication,
+                config.replication.pollInterval.toJavaDuration(), config.replication.offsetFlushInterval.toJavaDuration(),
+                config.replication.maxFrameRows);
+    }
+
+    private static Supplier<Connection> connections(ReplicatorConfiguration.DatabaseFactory db, Duration timeout) {
+        return () -> {
+            Properties props = new Properties();
+            props.setProperty("user", db.user);
+            props.setProperty("password", db.password);
+            props.setProperty("connectTimeout", String.valueOf(Math.max(1, db.connectTimeout.toSeconds())));
+            props.setProperty("socketTimeout", String.valueOf(Math.max(60, timeout.toSeconds())));
+            props.setProperty("tcpKeepAlive", "true");
+            props.setProperty("ApplicationName", "tandem-replicator");
+            try {
+                return DriverManager.getConnection(db.url, props);
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot connect to the site database at " + db.url + ": " + e.getMessage(), e);
+            }
+        };
+    }
+}

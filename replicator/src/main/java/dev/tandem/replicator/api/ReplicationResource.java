@@ -1,0 +1,146 @@
+package dev.tandem.replicator.api;
+
+import dev.tandem.replicator.cluster.ReplicationController;
+import dev.tandem.replicator.seed.SnapshotExport;
+import dev.tandem.replicator.transport.ChangeBuffer;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The direct transport between replicators: a passive site streams frames, acknowledges what it
+ * applied, and asks for a seed copy. Only configured peers are served, only by the capturing leader.
+ */
+@Path("/replication/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public final class ReplicationResource {
+    private static final MediaType NDJSON = new MediaType("application", "x-ndjson");
+
+    private final ReplicationController controller;
+    private final long keepaliveMillis;
+
+    public ReplicationResource(ReplicationController controller, long keepaliveMillis) {
+        this.controller = controller;
+        this.keepaliveMillis = keepaliveMillis;
+    }
+
+    public record Ack(String site, long appliedLsn) {}
+
+    @GET
+    @Path("stream")
+    public Response stream(@QueryParam("site") String site, @QueryParam("after") Long after) {
+        Response refused = refuse(site);
+        if (refused != null) {
+            return refused;
+        }
+        if (after == null) {
+            return error(Response.Status.BAD_REQUEST, "the query parameter 'after' (the last applied position) is required");
+        }
+        ChangeBuffer buffer = controller.buffer();
+        if (buffer == null) {
+            return notCapturing();
+        }
+        long start;
+        try {
+            start = buffer.startIndex(after);
+        } catch (ChangeBuffer.PositionLostException e) {
+            return error(Response.Status.CONFLICT, e.getMessage());
+        }
+        StreamingOutput body = out -> {
+            long index = start;
+            while (true) {
+                List<byte[]> frames;
+                try {
+                    frames = buffer.read(index, 256, keepaliveMillis);
+                } catch (IllegalStateException e) {
+                    return; // capture restarted: the passive site reconnects from what it applied
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (frames.isEmpty()) {
+                    out.write('\n');
+                } else {
+                    for (byte[] frame : frames) {
+                        out.write(frame);
+                        out.write('\n');
+                    }
+                    index += frames.size();
+                }
+                out.flush();
+            }
+        };
+        return Response.ok(body, NDJSON).build();
+    }
+
+    @POST
+    @Path("ack")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response ack(Ack ack) {
+        if (ack == null) {
+            return error(Response.Status.BAD_REQUEST, "a JSON body {\"site\": ..., \"appliedLsn\": ...} is required");
+        }
+        Response refused = refuse(ack.site());
+        if (refused != null) {
+            return refused;
+        }
+        ChangeBuffer buffer = controller.buffer();
+        if (buffer != null) {
+            buffer.acknowledge(ack.site(), ack.appliedLsn());
+        } else {
+            controller.peers().record(ack.site(), ack.appliedLsn());
+        }
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("seed")
+    public Response seed(@QueryParam("site") String site) {
+        Response refused = refuse(site);
+        if (refused != null) {
+            return refused;
+        }
+        if (controller.mode() != ReplicationController.Mode.CAPTURE) {
+            return notCapturing();
+        }
+        SnapshotExport export = new SnapshotExport(controller.captureSettings());
+        StreamingOutput body = out -> {
+            try {
+                export.write(site, out, position -> controller.peers().reset(site, position));
+            } catch (SQLException e) {
+                throw new IOException("the seed copy for site '" + site + "' failed: " + e.getMessage(), e);
+            }
+        };
+        return Response.ok(body, NDJSON).build();
+    }
+
+    private Response refuse(String site) {
+        if (site == null || site.isBlank()) {
+            return error(Response.Status.BAD_REQUEST, "the query parameter 'site' (the asking passive site's id) is required");
+        }
+        if (!controller.peers().isPeer(site)) {
+            return error(Response.Status.FORBIDDEN, "site '" + site + "' is not a peer of this site; add it to replication.peers "
+                    + "(the slot is held only for configured peers)");
+        }
+        return null;
+    }
+
+    private Response notCapturing() {
+        return error(Response.Status.SERVICE_UNAVAILABLE, "this replicator is not capturing (mode " + controller.mode().name().toLowerCase()
+                + "); another replicator of the site may lead");
+    }
+
+    private static Response error(Response.Status status, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Map.of("error", message)).build();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.tandem.replicator.api;
+
+import dev.tandem.replicator.apply.ApplyStats;
+import dev.tandem.replicator.cluster.ReplicationController;
+import dev.tandem.replicator.status.Decisions;
+import dev.tandem.runtime.site.SiteState;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code GET /status}: what this replicator and its site are doing, in one document. */
+@Path("/status")
+@Produces(MediaType.APPLICATION_JSON)
+public final class StatusResource {
+    private final String siteId;
+    private final String transport;
+    private final ReplicationController controller;
+    private final ApplyStats applyStats;
+
+    public StatusResource(String siteId, String transport, ReplicationController controller, ApplyStats applyStats) {
+        this.siteId = siteId;
+        this.transport = transport;
+        this.controller = controller;
+        this.applyStats = applyStats;
+    }
+
+    public record Status(String siteId, String role, Long epoch, String mode, String transport,
+                         Long sourceCommitPosition, Long appliedPosition, Long lagMillis, Map<String, Long> peerLagBytes,
+                         double eventsPerSecond, Long lastHeartbeatAgeMillis, ReplicationController.SlotStatus slot,
+                         Map<String, Long> peerPositions, String problem, List<Decisions.Decision> decisions) {}
+
+    @GET
+    public Status status() {
+        SiteState site = controller.site();
+        ReplicationController.Mode mode = controller.mode();
+        boolean capturing = mode == ReplicationController.Mode.CAPTURE;
+        boolean applying = mode == ReplicationController.Mode.APPLY;
+        Map<String, Long> positions = new LinkedHashMap<>();
+        Map<String, Long> lagBytes = new LinkedHashMap<>();
+        ReplicationController.SlotStatus slot = controller.slot();
+        for (String peer : controller.peers().peers()) {
+            Long position = controller.peers().position(peer);
+            positions.put(peer, position);
+            if (capturing && slot != null && position != null) {
+                lagBytes.put(peer, Math.max(0, slot.currentLsn() - position));
+            }
+        }
+        Long applied = applying && applyStats.appliedPosition() >= 0 ? applyStats.appliedPosition() : null;
+        Long lag = applying && applyStats.sourceCommitMillis() > 0
+                ? Math.max(0, System.currentTimeMillis() - applyStats.sourceCommitMillis()) : null;
+        long heartbeatAge = applyStats.heartbeatAgeMillis();
+        return new Status(siteId, site == null ? null : site.role().sql(), site == null ? null : site.epoch(),
+                mode.name().toLowerCase(), transport,
+                capturing && controller.captureStats().lastCommit() >= 0 ? controller.captureStats().lastCommit() : null,
+                applied, lag, lagBytes,
+                capturing ? controller.captureStats().eventsPerSecond() : applyStats.eventsPerSecond(),
+                applying && heartbeatAge >= 0 ? heartbeatAge : null,
+                capturing ? slot : null, positions, controller.problem(), controller.decisions().recent());
+    }
+}

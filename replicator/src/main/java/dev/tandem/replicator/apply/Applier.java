@@ -1,0 +1,339 @@
+package dev.tandem.replicator.apply;
+
+import dev.tandem.replicator.transport.Frame;
+import dev.tandem.replicator.transport.RowChange;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * Applies frames to this (passive) site: one local transaction per source transaction, in the
+ * order received, upserting or deleting by primary key, with the source commit position written
+ * in the same transaction. A transaction at or below the stored position is rolled back (it was
+ * applied before). Only the site and epoch that this site's state names as active are accepted.
+ * The session runs with {@code session_replication_role = replica}, like PostgreSQL's own apply.
+ */
+public final class Applier implements AutoCloseable {
+    /** The shared site-gate lock: a promotion waits for the transaction being applied. */
+    private static final long GATE_LOCK = 7310586648218157413L;
+
+    private final String localSite;
+    private final Supplier<Connection> connections;
+    private final ApplyStats stats;
+    private final Map<String, String> statements = new HashMap<>();
+    private Connection connection;
+    private TableCatalog catalog;
+    private long openXid = -1;
+    private int expectedSeq;
+    private long appliedBefore;
+    private boolean heartbeatInTx;
+
+    public Applier(String localSite, Supplier<Connection> connections, ApplyStats stats) {
+        this.localSite = localSite;
+        this.connections = connections;
+        this.stats = stats;
+    }
+
+    /** The last applied commit position from {@code source}, or -1 if nothing was ever applied. */
+    public long appliedPosition(String source) throws SQLException {
+        try (PreparedStatement ps = connection().prepareStatement(
+                "SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = ?")) {
+            ps.setString(1, source);
+            try (ResultSet rs = ps.executeQuery()) {
+                long position = rs.next() ? rs.getLong(1) : -1;
+                connection.commit();
+                return position;
+            }
+        }
+    }
+
+    /**
+     * Applies one frame. Returns the commit position when the frame ended a transaction that was
+     * applied now, else -1.
+     */
+    public long apply(Frame frame) throws SQLException {
+        Connection c = connection();
+        if (frame.seq() == 0) {
+            if (openXid >= 0) {
+                c.rollback(); // the source resent a transaction from its start (capture restart)
+            }
+            begin(c, frame);
+        } else if (frame.xid() != openXid || frame.seq() != expectedSeq) {
+            abandon();
+            throw new IllegalStateException("frame " + frame.seq() + " of source transaction " + frame.xid()
+                    + " arrived while expecting frame " + expectedSeq + " of " + openXid + "; reconnecting");
+        }
+        expectedSeq++;
+        applyRows(c, frame);
+        if (!frame.last()) {
+            return -1;
+        }
+        openXid = -1;
+        long commit = frame.commitLsn();
+        if (commit <= appliedBefore) {
+            c.rollback();
+            stats.duplicateSkipped();
+            return -1;
+        }
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
+                VALUES (?, ?, ?, to_timestamp(? / 1000.0), now(), 1)
+                ON CONFLICT (source_site) DO UPDATE SET epoch = EXCLUDED.epoch, commit_lsn = EXCLUDED.commit_lsn,
+                    source_commit_at = EXCLUDED.source_commit_at, applied_at = now(),
+                    transactions = tandem_local.applied_position.transactions + 1""")) {
+            ps.setString(1, frame.site());
+            ps.setLong(2, frame.epoch());
+            ps.setLong(3, commit);
+            ps.setLong(4, frame.commitMillis());
+            ps.executeUpdate();
+        }
+        c.commit();
+        stats.applied(frame, heartbeatInTx);
+        return commit;
+    }
+
+    private void begin(Connection c, Frame frame) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")");
+        }
+        String role;
+        long epoch;
+        String activeSite;
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT role, epoch, active_site_id FROM tandem_local.site_state")) {
+            if (!rs.next()) {
+                throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
+            }
+            role = rs.getString(1);
+            epoch = rs.getLong(2);
+            activeSite = rs.getString(3);
+        }
+        if (!"passive".equals(role)) {
+            c.rollback();
+            throw new ApplyRefusedException("site '" + localSite + "' is " + role + " (epoch " + epoch
+                    + "); only a passive site applies changes, so transaction " + frame.xid() + " from '" + frame.site() + "' was refused");
+        }
+        if (!frame.site().equals(activeSite) || frame.epoch() != epoch) {
+            c.rollback();
+            throw new ApplyRefusedException("site '" + localSite + "' follows site '" + activeSite + "' at epoch " + epoch
+                    + " but transaction " + frame.xid() + " comes from site '" + frame.site() + "' at epoch " + frame.epoch() + "; refused");
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = ? FOR UPDATE")) {
+            ps.setString(1, frame.site());
+            try (ResultSet rs = ps.executeQuery()) {
+                appliedBefore = rs.next() ? rs.getLong(1) : -1;
+            }
+        }
+        if (frame.prevLsn() > appliedBefore && appliedBefore >= 0) {
+            c.rollback();
+            throw new GapException(frame, appliedBefore);
+        }
+        openXid = frame.xid();
+        expectedSeq = 0;
+        heartbeatInTx = false;
+    }
+
+    private void applyRows(Connection c, Frame frame) throws SQLException {
+        List<RowChange> rows = frame.rows();
+        int i = 0;
+        while (i < rows.size()) {
+            RowChange first = rows.get(i);
+            int end = i + 1;
+            while (end < rows.size() && sameShape(first, rows.get(end))) {
+                end++;
+            }
+            String sql = statement(frame.site(), first);
+            List<String> columns = bindOrder(first);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int r = i; r < end; r++) {
+                    Map<String, String> values = rows.get(r).values();
+                    for (int col = 0; col < columns.size(); col++) {
+                        ps.setString(col + 1, values.get(columns.get(col)));
+                    }
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                if (first.omitsColumns()) {
+                    for (int k = 0; k < counts.length; k++) {
+                        if (counts[k] == 0) {
+                            abandon();
+                            throw new SQLException("source transaction " + frame.xid() + " from site '" + frame.site()
+                                    + "' updates a row of tandem." + first.table() + " that this site does not have ("
+                                    + rows.get(i + k).values() + "): the sites have diverged; reseed this site");
+                        }
+                    }
+                }
+            } catch (SQLException e) {
+                abandon();
+                throw new SQLException("applying " + (end - i) + " change(s) to tandem." + first.table() + " of source transaction "
+                        + frame.xid() + " from site '" + frame.site() + "' failed: " + e.getMessage(), e.getSQLState(), e);
+            }
+            stats.rows(end - i);
+            if ("site_heartbeats".equals(first.table())) {
+                heartbeatInTx = true;
+            }
+            i = end;
+        }
+    }
+
+    private static boolean sameShape(RowChange a, RowChange b) {
+        return a.table().equals(b.table()) && a.op().equals(b.op()) && a.omitsColumns() == b.omitsColumns()
+                && (a.isDelete() || a.values().keySet().equals(b.values().keySet()));
+    }
+
+    private String statement(String source, RowChange row) throws SQLException {
+        String shape = row.table() + '|' + row.op() + '|' + row.omitsColumns() + '|' + (row.isDelete() ? row.key() : row.values().keySet());
+        String cached = statements.get(shape);
+        if (cached != null) {
+            return cached;
+        }
+        TableCatalog.Table table = catalog.table(row.table());
+        if (table == null || !columnsKnown(table, row)) {
+            catalog = TableCatalog.load(connection); // maybe migrated since; look again once
+            table = catalog.table(row.table());
+        }
+        if (table == null) {
+            throw new SchemaMismatchException(source, localSite, "table tandem." + row.table());
+        }
+        for (String column : row.values().keySet()) {
+            if (!table.columnTypes().containsKey(column)) {
+                throw new SchemaMismatchException(source, localSite, "column tandem." + row.table() + "." + column);
+            }
+        }
+        if (!Objects.equals(table.primaryKey(), row.key())) {
+            throw new SchemaMismatchException(source, localSite, "table tandem." + row.table() + " keyed by " + row.key()
+                    + " (here: " + table.primaryKey() + ")");
+        }
+        List<String> columns = bindOrder(row);
+        String sql = row.isDelete() ? deleteSql(table)
+                : row.omitsColumns() ? updateSql(table, columns) : upsertSql(table, columns);
+        statements.put(shape, sql);
+        return sql;
+    }
+
+    /** Parameter order: the key for a delete; changed columns then the key for a partial update. */
+    private static List<String> bindOrder(RowChange row) {
+        if (row.isDelete()) {
+            return row.key();
+        }
+        List<String> columns = new ArrayList<>(row.values().keySet());
+        if (row.omitsColumns()) {
+            columns.removeAll(row.key());
+            columns.addAll(row.key());
+        }
+        return columns;
+    }
+
+    private static boolean columnsKnown(TableCatalog.Table table, RowChange row) {
+        return table.columnTypes().keySet().containsAll(row.values().keySet());
+    }
+
+    private static String deleteSql(TableCatalog.Table table) {
+        StringBuilder sql = new StringBuilder("DELETE FROM tandem.").append(quote(table.name())).append(" WHERE ");
+        for (int i = 0; i < table.primaryKey().size(); i++) {
+            String k = table.primaryKey().get(i);
+            sql.append(i > 0 ? " AND " : "").append(quote(k)).append(" = CAST(? AS ").append(table.columnTypes().get(k)).append(')');
+        }
+        return sql.toString();
+    }
+
+    /** For a row that left out an unchanged large value: the row must exist; only the sent columns change. */
+    static String updateSql(TableCatalog.Table table, List<String> columns) {
+        StringBuilder sql = new StringBuilder("UPDATE tandem.").append(quote(table.name())).append(" SET ");
+        StringBuilder where = new StringBuilder();
+        int set = 0;
+        for (String column : columns) {
+            String cast = "CAST(? AS " + table.columnTypes().get(column) + ")";
+            if (table.primaryKey().contains(column)) {
+                where.append(where.length() > 0 ? " AND " : "").append(quote(column)).append(" = ").append(cast);
+            } else {
+                sql.append(set++ > 0 ? ", " : "").append(quote(column)).append(" = ").append(cast);
+            }
+        }
+        return sql.append(" WHERE ").append(where).toString();
+    }
+
+    static String upsertSql(TableCatalog.Table table, List<String> columns) {
+        StringBuilder sql = new StringBuilder("INSERT INTO tandem.").append(quote(table.name())).append(" (");
+        StringBuilder values = new StringBuilder();
+        StringBuilder updates = new StringBuilder();
+        for (int i = 0; i < columns.size(); i++) {
+            String column = columns.get(i);
+            sql.append(i > 0 ? ", " : "").append(quote(column));
+            values.append(i > 0 ? ", " : "").append("CAST(? AS ").append(table.columnTypes().get(column)).append(')');
+            if (!table.primaryKey().contains(column)) {
+                updates.append(updates.length() > 0 ? ", " : "").append(quote(column)).append(" = EXCLUDED.").append(quote(column));
+            }
+        }
+        sql.append(") VALUES (").append(values).append(") ON CONFLICT (");
+        for (int i = 0; i < table.primaryKey().size(); i++) {
+            sql.append(i > 0 ? ", " : "").append(quote(table.primaryKey().get(i)));
+        }
+        sql.append(updates.length() == 0 ? ") DO NOTHING" : ") DO UPDATE SET " + updates);
+        return sql.toString();
+    }
+
+    static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /** Whether frames of source transaction {@code xid} are being applied now. */
+    public boolean inTransaction(long xid) {
+        return openXid == xid && openXid >= 0;
+    }
+
+    /** Rolls back a half-applied transaction (the stream broke); the next frame must start one. */
+    public void abandon() {
+        openXid = -1;
+        if (connection != null) {
+            try {
+                connection.rollback();
+            } catch (SQLException e) {
+                closeQuietly();
+            }
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = connections.get();
+            connection.setAutoCommit(false);
+            try (Statement s = connection.createStatement()) {
+                s.execute("SET session_replication_role = replica");
+                s.execute("SET synchronous_commit = on");
+            }
+            connection.commit();
+            catalog = TableCatalog.load(connection);
+            connection.commit();
+            statements.clear();
+            openXid = -1;
+        }
+        return connection;
+    }
+
+    private void closeQuietly() {
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+        } catch (SQLException ignored) {
+            // already broken
+        }
+        connection = null;
+    }
+
+    @Override
+    public void close() {
+        abandon();
+        closeQuietly();
+    }
+}

@@ -1,0 +1,15 @@
+package dev.tandem.replicator.apply;
+
+/** Receives the active site's frames by some transport and applies them here, on its own thread. */
+public interface ApplyLoop extends AutoCloseable {
+    void start();
+
+    /** Null while healthy; otherwise why apply is not progressing. */
+    String problem();
+
+    /** True when apply stopped for a reason that retrying will not fix by itself (schema, epoch). */
+    boolean stopped();
+
+    @Override
+    void close();
+}

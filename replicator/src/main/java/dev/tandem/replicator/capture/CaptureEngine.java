@@ -1,0 +1,258 @@
+package dev.tandem.replicator.capture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.replicator.transport.FrameSink;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Debezium embedded engine over this site's database (pgoutput, one publication over schema
+ * {@code tandem}, transaction metadata on), cut into frames and handed to a {@link FrameSink}.
+ * Slot safety: only the end record of a transaction that every passive site has applied is ever
+ * marked processed, so the slot's confirmed position never passes what every site applied.
+ */
+public final class CaptureEngine implements AutoCloseable {
+    public enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED, FAILED }
+
+    private static final Logger LOG = LoggerFactory.getLogger(CaptureEngine.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_UNCONFIRMED = 100_000;
+
+    private final CaptureSettings settings;
+    private final long epoch;
+    private final CaptureStats stats;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final Deque<RecordChangeEvent<SourceRecord>> unconfirmedEnds = new ArrayDeque<>();
+    private volatile Throwable failure;
+    private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private ExecutorService runner;
+
+    public CaptureEngine(CaptureSettings settings, long epoch, CaptureStats stats) {
+        this.settings = settings;
+        this.epoch = epoch;
+        this.stats = stats;
+    }
+
+    /**
+     * Creates the publication and the slot when missing and returns the position after which every
+     * committed transaction will be delivered (the slot's and the stored offset's, whichever is later).
+     */
+    public long prepare() {
+        try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.user(), settings.password());
+             Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_publication WHERE pubname = '" + settings.publication() + "'")) {
+                if (!rs.next()) {
+                    s.execute("CREATE PUBLICATION " + settings.publication() + " FOR TABLES IN SCHEMA tandem");
+                    LOG.info("Created publication {} over schema tandem", settings.publication());
+                }
+            }
+            long confirmed;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT (confirmed_flush_lsn - '0/0')::bigint, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, settings.slot());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        if ("lost".equals(rs.getString(2))) {
+                            throw new SlotLostException(settings.slot());
+                        }
+                        confirmed = rs.getLong(1);
+                    } else {
+                        try (PreparedStatement create = c.prepareStatement(
+                                "SELECT (lsn - '0/0')::bigint FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
+                            create.setString(1, settings.slot());
+                            try (ResultSet created = create.executeQuery()) {
+                                created.next();
+                                confirmed = created.getLong(1);
+                            }
+                        }
+                        LOG.info("Created replication slot {} at position {}", settings.slot(), confirmed);
+                    }
+                }
+            }
+            return Math.max(confirmed, storedCommit(s));
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot prepare capture of site '" + settings.siteId() + "' at "
+                    + settings.jdbcUrl() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long storedCommit(Statement s) throws SQLException {
+        long commit = 0;
+        try (ResultSet rs = s.executeQuery("SELECT value FROM tandem_local.capture_offsets WHERE value IS NOT NULL")) {
+            while (rs.next()) {
+                try {
+                    JsonNode offset = JSON.readTree(rs.getBytes(1));
+                    commit = Math.max(commit, offset.path("lsn_commit").asLong(0));
+                } catch (IOException e) {
+                    throw new IllegalStateException("tandem_local.capture_offsets holds an unreadable offset: " + e.getMessage(), e);
+                }
+            }
+        }
+        return commit;
+    }
+
+    /** Starts streaming; {@code resumedAfter} is what {@link #prepare()} returned. */
+    public void start(FrameSink sink, long resumedAfter) {
+        if (!state.compareAndSet(State.NEW, State.STARTING)) {
+            throw new IllegalStateException("capture of site '" + settings.siteId() + "' cannot start from state " + state.get());
+        }
+        TransactionAssembler assembler = new TransactionAssembler(settings.siteId(), () -> epoch, settings.maxFrameRows(), resumedAfter);
+        engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(properties())
+                .notifying((records, committer) -> {
+                    for (RecordChangeEvent<SourceRecord> event : records) {
+                        SourceRecord record = event.record();
+                        for (TransactionAssembler.Assembled assembled : assembler.accept(record)) {
+                            sink.publish(assembled.frame());
+                            stats.published(assembled.frame());
+                            if (assembled.endRecord() != null) {
+                                unconfirmedEnds.addLast(event);
+                                if (unconfirmedEnds.size() > MAX_UNCONFIRMED) {
+                                    // Forgetting the oldest candidate only confirms less far: still safe.
+                                    unconfirmedEnds.pollFirst();
+                                }
+                            }
+                        }
+                    }
+                    confirmApplied(sink.appliedEverywhere(), committer);
+                    committer.markBatchFinished();
+                })
+                .using((success, message, error) -> {
+                    if (!success && state.get() != State.STOPPING) {
+                        failure = error != null ? error : new IllegalStateException(message);
+                        state.set(State.FAILED);
+                        LOG.error("Capture of site '{}' stopped: {}", settings.siteId(), message, error);
+                    }
+                })
+                .build();
+        runner = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "capture-" + settings.siteId());
+            t.setDaemon(true);
+            return t;
+        });
+        runner.execute(engine);
+        state.compareAndSet(State.STARTING, State.RUNNING);
+        LOG.info("Capturing site '{}' (epoch {}) from slot {} of {}", settings.siteId(), epoch, settings.slot(), settings.jdbcUrl());
+    }
+
+    private void confirmApplied(long appliedEverywhere,
+                                DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+        RecordChangeEvent<SourceRecord> newest = null;
+        while (!unconfirmedEnds.isEmpty() && commitOf(unconfirmedEnds.peekFirst()) <= appliedEverywhere) {
+            newest = unconfirmedEnds.pollFirst();
+        }
+        if (newest != null) {
+            committer.markProcessed(newest);
+            stats.confirmed(commitOf(newest));
+        }
+    }
+
+    private static long commitOf(RecordChangeEvent<SourceRecord> end) {
+        return (Long) end.record().sourceOffset().get("lsn_commit");
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public Throwable failure() {
+        return failure;
+    }
+
+    private Properties properties() {
+        Properties p = new Properties();
+        p.setProperty("name", "tandem-capture-" + settings.siteId());
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", SiteDatabaseOffsetStore.class.getName());
+        p.setProperty(SiteDatabaseOffsetStore.URL, settings.jdbcUrl());
+        p.setProperty(SiteDatabaseOffsetStore.USER, settings.user());
+        p.setProperty(SiteDatabaseOffsetStore.PASSWORD, settings.password());
+        p.setProperty("offset.flush.interval.ms", String.valueOf(settings.offsetFlushInterval().toMillis()));
+        p.setProperty("database.hostname", settings.host());
+        p.setProperty("database.port", String.valueOf(settings.port()));
+        p.setProperty("database.user", settings.user());
+        p.setProperty("database.password", settings.password());
+        p.setProperty("database.dbname", settings.database());
+        p.setProperty("topic.prefix", "tandem");
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("publication.name", settings.publication());
+        p.setProperty("publication.autocreate.mode", "disabled");
+        p.setProperty("slot.name", settings.slot());
+        p.setProperty("slot.drop.on.stop", "false");
+        p.setProperty("snapshot.mode", "no_data");
+        p.setProperty("schema.include.list", "tandem");
+        p.setProperty("provide.transaction.metadata", "true");
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("poll.interval.ms", String.valueOf(settings.pollInterval().toMillis()));
+        p.setProperty("heartbeat.interval.ms", "1000");
+        p.setProperty("max.batch.size", "4096");
+        p.setProperty("max.queue.size", "16384");
+        p.setProperty("unavailable.value.placeholder", ValueText.PLACEHOLDER);
+        p.setProperty("decimal.handling.mode", "string");
+        p.setProperty("interval.handling.mode", "string");
+        p.setProperty("hstore.handling.mode", "json");
+        p.setProperty("status.update.interval.ms", "1000");
+        return p;
+    }
+
+    /** Stops the engine and waits (bounded) for its thread; safe to call more than once. */
+    @Override
+    public void close() {
+        State before = state.getAndUpdate(s -> s == State.STOPPED ? s : State.STOPPING);
+        if (before == State.STOPPED || before == State.NEW) {
+            state.set(State.STOPPED);
+            return;
+        }
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("Capture of site '{}' did not close cleanly: {}", settings.siteId(), e.getMessage());
+        }
+        if (runner != null) {
+            runner.shutdown();
+            try {
+                if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
+                    LOG.warn("Capture of site '{}' still running 30 s after close", settings.siteId());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        state.set(State.STOPPED);
+    }
+
+    /** The slot was invalidated (it fell behind max_slot_wal_keep_size): every passive site needs a reseed. */
+    public static final class SlotLostException extends IllegalStateException {
+        public SlotLostException(String slot) {
+            super("replication slot " + slot + " was invalidated (it retained more WAL than max_slot_wal_keep_size): "
+                    + "the changes it held are gone; drop the slot and reseed every passive site");
+        }
+    }
+
+}

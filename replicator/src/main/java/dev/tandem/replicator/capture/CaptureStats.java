@@ -1,0 +1,47 @@
+package dev.tandem.replicator.capture;
+
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import dev.tandem.replicator.transport.Frame;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What the capture has done, for /status and the metrics. */
+public final class CaptureStats {
+    private final Meter events;
+    private final Meter transactions;
+    private final AtomicLong lastCommit = new AtomicLong(-1);
+    private final AtomicLong confirmed = new AtomicLong(-1);
+
+    public CaptureStats(MetricRegistry metrics) {
+        this.events = metrics.meter("replicator.capture.events");
+        this.transactions = metrics.meter("replicator.capture.transactions");
+    }
+
+    void published(Frame frame) {
+        events.mark(frame.rows().size());
+        if (frame.last()) {
+            transactions.mark();
+            lastCommit.set(frame.commitLsn());
+        }
+    }
+
+    void confirmed(long lsn) {
+        confirmed.set(lsn);
+    }
+
+    public long lastCommit() {
+        return lastCommit.get();
+    }
+
+    public long confirmed() {
+        return confirmed.get();
+    }
+
+    public double eventsPerSecond() {
+        return events.getOneMinuteRate();
+    }
+
+    public long events() {
+        return events.getCount();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.tandem.replicator.capture;
+
+import dev.tandem.replicator.transport.Frame;
+import dev.tandem.replicator.transport.RowChange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Cuts Debezium's record stream (transaction BEGIN, row changes, END) into frames of at most
+ * {@code maxRows} rows. The END record closes the transaction and gives its commit position.
+ */
+final class TransactionAssembler {
+    /** A finished frame, and for the last frame of a transaction the record whose offset ends it. */
+    record Assembled(Frame frame, SourceRecord endRecord) {}
+
+    private final String site;
+    private final LongSupplier epoch;
+    private final int maxRows;
+    private long xid = -1;
+    private long previousCommit;
+    private int seq;
+    private List<RowChange> rows = new ArrayList<>();
+
+    TransactionAssembler(String site, LongSupplier epoch, int maxRows, long resumedAfter) {
+        this.site = site;
+        this.previousCommit = resumedAfter;
+        this.epoch = epoch;
+        this.maxRows = maxRows;
+    }
+
+    /** Feeds one record; returns the frames it completes (usually none or one). */
+    List<Assembled> accept(SourceRecord record) {
+        String topic = record.topic();
+        if (topic.startsWith("__debezium-heartbeat")) {
+            return List.of();
+        }
+        Struct value = (Struct) record.value();
+        if (value == null) {
+            return List.of();
+        }
+        if (topic.endsWith(".transaction")) {
+            return boundary(record, value);
+        }
+        List<Assembled> out = new ArrayList<>(1);
+        rows.add(change(value, (Struct) record.key()));
+        if (rows.size() >= maxRows) {
+            out.add(new Assembled(frame(false, null, 0), null));
+        }
+        return out;
+    }
+
+    private List<Assembled> boundary(SourceRecord record, Struct value) {
+        String status = value.getString("status");
+        String id = value.getString("id");
+        long txId = Long.parseLong(id.substring(0, id.indexOf(':')));
+        if ("BEGIN".equals(status)) {
+            xid = txId;
+            seq = 0;
+            rows = new ArrayList<>();
+            return List.of();
+        }
+        if (txId != xid) {
+            throw new IllegalStateException("transaction " + txId + " ended but transaction " + xid + " was open");
+        }
+        Object commit = record.sourceOffset().get("lsn_commit");
+        if (!(commit instanceof Long commitLsn)) {
+            throw new IllegalStateException("transaction " + txId + " ended without a commit position in its offset " + record.sourceOffset());
+        }
+        Long ts = value.getInt64("ts_ms");
+        Frame frame = frame(true, commitLsn, ts == null ? 0 : ts);
+        xid = -1;
+        previousCommit = commitLsn;
+        return List.of(new Assembled(frame, record));
+    }
+
+    private Frame frame(boolean last, Long commitLsn, long commitMillis) {
+        Frame frame = new Frame(site, epoch.getAsLong(), previousCommit, xid, seq++, last, commitLsn, commitMillis, rows);
+        rows = new ArrayList<>();
+        return frame;
+    }
+
+    private static RowChange change(Struct value, Struct key) {
+        String op = value.getString("op");
+        Struct source = value.getStruct("source");
+        String table = source.getString("table");
+        List<String> keyColumns = new ArrayList<>();
+        for (Field f : key.schema().fields()) {
+            keyColumns.add(f.name());
+        }
+        boolean delete = "d".equals(op);
+        Struct row = value.getStruct(delete ? "before" : "after");
+        Map<String, String> values = new LinkedHashMap<>();
+        boolean partial = false;
+        for (Field f : row.schema().fields()) {
+            if (delete && !keyColumns.contains(f.name())) {
+                continue;
+            }
+            String text = ValueText.text(row.get(f), f.schema(), table + "." + f.name());
+            if (text == ValueText.UNCHANGED) {
+                partial = true;
+            } else {
+                values.put(f.name(), text);
+            }
+        }
+        return new RowChange(table, delete ? RowChange.DELETE : RowChange.UPSERT, keyColumns, values, partial ? Boolean.TRUE : null);
+    }
+}

@@ -1,0 +1,289 @@
+package dev.tandem.replicator.cluster;
+
+import dev.tandem.replicator.ReplicationSettings;
+import dev.tandem.replicator.apply.ApplyLoop;
+import dev.tandem.replicator.capture.CaptureEngine;
+import dev.tandem.replicator.capture.CaptureSettings;
+import dev.tandem.replicator.capture.CaptureStats;
+import dev.tandem.replicator.heartbeat.SiteHeartbeatWriter;
+import dev.tandem.replicator.status.Decisions;
+import dev.tandem.replicator.transport.ChangeBuffer;
+import dev.tandem.replicator.transport.FrameSink;
+import dev.tandem.replicator.transport.PeerPositions;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteRole;
+import dev.tandem.runtime.site.SiteState;
+import java.util.function.Function;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The replicator's control loop. Each cycle is an ordered list of guard clauses ending in one
+ * decision, returned as a sentence: lead or stand by; then, by the site's role, capture (active)
+ * or apply (passive) or neither (fenced).
+ */
+public final class ReplicationController implements AutoCloseable {
+    /** Everything a mode needs that depends on the transport. */
+    public interface Transports {
+        FrameSink sink(long retainedAfter);
+
+        ApplyLoop applyLoop();
+    }
+
+    public enum Mode { STANDBY, CAPTURE, APPLY, IDLE }
+
+    private final ReplicationSettings settings;
+    private final LeaderLock leader;
+    private final SiteGate gate;
+    private final Jdbi jdbi;
+    private final CaptureSettings captureSettings;
+    private final CaptureStats captureStats;
+    private final PeerPositions peers;
+    private final Transports transports;
+    private final SiteHeartbeatWriter heartbeat;
+    private final Decisions decisions;
+    private final Function<Long, CaptureEngine> engines;
+
+    private volatile Mode mode = Mode.STANDBY;
+    private volatile SiteState site;
+    private volatile CaptureEngine capture;
+    private volatile FrameSink sink;
+    private volatile ApplyLoop apply;
+    private volatile String captureProblem;
+    private volatile SlotStatus slot;
+    private long retryCaptureAtNanos;
+    private long retryApplyAtNanos;
+    private int captureFailures;
+
+    /** The capture slot as last read: its WAL status and how much WAL it holds. */
+    public record SlotStatus(String name, String walStatus, long retainedBytes, long confirmedLsn, long currentLsn) {}
+
+    public ReplicationController(ReplicationSettings settings, LeaderLock leader, SiteGate gate, Jdbi jdbi,
+                                 CaptureSettings captureSettings, CaptureStats captureStats, PeerPositions peers,
+                                 Transports transports, Decisions decisions) {
+        this.settings = settings;
+        this.leader = leader;
+        this.gate = gate;
+        this.jdbi = jdbi;
+        this.captureSettings = captureSettings;
+        this.captureStats = captureStats;
+        this.peers = peers;
+        this.transports = transports;
+        this.heartbeat = new SiteHeartbeatWriter(gate, settings.siteId());
+        this.decisions = decisions;
+        this.engines = epoch -> new CaptureEngine(captureSettings, epoch, captureStats);
+    }
+
+    /** One cycle; returns the sentence that explains what this replicator does now. */
+    public synchronized String cycle() {
+        String veto = leader.hold();
+        if (veto != null) {
+            stopCapture();
+            stopApply();
+            mode = Mode.STANDBY;
+            return record("standing by: " + veto);
+        }
+        SiteState state = gate.current();
+        site = state;
+        if (state.role() == SiteRole.FENCED) {
+            stopCapture();
+            stopApply();
+            mode = Mode.IDLE;
+            return record("idle: site '" + state.siteId() + "' is fenced at epoch " + state.epoch() + "; nothing is captured or applied");
+        }
+        if (state.role() == SiteRole.PASSIVE) {
+            stopCapture();
+            mode = Mode.APPLY;
+            return record(ensureApply(state));
+        }
+        stopApply();
+        mode = Mode.CAPTURE;
+        heartbeat.beat();
+        readSlot();
+        return record(ensureCapture(state));
+    }
+
+    private String ensureCapture(SiteState state) {
+        CaptureEngine engine = capture;
+        if (engine != null && engine.state() == CaptureEngine.State.FAILED) {
+            captureProblem = "capture failed: " + rootMessage(engine.failure());
+            stopCapture();
+            captureFailures++;
+            retryCaptureAtNanos = System.nanoTime() + backoff(captureFailures);
+            return captureProblem + "; retrying in " + backoff(captureFailures) / 1_000_000_000 + " s";
+        }
+        if (engine != null && engine.epoch() != state.epoch()) {
+            stopCapture();
+            engine = null;
+        }
+        if (engine != null) {
+            captureFailures = 0;
+            return "capturing site '" + state.siteId() + "' at epoch " + state.epoch() + " for " + peers.peers()
+                    + " over " + settings.transport().name().toLowerCase();
+        }
+        if (System.nanoTime() < retryCaptureAtNanos) {
+            return captureProblem + "; waiting to retry";
+        }
+        CaptureEngine fresh = engines.apply(state.epoch());
+        try {
+            long retainedAfter = fresh.prepare();
+            FrameSink newSink = transports.sink(retainedAfter);
+            fresh.start(newSink, retainedAfter);
+            sink = newSink;
+            capture = fresh;
+            captureProblem = null;
+            return "capture started: site '" + state.siteId() + "' at epoch " + state.epoch() + ", every change after position "
+                    + retainedAfter + " goes to " + peers.peers();
+        } catch (RuntimeException e) {
+            fresh.close();
+            captureProblem = "capture cannot start: " + e.getMessage();
+            captureFailures++;
+            retryCaptureAtNanos = System.nanoTime() + backoff(captureFailures);
+            return captureProblem;
+        }
+    }
+
+    private String ensureApply(SiteState state) {
+        ApplyLoop loop = apply;
+        if (loop != null && loop.stopped()) {
+            if (System.nanoTime() < retryApplyAtNanos) {
+                return "apply stopped: " + loop.problem();
+            }
+            stopApply();
+            loop = null;
+        }
+        if (loop == null) {
+            loop = transports.applyLoop();
+            apply = loop;
+            loop.start();
+            retryApplyAtNanos = System.nanoTime() + 10 * settings.interval().toNanos();
+            return "apply started: site '" + state.siteId() + "' follows the active site over "
+                    + settings.transport().name().toLowerCase();
+        }
+        if (loop.stopped()) {
+            return "apply stopped: " + loop.problem();
+        }
+        String problem = loop.problem();
+        return problem == null ? "applying: site '" + state.siteId() + "' is passive at epoch " + state.epoch()
+                : "applying, with a problem: " + problem;
+    }
+
+    private void readSlot() {
+        try {
+            slot = jdbi.withHandle(h -> h.createQuery("""
+                            SELECT slot_name, coalesce(wal_status, 'unknown'),
+                                   coalesce((pg_current_wal_lsn() - restart_lsn)::bigint, 0),
+                                   coalesce((confirmed_flush_lsn - '0/0')::bigint, 0), (pg_current_wal_lsn() - '0/0')::bigint
+                            FROM pg_replication_slots WHERE slot_name = :slot""")
+                    .bind("slot", captureSettings.slot())
+                    .map((rs, ctx) -> new SlotStatus(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)))
+                    .findOne()
+                    .orElse(null));
+        } catch (RuntimeException e) {
+            slot = null;
+        }
+    }
+
+    private static long backoff(int failures) {
+        return Math.min(30L, 1L << Math.min(failures, 5)) * 1_000_000_000L;
+    }
+
+    private static String rootMessage(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == t ? String.valueOf(t.getMessage()) : t.getMessage() + " (" + root.getMessage() + ")";
+    }
+
+    private String record(String sentence) {
+        decisions.record(sentence);
+        return sentence;
+    }
+
+    private void stopCapture() {
+        CaptureEngine engine = capture;
+        capture = null;
+        if (engine != null) {
+            engine.close();
+        }
+        FrameSink old = sink;
+        sink = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private void stopApply() {
+        ApplyLoop loop = apply;
+        apply = null;
+        if (loop != null) {
+            loop.close();
+        }
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public SiteState site() {
+        return site;
+    }
+
+    /** The direct transport's buffer while capturing, else null. */
+    public ChangeBuffer buffer() {
+        FrameSink current = sink;
+        return current instanceof ChangeBuffer buffer ? buffer : null;
+    }
+
+    public CaptureSettings captureSettings() {
+        return captureSettings;
+    }
+
+    public PeerPositions peers() {
+        return peers;
+    }
+
+    public CaptureStats captureStats() {
+        return captureStats;
+    }
+
+    public SlotStatus slot() {
+        return slot;
+    }
+
+    /** Null when healthy; else what an operator must know (slot lost, schema mismatch, capture failing). */
+    public String problem() {
+        SlotStatus s = slot;
+        if (mode == Mode.CAPTURE && s != null && "lost".equals(s.walStatus())) {
+            return "replication slot " + s.name() + " was invalidated (it held more WAL than max_slot_wal_keep_size): "
+                    + "drop it and reseed every passive site";
+        }
+        if (mode == Mode.CAPTURE && captureProblem != null) {
+            return captureProblem;
+        }
+        ApplyLoop loop = apply;
+        if (mode == Mode.APPLY && loop != null && loop.stopped()) {
+            return loop.problem();
+        }
+        return null;
+    }
+
+    public String applyProblem() {
+        ApplyLoop loop = apply;
+        return loop == null ? null : loop.problem();
+    }
+
+    public Decisions decisions() {
+        return decisions;
+    }
+
+    @Override
+    public synchronized void close() {
+        stopCapture();
+        stopApply();
+        leader.close();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.tandem.replicator.heartbeat;
+
+import dev.tandem.runtime.site.SiteGate;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * The active site's heartbeat: one row per site in {@code tandem.site_heartbeats}, committed
+ * every interval through the site gate (so a fenced site cannot beat). It travels through the
+ * change stream, so a passive site measures liveness on its own clock, and it keeps the slot
+ * moving when nothing else changes (the WAL the slot holds stays bounded).
+ */
+public final class SiteHeartbeatWriter {
+    private final SiteGate gate;
+    private final String siteId;
+    private final UUID rowId;
+    private long beat;
+
+    public SiteHeartbeatWriter(SiteGate gate, String siteId) {
+        this.gate = gate;
+        this.siteId = siteId;
+        this.rowId = UUID.nameUUIDFromBytes(("tandem-site:" + siteId).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Commits one beat; throws {@code SiteNotActiveException} when this site is not active. */
+    public long beat() {
+        long next = ++beat;
+        gate.write(h -> h.createUpdate("""
+                        INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
+                        SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
+                        ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, beat = EXCLUDED.beat, written_at = EXCLUDED.written_at""")
+                .bind("id", rowId)
+                .bind("site", siteId)
+                .bind("beat", next)
+                .bind("at", Instant.now())
+                .execute());
+        return next;
+    }
+}

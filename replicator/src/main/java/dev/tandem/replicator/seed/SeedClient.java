@@ -1,0 +1,71 @@
+package dev.tandem.replicator.seed;
+
+import dev.tandem.replicator.transport.HttpErrors;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/** Asks the active site's replicator for a copy when this passive site has none yet, and loads it. */
+public final class SeedClient {
+    /** Which site this site follows, and from where it has applied. */
+    public record Following(String sourceSite, long position) {}
+
+    private final String localSite;
+    private final String token;
+    private final Supplier<Connection> connections;
+    private final Duration timeout;
+
+    public SeedClient(String localSite, String token, Supplier<Connection> connections, Duration timeout) {
+        this.localSite = localSite;
+        this.token = token;
+        this.connections = connections;
+        this.timeout = timeout;
+    }
+
+    /** What this site follows, or null when it has never been seeded. */
+    public Following following() throws SQLException {
+        try (Connection c = connections.get();
+             PreparedStatement ps = c.prepareStatement("""
+                     SELECT s.active_site_id, p.commit_lsn FROM tandem_local.site_state s
+                     LEFT JOIN tandem_local.applied_position p ON p.source_site = s.active_site_id""");
+             ResultSet rs = ps.executeQuery()) {
+            if (!rs.next() || rs.getString(1) == null || rs.getObject(2) == null) {
+                return null;
+            }
+            return new Following(rs.getString(1), rs.getLong(2));
+        }
+    }
+
+    /** Copies the active site's replicated schema from {@code source}; replaces local data only if asked. */
+    public SeedImport.Result seed(URI source, boolean replaceExisting) throws IOException, SQLException {
+        URI uri = source.resolve("/replication/v1/seed?site=" + localSite);
+        HttpURLConnection http = (HttpURLConnection) uri.toURL().openConnection();
+        http.setRequestMethod("POST");
+        http.setRequestProperty("Authorization", "Bearer " + token);
+        http.setConnectTimeout((int) timeout.toMillis());
+        http.setReadTimeout((int) Math.max(timeout.toMillis(), 60_000));
+        http.setRequestProperty("Content-Type", "application/json");
+        http.setDoOutput(true);
+        http.getOutputStream().close();
+        int status = http.getResponseCode();
+        if (status != 200) {
+            throw new IOException("seeding from " + source + " failed: HTTP " + status + " " + HttpErrors.body(http));
+        }
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(http.getInputStream(), StandardCharsets.UTF_8), 1 << 16);
+             Connection c = connections.get()) {
+            return SeedImport.load(c, localSite, in, replaceExisting);
+        } finally {
+            http.disconnect();
+        }
+    }
+
+}

@@ -1,0 +1,185 @@
+package dev.tandem.replicator.transport;
+
+import dev.tandem.replicator.ReplicationSettings;
+import dev.tandem.replicator.apply.ApplyLoop;
+import dev.tandem.replicator.apply.ApplyRefusedException;
+import dev.tandem.replicator.apply.Applier;
+import dev.tandem.replicator.apply.GapException;
+import dev.tandem.replicator.apply.SchemaMismatchException;
+import dev.tandem.replicator.seed.SeedClient;
+import dev.tandem.replicator.status.Decisions;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka transport's passive side: reads the active site's topic with this site's own group,
+ * applies each transaction, then commits the next offset with the applied source position as its
+ * metadata (which the capture reads to hold its slot). The database position decides: a frame at
+ * or below it is a duplicate, so a redelivery after a crash changes nothing.
+ */
+public final class KafkaSubscriber implements ApplyLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSubscriber.class);
+
+    private final ReplicationSettings settings;
+    private final Applier applier;
+    private final SeedClient seeds;
+    private final Decisions decisions;
+    private volatile boolean running;
+    private volatile String problem;
+    private volatile boolean stopped;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, Decisions decisions) {
+        this.settings = settings;
+        this.applier = applier;
+        this.seeds = seeds;
+        this.decisions = decisions;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        thread = new Thread(this::run, "apply-kafka");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run() {
+        int attempt = 0;
+        while (running) {
+            try {
+                SeedClient.Following following = seeds.following();
+                if (following == null) {
+                    if (settings.sources().isEmpty()) {
+                        throw new ApplyRefusedException("this site holds no copy yet and replication.sources is empty: "
+                                + "name the active site's replicator so it can be seeded");
+                    }
+                    URI source = settings.sources().get(attempt % settings.sources().size());
+                    decisions.record("seeding: site '" + settings.siteId() + "' holds no copy yet; copying from " + source);
+                    var result = seeds.seed(source, false);
+                    following = new SeedClient.Following(result.sourceSite(), result.position());
+                    decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
+                            + result.epoch() + "; consuming Kafka from there");
+                }
+                consume(following.sourceSite());
+            } catch (SchemaMismatchException | ApplyRefusedException e) {
+                problem = e.getMessage();
+                stopped = true;
+                running = false;
+                applier.abandon();
+                decisions.record("apply stopped: " + e.getMessage());
+                return;
+            } catch (WakeupException e) {
+                return;
+            } catch (Exception e) {
+                applier.abandon();
+                if (!running) {
+                    return;
+                }
+                problem = "consuming from Kafka failed: " + e.getMessage();
+                LOG.warn("{}", problem);
+                attempt++;
+                try {
+                    Thread.sleep(settings.interval().toMillis());
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void consume(String sourceSite) throws Exception {
+        String topic = settings.topicFor(sourceSite);
+        TopicPartition partition = new TopicPartition(topic, 0);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrap());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaPublisher.groupFor(settings.siteId()));
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) settings.streamTimeout().toMillis());
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.streamTimeout().toMillis());
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tandem-apply-" + settings.siteId());
+        try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p)) {
+            consumer = kafka;
+            kafka.assign(List.of(partition)); // one partition, one reader: no rebalancing
+            long position = applier.appliedPosition(sourceSite);
+            boolean skippingGap = false;
+            problem = null;
+            decisions.record("consuming " + topic + " after position " + position);
+            while (running) {
+                ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(settings.interval().toMillis()));
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    Frame frame = Frames.decode(record.value());
+                    if (frame.seq() != 0 && (skippingGap || !applier.inTransaction(frame.xid()))) {
+                        continue; // the rest of a transaction whose start was skipped or precedes our offset
+                    }
+                    long committed;
+                    try {
+                        committed = applier.apply(frame);
+                        skippingGap = false;
+                    } catch (GapException e) {
+                        // Frames written after a lost send; the capture restarts and resends from its slot.
+                        problem = e.getMessage();
+                        skippingGap = true;
+                        continue;
+                    }
+                    if (committed >= 0) {
+                        position = committed;
+                        kafka.commitAsync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1, Long.toString(committed))), null);
+                        if (problem != null) {
+                            problem = null;
+                        }
+                    }
+                }
+            }
+        } finally {
+            consumer = null;
+        }
+    }
+
+    @Override
+    public String problem() {
+        return problem;
+    }
+
+    @Override
+    public boolean stopped() {
+        return stopped;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> kafka = consumer;
+        if (kafka != null) {
+            kafka.wakeup();
+        }
+        if (thread != null) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        applier.close();
+    }
+}

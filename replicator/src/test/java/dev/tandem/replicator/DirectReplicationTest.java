@@ -1,0 +1,127 @@
+package dev.tandem.replicator;
+
+import static dev.tandem.replicator.testing.TwoSites.checksums;
+import static dev.tandem.replicator.testing.TwoSites.count;
+import static dev.tandem.replicator.testing.TwoSites.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tandem.replicator.testing.TwoSites;
+import dev.tandem.runtime.TandemConfiguration;
+import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
+import io.dropwizard.testing.ConfigOverride;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Site a (active) streams to site b (passive) over the direct transport: a seed copy first, then
+ * every transaction in order. One two-site fixture for the whole class.
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class DirectReplicationTest {
+    static final TwoSites SITES = new TwoSites();
+    static final DropwizardAppExtension<TandemConfiguration> RUNTIME_A = RuntimeFixture.runtime(SITES.urlA(), "a1",
+            ConfigOverride.config("site.id", "a"), ConfigOverride.config("site.initialRole", "active"));
+    static final DropwizardAppExtension<TandemConfiguration> RUNTIME_B = RuntimeFixture.runtime(SITES.urlB(), "b1",
+            ConfigOverride.config("site.id", "b"), ConfigOverride.config("site.initialRole", "passive"));
+    static Api apiA;
+    static Api apiB;
+    static TwoSites.Replicator replicatorA;
+    static TwoSites.Replicator replicatorB;
+
+    @BeforeAll
+    static void startReplicationAfterSomeHistory() {
+        apiA = RuntimeFixture.api(RUNTIME_A);
+        apiB = RuntimeFixture.api(RUNTIME_B);
+        assertThat(apiA.post("/api/v1/projects", Map.of("name", "before-seed")).status()).isEqualTo(201);
+        Runs.importJob(apiA, "before-seed", """
+                - name: early
+                  sequence: {commands: [{exec: echo early}]}
+                """);
+        exec(SITES.urlA(), "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
+        exec(SITES.urlB(), "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
+        replicatorA = SITES.startA("direct", null);
+        replicatorB = SITES.startB("direct", null, replicatorA);
+    }
+
+    @AfterAll
+    static void stop() {
+        SITES.close();
+    }
+
+    static void awaitConverged(Duration within) {
+        await().atMost(RuntimeFixture.deadline(within)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(checksums(SITES.urlB())).isEqualTo(checksums(SITES.urlA())));
+    }
+
+    @Test
+    void aJobWorkloadOnTheActiveSiteConvergesOnThePassiveSite() {
+        assertThat(apiA.post("/api/v1/projects", Map.of("name", "work")).status()).isEqualTo(201);
+        String job = Runs.importJob(apiA, "work", """
+                - name: greet
+                  options:
+                    - name: who
+                      value: world
+                  sequence:
+                    commands:
+                      - exec: echo hello ${option.who}
+                      - script: echo from a script
+                """);
+        for (int i = 0; i < 5; i++) {
+            Runs.finished(apiA, Runs.start(apiA, job, Map.of("who", "run" + i)));
+        }
+        awaitConverged(Duration.ofSeconds(20));
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.executions WHERE status = 'succeeded'")).isEqualTo(5);
+
+        Api.Reply jobOnB = apiB.get("/api/v1/jobs/" + job);
+        assertThat(jobOnB.status()).as("the passive site serves reads from replicated data").isEqualTo(200);
+        assertThat(jobOnB.body()).contains("greet");
+        Api.Reply refused = apiB.post("/api/v1/jobs/" + job + "/run", Map.of());
+        assertThat(refused.status()).as("a passive site refuses writes").isEqualTo(503);
+        assertThat(refused.body()).contains("http://site-a.test");
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.executions")).as("no execution started on b")
+                .isEqualTo(count(SITES.urlA(), "SELECT count(*) FROM tandem.executions"));
+    }
+
+    @Test
+    void theSeedCopyCarriesWhatExistedBeforeReplicationStarted() {
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+                .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.jobs WHERE name = 'early'") == 1);
+        assertThat(replicatorB.get("/status")).contains("\"mode\":\"apply\"").contains("seeded:");
+    }
+
+    @Test
+    void aLargeScriptSurvivesAnUpdateOfAnotherColumnOfItsJob() {
+        Random random = new Random(7);
+        StringBuilder script = new StringBuilder("echo ");
+        while (script.length() < 20_000) {
+            script.append((char) ('a' + random.nextInt(26))); // incompressible: stored out of line (TOAST)
+        }
+        assertThat(apiA.post("/api/v1/projects", Map.of("name", "toast")).status()).isEqualTo(201);
+        String job = Runs.importJob(apiA, "toast", "- name: big\n  sequence: {commands: [{script: \"" + script + "\"}]}\n");
+        awaitConverged(Duration.ofSeconds(20));
+        exec(SITES.urlA(), "UPDATE tandem.jobs SET group_path = 'moved' WHERE id = '" + job + "'");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+                .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.jobs WHERE group_path = 'moved'") == 1);
+        assertThat(count(SITES.urlB(), "SELECT length(definition::text) FROM tandem.jobs WHERE id = '" + job + "'"))
+                .isGreaterThan(20_000);
+        awaitConverged(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aHundredThousandRowTransactionArrivesWhole() {
+        exec(SITES.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), 1000000 + g FROM generate_series(1, 100000) g");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+                .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 1000000") == 100_000);
+        awaitConverged(Duration.ofSeconds(10));
+    }
+}

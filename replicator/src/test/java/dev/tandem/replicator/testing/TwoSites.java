@@ -1,0 +1,244 @@
+package dev.tandem.replicator.testing;
+
+import dev.tandem.replicator.ReplicatorApplication;
+import dev.tandem.replicator.ReplicatorConfiguration;
+import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.runtime.db.Migrations;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import io.dropwizard.testing.DropwizardTestSupport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * Two sites, each with its own real PostgreSQL (embedded, logical decoding on), migrated and
+ * initialised: site a active, site b passive. Replicators are started and stopped by the tests.
+ */
+public final class TwoSites implements AutoCloseable {
+    public static final String TOKEN = "test-replication-token-0123456789abcdef";
+
+    private final Path dir;
+    private final EmbeddedPostgresServer a;
+    private final EmbeddedPostgresServer b;
+    private final List<Replicator> replicators = new ArrayList<>();
+
+    public TwoSites() {
+        this.dir = RuntimeFixture.tempDir("tandem-two-sites");
+        this.a = EmbeddedPostgresServer.start(dir.resolve("pg-a"), 0, false);
+        this.b = EmbeddedPostgresServer.start(dir.resolve("pg-b"), 0, false);
+        // The servers outlive the class's runtimes, which write their goodbye while stopping.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            a.close();
+            b.close();
+        }));
+        for (EmbeddedPostgresServer server : List.of(a, b)) {
+            try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", "");
+                 Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE tandem");
+                s.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
+                s.execute("ALTER SYSTEM SET wal_sender_timeout = '10s'");
+                s.execute("SELECT pg_reload_conf()");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setUrl(server.jdbcUrl("tandem"));
+            ds.setUser("postgres");
+            Migrations.migrate(ds);
+        }
+        exec(urlA(), "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://site-a.test', 'a')");
+        exec(urlB(), "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)");
+    }
+
+    public String urlA() {
+        return a.jdbcUrl("tandem");
+    }
+
+    public String urlB() {
+        return b.jdbcUrl("tandem");
+    }
+
+    public EmbeddedPostgresServer serverA() {
+        return a;
+    }
+
+    /** A replicator of site a (active) feeding site b. */
+    public Replicator startA(String transport, String kafka) {
+        return start("a", urlA(), transport, kafka, "[b]", "[]");
+    }
+
+    /** A replicator of site b (passive) following site a's replicator. */
+    public Replicator startB(String transport, String kafka, Replicator source) {
+        return start("b", urlB(), transport, kafka, "[]", "[" + source.url() + "]");
+    }
+
+    public Replicator start(String site, String dbUrl, String transport, String kafka, String peers, String sources) {
+        int port = RuntimeFixture.freePort();
+        String yaml = """
+                site:
+                  id: %s
+                database:
+                  url: %s
+                  user: postgres
+                  password: ""
+                replication:
+                  token: %s
+                  transport: %s
+                  peers: %s
+                  sources: %s
+                  interval: 500ms
+                  kafka:
+                    bootstrapServers: %s
+                server:
+                  applicationConnectors:
+                    - type: http
+                      bindHost: 127.0.0.1
+                      port: %d
+                  adminConnectors:
+                    - type: http
+                      bindHost: 127.0.0.1
+                      port: 0
+                  requestLog:
+                    appenders: []
+                logging:
+                  level: WARN
+                  loggers:
+                    dev.tandem: INFO
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port);
+        Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
+        try {
+            Files.writeString(config, yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // Its own property prefix: the runtimes of the same test set dw.* overrides that are not ours.
+        DropwizardTestSupport<ReplicatorConfiguration> support = new DropwizardTestSupport<>(ReplicatorApplication.class, config.toString(), "replicator-test.");
+        try {
+            support.before();
+        } catch (Exception e) {
+            throw new IllegalStateException("replicator of site " + site + " did not start", e);
+        }
+        Replicator r = new Replicator(support, port);
+        replicators.add(r);
+        return r;
+    }
+
+    /** A running replicator (in this JVM). */
+    public static final class Replicator {
+        private final DropwizardTestSupport<ReplicatorConfiguration> support;
+        private final int port;
+        private boolean stopped;
+
+        Replicator(DropwizardTestSupport<ReplicatorConfiguration> support, int port) {
+            this.support = support;
+            this.port = port;
+        }
+
+        public String url() {
+            return "http://127.0.0.1:" + port;
+        }
+
+        public int adminPort() {
+            return support.getAdminPort();
+        }
+
+        public String get(String path) {
+            return http("http://127.0.0.1:" + port + path, TOKEN);
+        }
+
+        public String health() {
+            return http("http://127.0.0.1:" + adminPort() + "/healthcheck", null);
+        }
+
+        public synchronized void stop() {
+            if (!stopped) {
+                stopped = true;
+                support.after();
+            }
+        }
+    }
+
+    static String http(String url, String token) {
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(10));
+            if (token != null) {
+                request.header("Authorization", "Bearer " + token);
+            }
+            return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void exec(String url, String... sql) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+            for (String statement : sql) {
+                s.execute(statement);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public static long count(String url, String sql) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Row count and an md5 over every row's text, per replicated table. */
+    public static Map<String, String> checksums(String url) {
+        Map<String, String> sums = new LinkedHashMap<>();
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'tandem' ORDER BY 1")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String table : tables) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM tandem.\"" + table + "\" t")) {
+                    rs.next();
+                    sums.put(table, rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        return sums;
+    }
+
+    /** Stops the replicators; the databases stop with the test JVM. */
+    @Override
+    public void close() {
+        for (Replicator r : replicators) {
+            try {
+                r.stop();
+            } catch (RuntimeException ignored) {
+                // closing everything regardless
+            }
+        }
+    }
+}
