@@ -103,17 +103,17 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         };
         ReplicationController controller = new ReplicationController(settings, new LeaderLock(connections), gate,
                 database.jdbi(), capture, captureStats, peers, transports, decisions);
-        PeriodicRunner loop = new PeriodicRunner("replication", settings.interval(), () -> {
-            controller.cycle();
-            return null; // Decisions logs each new sentence once
-        }, environment.metrics());
-        environment.lifecycle().manage(loop);
+        // Managed objects stop in reverse order: the loop stops before the controller closes.
         environment.lifecycle().manage(new Managed() {
             @Override
             public void stop() {
                 controller.close();
             }
         });
+        environment.lifecycle().manage(new PeriodicRunner("replication", settings.interval(), () -> {
+            controller.cycle();
+            return null; // Decisions logs each new sentence once
+        }, environment.metrics()));
 
         environment.jersey().register(new BearerTokenFilter(token));
         environment.jersey().register(new ReplicationResource(controller, settings.interval().toMillis()));

@@ -124,4 +124,52 @@ class DirectReplicationTest {
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 1000000") == 100_000);
         awaitConverged(Duration.ofSeconds(10));
     }
+
+    @Test
+    void aSchemaMismatchStopsApplyWithAClearErrorUntilThePassiveSiteIsMigrated() {
+        exec(SITES.urlA(), "CREATE TABLE tandem.test_mismatch (id uuid PRIMARY KEY, v text)");
+        exec(SITES.urlB(), "CREATE TABLE tandem.test_mismatch (id uuid PRIMARY KEY, v text)");
+        exec(SITES.urlA(), "ALTER TABLE tandem.test_mismatch ADD COLUMN added text",
+                "INSERT INTO tandem.test_mismatch VALUES (gen_random_uuid(), 'x', 'only on a')");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+                .until(() -> replicatorB.health().contains("column tandem.test_mismatch.added"));
+        assertThat(replicatorB.health()).contains("\"healthy\":false").contains("Run the same Tandem version's migrations on 'b'");
+        assertThat(replicatorB.get("/status")).contains("schema mismatch");
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_mismatch")).isZero();
+
+        exec(SITES.urlB(), "ALTER TABLE tandem.test_mismatch ADD COLUMN added text");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+                .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_mismatch WHERE added = 'only on a'") == 1);
+        awaitConverged(Duration.ofSeconds(10));
+        assertThat(replicatorB.health()).doesNotContain("\"healthy\":false");
+    }
+
+    @Test
+    void whenTheLeadingReplicatorStopsAStandbyTakesOverWithinABound() throws InterruptedException {
+        TwoSites.Replicator standby = SITES.startB("direct", null, replicatorA);
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+                .until(() -> standby.get("/status").contains("\"mode\":\"standby\""));
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(5_000_000);
+        Thread writer = new Thread(() -> {
+            while (running.get()) {
+                exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + next.incrementAndGet() + ")");
+            }
+        });
+        writer.start();
+        await().until(() -> next.get() > 5_000_050);
+        replicatorB.stop();
+        long stoppedAt = System.nanoTime();
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5)))
+                .until(() -> standby.get("/status").contains("\"mode\":\"apply\""));
+        long takeoverMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
+        replicatorB = standby;
+        long more = next.get() + 50;
+        await().until(() -> next.get() > more);
+        running.set(false);
+        writer.join();
+        awaitConverged(Duration.ofSeconds(30));
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 5000000")).isEqualTo(next.get() - 5_000_000);
+        assertThat(takeoverMillis).as("standby leads within two intervals plus a margin").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(3)).toMillis());
+    }
 }

@@ -44,6 +44,7 @@ public final class ReplicationController implements AutoCloseable {
     private final Function<Long, CaptureEngine> engines;
 
     private volatile Mode mode = Mode.STANDBY;
+    private boolean closed;
     private volatile SiteState site;
     private volatile CaptureEngine capture;
     private volatile FrameSink sink;
@@ -75,6 +76,9 @@ public final class ReplicationController implements AutoCloseable {
 
     /** One cycle; returns the sentence that explains what this replicator does now. */
     public synchronized String cycle() {
+        if (closed) {
+            return "stopped";
+        }
         String veto = leader.hold();
         if (veto != null) {
             stopCapture();
@@ -282,6 +286,7 @@ public final class ReplicationController implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         stopCapture();
         stopApply();
         leader.close();
