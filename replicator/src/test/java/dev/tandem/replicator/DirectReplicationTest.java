@@ -97,6 +97,9 @@ class DirectReplicationTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.jobs WHERE name = 'early'") == 1);
         assertThat(replicatorB.get("/status")).contains("\"mode\":\"apply\"").contains("seeded:");
+        long beat = TwoSites.heartbeat(SITES.urlB());
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(SITES.urlB()) > beat);
+        assertThat(replicatorB.get("/status")).containsPattern("\"lastHeartbeatAgeMillis\":\\d+");
     }
 
     @Test

@@ -89,6 +89,21 @@ public final class TwoSites implements AutoCloseable {
 
     public Replicator start(String site, String dbUrl, String transport, String kafka, String peers, String sources) {
         int port = RuntimeFixture.freePort();
+        Path config = config(site, dbUrl, transport, kafka, peers, sources, port, "level: WARN\n  loggers:\n    dev.tandem: INFO");
+        // Its own property prefix: the runtimes of the same test set dw.* overrides that are not ours.
+        DropwizardTestSupport<ReplicatorConfiguration> support = new DropwizardTestSupport<>(ReplicatorApplication.class, config.toString(), "replicator-test.");
+        try {
+            support.before();
+        } catch (Exception e) {
+            throw new IllegalStateException("replicator of site " + site + " did not start", e);
+        }
+        Replicator r = new Replicator(support, port);
+        replicators.add(r);
+        return r;
+    }
+
+    /** Writes a replicator configuration file and returns it. */
+    public Path config(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, String logging) {
         String yaml = """
                 site:
                   id: %s
@@ -116,26 +131,19 @@ public final class TwoSites implements AutoCloseable {
                   requestLog:
                     appenders: []
                 logging:
-                  level: WARN
-                  loggers:
-                    dev.tandem: INFO
-                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port);
+                  %s
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port, logging);
         Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
         try {
             Files.writeString(config, yaml);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        // Its own property prefix: the runtimes of the same test set dw.* overrides that are not ours.
-        DropwizardTestSupport<ReplicatorConfiguration> support = new DropwizardTestSupport<>(ReplicatorApplication.class, config.toString(), "replicator-test.");
-        try {
-            support.before();
-        } catch (Exception e) {
-            throw new IllegalStateException("replicator of site " + site + " did not start", e);
-        }
-        Replicator r = new Replicator(support, port);
-        replicators.add(r);
-        return r;
+        return config;
+    }
+
+    public Path dir() {
+        return dir;
     }
 
     /** A running replicator (in this JVM). */
@@ -173,7 +181,7 @@ public final class TwoSites implements AutoCloseable {
         }
     }
 
-    static String http(String url, String token) {
+    public static String http(String url, String token) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(10));
             if (token != null) {
@@ -186,6 +194,11 @@ public final class TwoSites implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The newest site heartbeat a site has (written there, or applied from the active site). */
+    public static long heartbeat(String url) {
+        return count(url, "SELECT coalesce(max(beat), 0) FROM tandem.site_heartbeats");
     }
 
     public static void exec(String url, String... sql) {
@@ -208,12 +221,15 @@ public final class TwoSites implements AutoCloseable {
         }
     }
 
-    /** Row count and an md5 over every row's text, per replicated table. */
+    /**
+     * Row count and an md5 over every row's text, per replicated table; the site heartbeat changes
+     * every interval, so it is left out (tests check that it advances instead).
+     */
     public static Map<String, String> checksums(String url) {
         Map<String, String> sums = new LinkedHashMap<>();
         try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
             List<String> tables = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'tandem' ORDER BY 1")) {
+            try (ResultSet rs = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'tandem' AND tablename <> 'site_heartbeats' ORDER BY 1")) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
                 }

@@ -1,0 +1,122 @@
+package dev.tandem.replicator;
+
+import static dev.tandem.replicator.testing.TwoSites.checksums;
+import static dev.tandem.replicator.testing.TwoSites.count;
+import static dev.tandem.replicator.testing.TwoSites.exec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tandem.replicator.testing.KafkaProcess;
+import dev.tandem.replicator.testing.ReplicatorProcess;
+import dev.tandem.replicator.testing.TwoSites;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replicators and the Kafka broker as real processes, each SIGKILLed in the middle of a stream of
+ * numbered transactions (some large enough to span several frames): afterwards nothing is missing
+ * on the passive site, and nothing was applied twice (a trigger there records any re-applied row).
+ */
+class ReplicatorKillIT {
+
+    @Test
+    void killingCaptureAndApplyMidStreamLosesNothingAndRepeatsNothingOverDirect() throws Exception {
+        killEachPart("direct");
+    }
+
+    @Test
+    void killingCaptureApplyAndTheBrokerMidStreamLosesNothingAndRepeatsNothingOverKafka() throws Exception {
+        killEachPart("kafka");
+    }
+
+    private static void killEachPart(String transport) throws Exception {
+        try (TwoSites sites = new TwoSites()) {
+            for (String url : new String[] {sites.urlA(), sites.urlB()}) {
+                exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
+            }
+            exec(sites.urlB(),
+                    "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
+                    "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "
+                            + "INSERT INTO tandem_local.test_reapplied VALUES (NEW.n); RETURN NEW; END $$ LANGUAGE plpgsql",
+                    "CREATE TRIGGER reapplied AFTER UPDATE ON tandem.test_numbers FOR EACH ROW EXECUTE FUNCTION tandem_local.record_reapply()",
+                    "ALTER TABLE tandem.test_numbers ENABLE ALWAYS TRIGGER reapplied");
+            KafkaProcess kafka = "kafka".equals(transport) ? new KafkaProcess(sites.dir()).start() : null;
+            if (kafka != null) {
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
+            }
+            String bootstrap = kafka == null ? null : kafka.bootstrapServers();
+            ReplicatorProcess a = new ReplicatorProcess(sites, "a", sites.urlA(), transport, bootstrap, "[b]", "[]").start();
+            ReplicatorProcess b = new ReplicatorProcess(sites, "b", sites.urlB(), transport, bootstrap, "[]", "[" + a.url() + "]").start();
+            AtomicLong next = new AtomicLong();
+            AtomicBoolean running = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                while (running.get()) {
+                    long n = next.get();
+                    if (n % 199 == 0) {
+                        // a transaction of 2,500 rows: three frames, so a kill can fall inside one
+                        exec(sites.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), g FROM generate_series("
+                                + (n + 1) + ", " + (n + 2500) + ") g");
+                        next.addAndGet(2500);
+                    } else {
+                        exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + (n + 1) + ")");
+                        next.incrementAndGet();
+                    }
+                }
+            }, "numbered-writer");
+            try {
+                writer.start();
+                awaitApplied(sites, 3000);
+
+                a.kill();
+                writeMore(next, 200);
+                a.start();
+                awaitApplied(sites, next.get());
+
+                b.kill();
+                writeMore(next, 200);
+                b.start();
+                awaitApplied(sites, next.get());
+
+                if (kafka != null) {
+                    kafka.kill();
+                    writeMore(next, 200);
+                    kafka.start();
+                    awaitApplied(sites, next.get());
+                }
+                writeMore(next, 100);
+            } finally {
+                running.set(false);
+                writer.join();
+            }
+            try {
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).pollInterval(Duration.ofMillis(250))
+                        .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError(e.getMessage() + "\nstatus a: " + a.status() + "\nstatus b: " + b.status(), e);
+            }
+            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(next.get());
+            assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).as("no gap: 1..n all present").isEqualTo(next.get());
+            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
+            long beat = TwoSites.heartbeat(sites.urlB());
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(sites.urlB()) > beat);
+            a.close();
+            b.close();
+            if (kafka != null) {
+                kafka.close();
+            }
+        }
+    }
+
+    private static void writeMore(AtomicLong next, long transactions) {
+        long target = next.get() + transactions;
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> next.get() >= target);
+    }
+
+    private static void awaitApplied(TwoSites sites, long atLeast) {
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
+                .until(() -> count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers") >= atLeast);
+    }
+}
