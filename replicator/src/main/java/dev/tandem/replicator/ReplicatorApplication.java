@@ -13,6 +13,7 @@ import dev.tandem.replicator.cluster.ReplicationController;
 import dev.tandem.replicator.seed.SeedClient;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.status.ReplicationHealthCheck;
+import dev.tandem.replicator.status.ReseedTask;
 import dev.tandem.replicator.transport.ChangeBuffer;
 import dev.tandem.replicator.transport.DirectSubscriber;
 import dev.tandem.replicator.transport.FrameSink;
@@ -93,12 +94,12 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
             }
 
             @Override
-            public ApplyLoop applyLoop() {
+            public ApplyLoop applyLoop(boolean reseed) {
                 Applier applier = new Applier(settings.siteId(), connections, applyStats);
                 SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout());
                 return settings.transport() == ReplicationSettings.Transport.KAFKA
-                        ? new KafkaSubscriber(settings, applier, seeds, decisions)
-                        : new DirectSubscriber(settings, token, applier, seeds, decisions);
+                        ? new KafkaSubscriber(settings, applier, seeds, decisions, reseed)
+                        : new DirectSubscriber(settings, token, applier, seeds, decisions, reseed);
             }
         };
         ReplicationController controller = new ReplicationController(settings, new LeaderLock(connections), gate,
@@ -119,6 +120,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         environment.jersey().register(new ReplicationResource(controller, settings.interval().toMillis()));
         environment.jersey().register(new StatusResource(settings.siteId(), settings.transport().name().toLowerCase(), controller, applyStats));
         environment.healthChecks().register("replication", new ReplicationHealthCheck(controller));
+        environment.admin().addTask(new ReseedTask(controller));
     }
 
     static ReplicationSettings settings(ReplicatorConfiguration config) {

@@ -54,10 +54,17 @@ public final class CaptureEngine implements AutoCloseable {
     }
 
     /**
-     * Creates the publication and the slot when missing and returns the position after which every
-     * committed transaction will be delivered (the slot's and the stored offset's, whichever is later).
+     * Where capture resumes: every transaction that commits after {@code position} will be delivered.
+     * {@code recreatedAfterLoss} says the slot had been invalidated and was created anew: what it
+     * held is gone, and every passive site must be reseeded.
      */
-    public long prepare() {
+    public record Prepared(long position, boolean recreatedAfterLoss) {}
+
+    /**
+     * Creates the publication and the slot when missing (and recreates an invalidated slot) and
+     * returns the position after which every committed transaction will be delivered.
+     */
+    public Prepared prepare() {
         try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.user(), settings.password());
              Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_publication WHERE pubname = '" + settings.publication() + "'")) {
@@ -66,30 +73,39 @@ public final class CaptureEngine implements AutoCloseable {
                     LOG.info("Created publication {} over schema tandem", settings.publication());
                 }
             }
-            long confirmed;
+            boolean lost = false;
+            Long confirmed = null;
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT (confirmed_flush_lsn - '0/0')::bigint, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
                 ps.setString(1, settings.slot());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
-                        if ("lost".equals(rs.getString(2))) {
-                            throw new SlotLostException(settings.slot());
-                        }
-                        confirmed = rs.getLong(1);
-                    } else {
-                        try (PreparedStatement create = c.prepareStatement(
-                                "SELECT (lsn - '0/0')::bigint FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
-                            create.setString(1, settings.slot());
-                            try (ResultSet created = create.executeQuery()) {
-                                created.next();
-                                confirmed = created.getLong(1);
-                            }
-                        }
-                        LOG.info("Created replication slot {} at position {}", settings.slot(), confirmed);
+                        lost = "lost".equals(rs.getString(2));
+                        confirmed = lost ? null : rs.getLong(1);
                     }
                 }
             }
-            return Math.max(confirmed, storedCommit(s));
+            if (lost) {
+                LOG.error("Replication slot {} was invalidated (it held more WAL than max_slot_wal_keep_size): the changes it held "
+                        + "are gone. Recreating it so new changes are kept; every passive site must be reseeded", settings.slot());
+                try (PreparedStatement drop = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+                    drop.setString(1, settings.slot());
+                    drop.execute();
+                }
+                s.execute("DELETE FROM tandem_local.capture_offsets");
+            }
+            if (confirmed == null) {
+                try (PreparedStatement create = c.prepareStatement(
+                        "SELECT (lsn - '0/0')::bigint FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
+                    create.setString(1, settings.slot());
+                    try (ResultSet created = create.executeQuery()) {
+                        created.next();
+                        confirmed = created.getLong(1);
+                    }
+                }
+                LOG.info("Created replication slot {} at position {}", settings.slot(), confirmed);
+            }
+            return new Prepared(Math.max(confirmed, storedCommit(s)), lost);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot prepare capture of site '" + settings.siteId() + "' at "
                     + settings.jdbcUrl() + ": " + e.getMessage(), e);
@@ -216,6 +232,9 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("interval.handling.mode", "string");
         p.setProperty("hstore.handling.mode", "json");
         p.setProperty("status.update.interval.ms", "1000");
+        // A slot still held by a killed predecessor frees itself within wal_sender_timeout.
+        p.setProperty("slot.max.retries", "30");
+        p.setProperty("slot.retry.delay.ms", "2000");
         return p;
     }
 
@@ -246,13 +265,4 @@ public final class CaptureEngine implements AutoCloseable {
         }
         state.set(State.STOPPED);
     }
-
-    /** The slot was invalidated (it fell behind max_slot_wal_keep_size): every passive site needs a reseed. */
-    public static final class SlotLostException extends IllegalStateException {
-        public SlotLostException(String slot) {
-            super("replication slot " + slot + " was invalidated (it retained more WAL than max_slot_wal_keep_size): "
-                    + "the changes it held are gone; drop the slot and reseed every passive site");
-        }
-    }
-
 }

@@ -13,6 +13,7 @@ import dev.tandem.replicator.transport.PeerPositions;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.site.SiteState;
+import java.util.List;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
 
@@ -26,7 +27,8 @@ public final class ReplicationController implements AutoCloseable {
     public interface Transports {
         FrameSink sink(long retainedAfter);
 
-        ApplyLoop applyLoop();
+        /** {@code reseed}: replace this site's replicated data with a fresh copy first. */
+        ApplyLoop applyLoop(boolean reseed);
     }
 
     public enum Mode { STANDBY, CAPTURE, APPLY, IDLE }
@@ -45,12 +47,15 @@ public final class ReplicationController implements AutoCloseable {
 
     private volatile Mode mode = Mode.STANDBY;
     private boolean closed;
+    private boolean reseedRequested;
     private volatile SiteState site;
     private volatile CaptureEngine capture;
     private volatile FrameSink sink;
     private volatile ApplyLoop apply;
     private volatile String captureProblem;
     private volatile SlotStatus slot;
+    /** Set when the slot was invalidated and recreated: peers below this position must be reseeded. */
+    private volatile long slotLostBefore = -1;
     private long retryCaptureAtNanos;
     private long retryApplyAtNanos;
     private int captureFailures;
@@ -115,6 +120,11 @@ public final class ReplicationController implements AutoCloseable {
             retryCaptureAtNanos = System.nanoTime() + backoff(captureFailures);
             return captureProblem + "; retrying in " + backoff(captureFailures) / 1_000_000_000 + " s";
         }
+        SlotStatus current = slot;
+        if (engine != null && current != null && "lost".equals(current.walStatus())) {
+            stopCapture(); // Debezium would retry a lost slot for a long time; recreate it now
+            engine = null;
+        }
         if (engine != null && engine.epoch() != state.epoch()) {
             stopCapture();
             engine = null;
@@ -129,7 +139,11 @@ public final class ReplicationController implements AutoCloseable {
         }
         CaptureEngine fresh = engines.apply(state.epoch());
         try {
-            long retainedAfter = fresh.prepare();
+            CaptureEngine.Prepared prepared = fresh.prepare();
+            long retainedAfter = prepared.position();
+            if (prepared.recreatedAfterLoss()) {
+                slotLostBefore = retainedAfter;
+            }
             FrameSink newSink = transports.sink(retainedAfter);
             fresh.start(newSink, retainedAfter);
             sink = newSink;
@@ -156,7 +170,8 @@ public final class ReplicationController implements AutoCloseable {
             loop = null;
         }
         if (loop == null) {
-            loop = transports.applyLoop();
+            loop = transports.applyLoop(reseedRequested);
+            reseedRequested = false;
             apply = loop;
             loop.start();
             retryApplyAtNanos = System.nanoTime() + 10 * settings.interval().toNanos();
@@ -228,6 +243,21 @@ public final class ReplicationController implements AutoCloseable {
         }
     }
 
+    /**
+     * An operator asks for this passive site's replicated data to be replaced by a fresh copy of
+     * the active site (after an invalidated slot, or a divergence). Returns what will happen.
+     */
+    public synchronized String requestReseed() {
+        SiteState state = gate.current();
+        if (state.role() != SiteRole.PASSIVE) {
+            return "refused: site '" + state.siteId() + "' is " + state.role().sql() + "; only a passive site is reseeded";
+        }
+        stopApply();
+        reseedRequested = true;
+        retryApplyAtNanos = 0;
+        return record("reseed requested: site '" + state.siteId() + "' will replace its replicated data with a copy of the active site");
+    }
+
     public Mode mode() {
         return mode;
     }
@@ -263,7 +293,16 @@ public final class ReplicationController implements AutoCloseable {
         SlotStatus s = slot;
         if (mode == Mode.CAPTURE && s != null && "lost".equals(s.walStatus())) {
             return "replication slot " + s.name() + " was invalidated (it held more WAL than max_slot_wal_keep_size): "
-                    + "drop it and reseed every passive site";
+                    + "the changes it held are gone; every passive site must be reseeded";
+        }
+        if (mode == Mode.CAPTURE && slotLostBefore >= 0) {
+            List<String> behind = peers.peers().stream()
+                    .filter(p -> peers.position(p) == null || peers.position(p) < slotLostBefore).toList();
+            if (!behind.isEmpty()) {
+                return "replication slot " + captureSettings.slot() + " was invalidated (it held more WAL than max_slot_wal_keep_size) "
+                        + "and recreated; the changes it held are gone, so site(s) " + behind + " must be reseeded "
+                        + "(POST /tasks/reseed on their replicator)";
+            }
         }
         if (mode == Mode.CAPTURE && captureProblem != null) {
             return captureProblem;

@@ -40,6 +40,7 @@ public final class DirectSubscriber implements ApplyLoop {
     private final AtomicLong appliedToAck = new AtomicLong(-1);
     private final AtomicLong acked = new AtomicLong(-1);
     private volatile URI ackTarget;
+    private volatile boolean reseed;
     private volatile boolean running;
     private volatile String problem;
     private volatile boolean stopped;
@@ -47,7 +48,10 @@ public final class DirectSubscriber implements ApplyLoop {
     private Thread thread;
     private ScheduledExecutorService ackSender;
 
-    public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, Decisions decisions) {
+    /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before streaming. */
+    public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, Decisions decisions,
+                            boolean reseed) {
+        this.reseed = reseed;
         this.settings = settings;
         this.token = token;
         this.applier = applier;
@@ -80,10 +84,12 @@ public final class DirectSubscriber implements ApplyLoop {
         while (running) {
             URI source = settings.sources().get(attempt % settings.sources().size());
             try {
-                SeedClient.Following following = seeds.following();
+                SeedClient.Following following = reseed ? null : seeds.following();
                 if (following == null) {
-                    decisions.record("seeding: site '" + settings.siteId() + "' holds no copy yet; copying from " + source);
-                    var result = seeds.seed(source, false);
+                    decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
+                            : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
+                    var result = seeds.seed(source, reseed);
+                    reseed = false;
                     following = new SeedClient.Following(result.sourceSite(), result.position());
                     decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
                             + result.epoch() + "; streaming from there");

@@ -38,13 +38,16 @@ public final class KafkaSubscriber implements ApplyLoop {
     private final Applier applier;
     private final SeedClient seeds;
     private final Decisions decisions;
+    private volatile boolean reseed;
     private volatile boolean running;
     private volatile String problem;
     private volatile boolean stopped;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
 
-    public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, Decisions decisions) {
+    /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before consuming. */
+    public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, Decisions decisions, boolean reseed) {
+        this.reseed = reseed;
         this.settings = settings;
         this.applier = applier;
         this.seeds = seeds;
@@ -63,15 +66,17 @@ public final class KafkaSubscriber implements ApplyLoop {
         int attempt = 0;
         while (running) {
             try {
-                SeedClient.Following following = seeds.following();
+                SeedClient.Following following = reseed ? null : seeds.following();
                 if (following == null) {
                     if (settings.sources().isEmpty()) {
                         throw new ApplyRefusedException("this site holds no copy yet and replication.sources is empty: "
                                 + "name the active site's replicator so it can be seeded");
                     }
                     URI source = settings.sources().get(attempt % settings.sources().size());
-                    decisions.record("seeding: site '" + settings.siteId() + "' holds no copy yet; copying from " + source);
-                    var result = seeds.seed(source, false);
+                    decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
+                            : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
+                    var result = seeds.seed(source, reseed);
+                    reseed = false;
                     following = new SeedClient.Following(result.sourceSite(), result.position());
                     decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
                             + result.epoch() + "; consuming Kafka from there");
