@@ -158,6 +158,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
             props.setProperty("connectTimeout", String.valueOf(Math.max(1, db.connectTimeout.toSeconds())));
             props.setProperty("socketTimeout", String.valueOf(Math.max(60, timeout.toSeconds())));
             props.setProperty("tcpKeepAlive", "true");
+            props.setProperty("reWriteBatchedInserts", "true"); // a batch of upserts becomes multi-row statements
             props.setProperty("ApplicationName", "tandem-replicator");
             try {
                 return DriverManager.getConnection(db.url, props);

@@ -42,7 +42,9 @@ public class ReplicatorConfiguration extends Configuration {
 
     public static class ReplicationFactory {
         /** Shared by every site's replicators; sent as a bearer token on every call between them. */
-        @NotEmpty @Size(min = 24, message = "must be at least 24 characters (a random secret)") @JsonProperty public String token;
+        @NotEmpty @Size(min = 24, message = "must be at least 24 characters (a random secret)")
+        @Pattern(regexp = "[^$]*", message = "is not set: an environment variable it names is missing (TANDEM_REPLICATION_TOKEN)")
+        @JsonProperty public String token;
         @NotNull @Pattern(regexp = "direct|kafka") @JsonProperty public String transport = "direct";
         /** Passive sites this site feeds while active; the slot is held for each of them. */
         @NotNull @JsonProperty public List<String> peers = new ArrayList<>();

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -142,35 +144,36 @@ public final class Applier implements AutoCloseable {
         heartbeatInTx = false;
     }
 
+    /**
+     * Applies the frame's rows in order, in runs of consecutive changes of the same shape (table,
+     * operation, columns) that touch distinct keys. A run of full rows or deletes is one statement
+     * over arrays ({@code unnest}); a run of partial updates is a batch of single-row updates.
+     */
     private void applyRows(Connection c, Frame frame) throws SQLException {
         List<RowChange> rows = frame.rows();
         int i = 0;
         while (i < rows.size()) {
             RowChange first = rows.get(i);
+            Set<List<String>> keys = new HashSet<>();
+            keys.add(keyOf(first));
             int end = i + 1;
-            while (end < rows.size() && sameShape(first, rows.get(end))) {
+            while (end < rows.size() && sameShape(first, rows.get(end)) && keys.add(keyOf(rows.get(end)))) {
                 end++;
             }
             String sql = statement(frame.site(), first);
             List<String> columns = bindOrder(first);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int r = i; r < end; r++) {
-                    Map<String, String> values = rows.get(r).values();
-                    for (int col = 0; col < columns.size(); col++) {
-                        ps.setString(col + 1, values.get(columns.get(col)));
-                    }
-                    ps.addBatch();
-                }
-                int[] counts = ps.executeBatch();
                 if (first.omitsColumns()) {
-                    for (int k = 0; k < counts.length; k++) {
-                        if (counts[k] == 0) {
-                            abandon();
-                            throw new SQLException("source transaction " + frame.xid() + " from site '" + frame.site()
-                                    + "' updates a row of tandem." + first.table() + " that this site does not have ("
-                                    + rows.get(i + k).values() + "): the sites have diverged; reseed this site");
+                    updateEach(ps, frame, rows, i, end, columns);
+                } else {
+                    for (int col = 0; col < columns.size(); col++) {
+                        String[] values = new String[end - i];
+                        for (int r = i; r < end; r++) {
+                            values[r - i] = rows.get(r).values().get(columns.get(col));
                         }
+                        ps.setArray(col + 1, c.createArrayOf("text", values));
                     }
+                    ps.executeUpdate();
                 }
             } catch (SQLException e) {
                 abandon();
@@ -183,6 +186,33 @@ public final class Applier implements AutoCloseable {
             }
             i = end;
         }
+    }
+
+    private void updateEach(PreparedStatement ps, Frame frame, List<RowChange> rows, int from, int to, List<String> columns)
+            throws SQLException {
+        for (int r = from; r < to; r++) {
+            Map<String, String> values = rows.get(r).values();
+            for (int col = 0; col < columns.size(); col++) {
+                ps.setString(col + 1, values.get(columns.get(col)));
+            }
+            ps.addBatch();
+        }
+        int[] counts = ps.executeBatch();
+        for (int k = 0; k < counts.length; k++) {
+            if (counts[k] == 0) {
+                throw new SQLException("source transaction " + frame.xid() + " from site '" + frame.site()
+                        + "' updates a row of tandem." + rows.get(from).table() + " that this site does not have ("
+                        + rows.get(from + k).values() + "): the sites have diverged; reseed this site");
+            }
+        }
+    }
+
+    private static List<String> keyOf(RowChange row) {
+        List<String> key = new ArrayList<>(row.key().size());
+        for (String column : row.key()) {
+            key.add(row.values().get(column));
+        }
+        return key;
     }
 
     private static boolean sameShape(RowChange a, RowChange b) {
@@ -237,13 +267,20 @@ public final class Applier implements AutoCloseable {
         return table.columnTypes().keySet().containsAll(row.values().keySet());
     }
 
-    private static String deleteSql(TableCatalog.Table table) {
-        StringBuilder sql = new StringBuilder("DELETE FROM tandem.").append(quote(table.name())).append(" WHERE ");
-        for (int i = 0; i < table.primaryKey().size(); i++) {
-            String k = table.primaryKey().get(i);
-            sql.append(i > 0 ? " AND " : "").append(quote(k)).append(" = CAST(? AS ").append(table.columnTypes().get(k)).append(')');
+    /** Deletes a run of keys given as text arrays, one per key column. */
+    static String deleteSql(TableCatalog.Table table) {
+        List<String> key = table.primaryKey();
+        StringBuilder cols = new StringBuilder();
+        StringBuilder casts = new StringBuilder();
+        StringBuilder arrays = new StringBuilder();
+        for (int i = 0; i < key.size(); i++) {
+            String k = key.get(i);
+            cols.append(i > 0 ? ", " : "").append(quote(k));
+            casts.append(i > 0 ? ", " : "").append("CAST(u.").append(quote(k)).append(" AS ").append(table.columnTypes().get(k)).append(')');
+            arrays.append(i > 0 ? ", " : "").append("CAST(? AS text[])");
         }
-        return sql.toString();
+        return "DELETE FROM tandem." + quote(table.name()) + " WHERE (" + cols + ") IN (SELECT " + casts
+                + " FROM unnest(" + arrays + ") AS u(" + cols + "))";
     }
 
     /** For a row that left out an unchanged large value: the row must exist; only the sent columns change. */
@@ -262,19 +299,25 @@ public final class Applier implements AutoCloseable {
         return sql.append(" WHERE ").append(where).toString();
     }
 
+    /** Upserts a run of full rows given as text arrays, one per column, cast to the column types. */
     static String upsertSql(TableCatalog.Table table, List<String> columns) {
-        StringBuilder sql = new StringBuilder("INSERT INTO tandem.").append(quote(table.name())).append(" (");
-        StringBuilder values = new StringBuilder();
+        StringBuilder names = new StringBuilder();
+        StringBuilder casts = new StringBuilder();
+        StringBuilder arrays = new StringBuilder();
         StringBuilder updates = new StringBuilder();
         for (int i = 0; i < columns.size(); i++) {
             String column = columns.get(i);
-            sql.append(i > 0 ? ", " : "").append(quote(column));
-            values.append(i > 0 ? ", " : "").append("CAST(? AS ").append(table.columnTypes().get(column)).append(')');
+            names.append(i > 0 ? ", " : "").append(quote(column));
+            casts.append(i > 0 ? ", " : "").append("CAST(u.").append(quote(column)).append(" AS ")
+                    .append(table.columnTypes().get(column)).append(')');
+            arrays.append(i > 0 ? ", " : "").append("CAST(? AS text[])");
             if (!table.primaryKey().contains(column)) {
                 updates.append(updates.length() > 0 ? ", " : "").append(quote(column)).append(" = EXCLUDED.").append(quote(column));
             }
         }
-        sql.append(") VALUES (").append(values).append(") ON CONFLICT (");
+        StringBuilder sql = new StringBuilder("INSERT INTO tandem.").append(quote(table.name())).append(" (").append(names)
+                .append(") SELECT ").append(casts).append(" FROM unnest(").append(arrays).append(") AS u(").append(names)
+                .append(") ON CONFLICT (");
         for (int i = 0; i < table.primaryKey().size(); i++) {
             sql.append(i > 0 ? ", " : "").append(quote(table.primaryKey().get(i)));
         }

@@ -130,8 +130,18 @@ public final class KafkaSubscriber implements ApplyLoop {
             boolean skippingGap = false;
             problem = null;
             decisions.record("consuming " + topic + " after position " + position);
+            OffsetAndMetadata toCommit = null;
+            long lastCommitNanos = 0;
             while (running) {
-                ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(settings.interval().toMillis()));
+                // The database position decides what is applied; the group offset only says where to
+                // resume and tells the capture what this site applied, so it is committed at most
+                // every 100 ms (a commit per transaction would queue behind fetches on the broker).
+                if (toCommit != null && System.nanoTime() - lastCommitNanos > 100_000_000L) {
+                    kafka.commitAsync(Map.of(partition, toCommit), null);
+                    toCommit = null;
+                    lastCommitNanos = System.nanoTime();
+                }
+                ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(toCommit == null ? settings.interval().toMillis() : 100));
                 for (ConsumerRecord<String, byte[]> record : records) {
                     Frame frame = Frames.decode(record.value());
                     if (frame.seq() != 0 && (skippingGap || !applier.inTransaction(frame.xid()))) {
@@ -149,7 +159,7 @@ public final class KafkaSubscriber implements ApplyLoop {
                     }
                     if (committed >= 0) {
                         position = committed;
-                        kafka.commitAsync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1, Long.toString(committed))), null);
+                        toCommit = new OffsetAndMetadata(record.offset() + 1, Long.toString(committed));
                         if (problem != null) {
                             problem = null;
                         }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Benchmark (issue 5): replication between two sites, side by side on the same two PostgreSQL
+# instances: PostgreSQL native logical replication, a bare Debezium engine (the capture ceiling),
+# Tandem direct and Tandem over Kafka (in-process KRaft broker).
+#   bench/replication.sh [bulkRows=100000] [steadySeconds=20] [backlogRows=1000000]
+# The last line is JSON: bulk times and rows/s, lag p50/p99 at 500 tx/s, backlog catch-up, ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -DskipTests package -pl replicator,bench -am >&2
+CP="bench/target/bench.jar:$(cat bench/target/classpath.txt)"
+java -Xmx1g -cp "$CP" dev.tandem.bench.ReplicationBench replicator/target/replicator.jar "$@" | tail -1

@@ -1,0 +1,398 @@
+package dev.tandem.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.runtime.db.Migrations;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * Replication benchmark (issue 5), side by side on the same two PostgreSQL instances: PostgreSQL's
+ * native logical replication, a bare Debezium engine that only counts events (the capture
+ * ceiling), and Tandem over the direct and the Kafka transport. Bulk: a 100,000-row insert from
+ * commit on site a to all applied on site b. Steady state: lag p50/p99 at 500 transactions/s
+ * (the row's clock_timestamp() on a against a trigger's clock_timestamp() on b: one machine, one
+ * clock). Backlog: 1,000,000 rows written while Tandem's replicators are down, then caught up.
+ *
+ *   java ReplicationBench <replicator.jar> [bulkRows] [steadySeconds] [backlogRows]
+ */
+public final class ReplicationBench {
+    private static final String TOKEN = "bench-replication-token-0123456789abcdef";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path jar;
+    private final Path dir;
+    private final EmbeddedPostgresServer a;
+    private final EmbeddedPostgresServer b;
+    private final String urlA;
+    private final String urlB;
+
+    private ReplicationBench(Path jar) throws Exception {
+        this.jar = jar;
+        this.dir = Files.createTempDirectory("tandem-replication-bench");
+        this.a = EmbeddedPostgresServer.start(dir.resolve("pg-a"), 0, false);
+        this.b = EmbeddedPostgresServer.start(dir.resolve("pg-b"), 0, false);
+        for (EmbeddedPostgresServer server : List.of(a, b)) {
+            exec(server.jdbcUrl("postgres"), "CREATE DATABASE tandem", "ALTER SYSTEM SET max_slot_wal_keep_size = '4GB'",
+                    "ALTER SYSTEM SET max_wal_size = '2GB'", "SELECT pg_reload_conf()");
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setUrl(server.jdbcUrl("tandem"));
+            ds.setUser("postgres");
+            Migrations.migrate(ds);
+        }
+        urlA = a.jdbcUrl("tandem");
+        urlB = b.jdbcUrl("tandem");
+        exec(urlA, "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://a', 'a')",
+                "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL)");
+        exec(urlB, "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)",
+                "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL,"
+                        + " applied_at timestamptz)",
+                "CREATE FUNCTION tandem_local.stamp_applied() RETURNS trigger AS $$ BEGIN NEW.applied_at := clock_timestamp(); RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER stamp_applied BEFORE INSERT OR UPDATE ON tandem.bench_rows FOR EACH ROW EXECUTE FUNCTION tandem_local.stamp_applied()",
+                "ALTER TABLE tandem.bench_rows ENABLE ALWAYS TRIGGER stamp_applied");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path jar = Path.of(args[0]);
+        int bulkRows = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+        int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        int backlogRows = args.length > 3 ? Integer.parseInt(args[3]) : 1_000_000;
+        ReplicationBench bench = new ReplicationBench(jar);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("bulkRows", bulkRows);
+        result.put("steadyTransactionsPerSecond", 500);
+
+        // 1. PostgreSQL's own logical replication
+        bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows");
+        bench.exec(bench.urlB, "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=" + bench.a.port()
+                + " dbname=tandem user=postgres' PUBLICATION bench_native WITH (copy_data = false, synchronous_commit = 'on')");
+        bench.awaitFlowing("native-warm");
+        result.put("nativeBulkMs", bench.bulk("native-bulk", bulkRows));
+        result.put("nativeLag", bench.steady("native-steady", steadySeconds));
+        bench.exec(bench.urlB, "DROP SUBSCRIPTION bench_native");
+        bench.exec(bench.urlA, "DROP PUBLICATION bench_native");
+
+        // 2. The capture ceiling: a bare Debezium engine that counts events
+        result.put("debeziumBulkMs", bench.bareDebezium(bulkRows));
+
+        // 3. Tandem, direct transport; site b starts empty and is seeded with a copy of a
+        bench.exec(bench.urlB, "TRUNCATE tandem.bench_rows");
+        List<Process> direct = bench.startTandem("direct", null);
+        bench.awaitFlowing("direct-warm");
+        result.put("tandemDirectBulkMs", bench.bulk("direct-bulk", bulkRows));
+        result.put("tandemDirectLag", bench.steady("direct-steady", steadySeconds));
+        stop(direct);
+        // backlog: both replicators down while 1,000,000 rows are written, then started
+        long backlogStart = bench.writeBacklog("direct-backlog", backlogRows);
+        long restart = System.nanoTime();
+        direct = bench.startTandem("direct", null);
+        bench.awaitCount("direct-backlog", backlogRows, 600);
+        result.put("tandemDirectBacklogRows", backlogRows);
+        result.put("tandemDirectBacklogCatchUpMs", (System.nanoTime() - restart) / 1_000_000);
+        result.put("backlogWriteMs", backlogStart);
+        stop(direct);
+
+        // 4. Tandem, Kafka transport (an in-process KRaft broker)
+        try (KafkaClusterTestKit kafka = broker()) {
+            List<Process> viaKafka = bench.startTandem("kafka", kafka.bootstrapServers());
+            bench.awaitFlowing("kafka-warm");
+            result.put("tandemKafkaBulkMs", bench.bulk("kafka-bulk", bulkRows));
+            result.put("tandemKafkaLag", bench.steady("kafka-steady", steadySeconds));
+            stop(viaKafka);
+        }
+
+        double debezium = rate(bulkRows, (long) result.get("debeziumBulkMs"));
+        double nativeRate = rate(bulkRows, (long) result.get("nativeBulkMs"));
+        double direct2 = rate(bulkRows, (long) result.get("tandemDirectBulkMs"));
+        double kafkaRate = rate(bulkRows, (long) result.get("tandemKafkaBulkMs"));
+        result.put("nativeRowsPerSecond", Math.round(nativeRate));
+        result.put("debeziumRowsPerSecond", Math.round(debezium));
+        result.put("tandemDirectRowsPerSecond", Math.round(direct2));
+        result.put("tandemKafkaRowsPerSecond", Math.round(kafkaRate));
+        result.put("directVsDebeziumCeiling", round2(direct2 / debezium));
+        result.put("kafkaVsDebeziumCeiling", round2(kafkaRate / debezium));
+        result.put("directVsNative", round2(direct2 / nativeRate));
+        result.put("kafkaVsNative", round2(kafkaRate / nativeRate));
+        System.out.println(JSON.writeValueAsString(result));
+        bench.a.close();
+        bench.b.close();
+        System.exit(0);
+    }
+
+    private static double rate(int rows, long millis) {
+        return rows * 1000.0 / Math.max(1, millis);
+    }
+
+    private static double round2(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    /** One small write, to be sure the pipeline is live before measuring. */
+    private void awaitFlowing(String phase) throws Exception {
+        insert(phase, 1);
+        awaitCount(phase, 1, 120);
+    }
+
+    /** Inserts {@code rows} in one transaction; returns ms from its commit to the last row applied on b. */
+    private long bulk(String phase, int rows) throws Exception {
+        long committedAtMillis = insert(phase, rows);
+        awaitCount(phase, rows, 300);
+        long appliedAt = scalar(urlB, "SELECT (extract(epoch FROM max(applied_at)) * 1000)::bigint FROM tandem.bench_rows WHERE phase = '" + phase + "'");
+        log(phase + ": " + rows + " rows applied " + (appliedAt - committedAtMillis) + " ms after commit");
+        return appliedAt - committedAtMillis;
+    }
+
+    /** Returns the commit time (ms since the epoch, this machine's clock). */
+    private long insert(String phase, int rows) throws SQLException {
+        try (Connection c = DriverManager.getConnection(urlA, "postgres", ""); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO tandem.bench_rows SELECT gen_random_uuid(), '" + phase + "', g, md5(g::text), clock_timestamp() FROM generate_series(1, " + rows + ") g");
+            c.commit();
+            return System.currentTimeMillis();
+        }
+    }
+
+    /** 500 one-row transactions a second; returns lag percentiles (ms) from the row's commit clock to its apply. */
+    private Map<String, Object> steady(String phase, int seconds) throws Exception {
+        int total = 500 * seconds;
+        try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
+             var ps = c.prepareStatement("INSERT INTO tandem.bench_rows VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
+            long start = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                long due = start + i * 2_000_000L;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                ps.setString(1, phase);
+                ps.setLong(2, i);
+                ps.executeUpdate();
+            }
+        }
+        awaitCount(phase, total, 120);
+        List<Double> lags = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(urlB, "postgres", ""); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_rows WHERE phase = '" + phase + "'")) {
+            while (rs.next()) {
+                lags.add(rs.getDouble(1));
+            }
+        }
+        Collections.sort(lags);
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("transactions", total);
+        p.put("p50Ms", round2(lags.get(lags.size() / 2)));
+        p.put("p99Ms", round2(lags.get((int) (lags.size() * 0.99))));
+        p.put("maxMs", round2(lags.get(lags.size() - 1)));
+        log(phase + ": lag " + p);
+        return p;
+    }
+
+    private long writeBacklog(String phase, int rows) throws SQLException {
+        long start = System.nanoTime();
+        int perTx = 10_000;
+        for (int done = 0; done < rows; done += perTx) {
+            exec(urlA, "INSERT INTO tandem.bench_rows SELECT gen_random_uuid(), '" + phase + "', g, md5(g::text), clock_timestamp() FROM generate_series("
+                    + (done + 1) + ", " + Math.min(rows, done + perTx) + ") g");
+        }
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        log(phase + ": " + rows + " rows written in " + ms + " ms while the replicators were down");
+        return ms;
+    }
+
+    private void awaitCount(String phase, long rows, int timeoutSeconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (scalar(urlB, "SELECT count(*) FROM tandem.bench_rows WHERE phase = '" + phase + "'") < rows) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(phase + ": fewer than " + rows + " rows on b after " + timeoutSeconds + " s");
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    private long bareDebezium(int rows) throws Exception {
+        exec(urlA, "CREATE PUBLICATION bench_ceiling FOR TABLE tandem.bench_rows");
+        AtomicLong seen = new AtomicLong();
+        AtomicLong lastAt = new AtomicLong();
+        String phase = "debezium-bulk";
+        Properties p = new Properties();
+        p.setProperty("name", "bench-ceiling");
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
+        p.setProperty("offset.flush.interval.ms", "1000");
+        p.setProperty("database.hostname", "127.0.0.1");
+        p.setProperty("database.port", String.valueOf(a.port()));
+        p.setProperty("database.user", "postgres");
+        p.setProperty("database.password", "");
+        p.setProperty("database.dbname", "tandem");
+        p.setProperty("topic.prefix", "ceiling");
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("publication.name", "bench_ceiling");
+        p.setProperty("publication.autocreate.mode", "disabled");
+        p.setProperty("slot.name", "bench_ceiling");
+        p.setProperty("slot.drop.on.stop", "true");
+        p.setProperty("snapshot.mode", "no_data");
+        p.setProperty("provide.transaction.metadata", "true");
+        p.setProperty("poll.interval.ms", "10");
+        p.setProperty("max.batch.size", "4096");
+        p.setProperty("max.queue.size", "16384");
+        DebeziumEngine<RecordChangeEvent<SourceRecord>> engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(p)
+                .notifying((records, committer) -> {
+                    for (RecordChangeEvent<SourceRecord> r : records) {
+                        if (r.record().topic().endsWith("bench_rows")) {
+                            seen.incrementAndGet();
+                            lastAt.set(System.currentTimeMillis());
+                        }
+                        committer.markProcessed(r);
+                    }
+                    committer.markBatchFinished();
+                }).build();
+        ExecutorService runner = Executors.newSingleThreadExecutor();
+        runner.execute(engine);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        String slotActive = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bench_ceiling' AND active";
+        while (scalar(urlA, slotActive) == 0 && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+        seen.set(0);
+        long committed = insert(phase, rows);
+        while (seen.get() < rows && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
+        long ms = lastAt.get() - committed;
+        log("debezium: " + seen.get() + " events counted " + ms + " ms after commit");
+        engine.close();
+        runner.shutdown();
+        runner.awaitTermination(30, TimeUnit.SECONDS);
+        exec(urlA, "DROP PUBLICATION bench_ceiling");
+        return ms;
+    }
+
+    private List<Process> startTandem(String transport, String kafka) throws Exception {
+        int portA = freePort();
+        Process ra = replicator("a", urlA, transport, kafka, "[b]", "[]", portA);
+        awaitStatus(portA, "\"mode\":\"capture\"");
+        int portB = freePort();
+        Process rb = replicator("b", urlB, transport, kafka, "[]", "[http://127.0.0.1:" + portA + "]", portB);
+        awaitStatus(portB, "\"mode\":\"apply\"");
+        return List.of(rb, ra);
+    }
+
+    private Process replicator(String site, String db, String transport, String kafka, String peers, String sources, int port) throws Exception {
+        Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
+        Files.writeString(config, """
+                site: {id: %s}
+                database: {url: "%s", user: postgres, password: ""}
+                replication:
+                  token: %s
+                  transport: %s
+                  peers: %s
+                  sources: %s
+                  kafka: {bootstrapServers: "%s"}
+                server:
+                  applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %d}]
+                  adminConnectors: [{type: http, bindHost: 127.0.0.1, port: 0}]
+                  requestLog: {appenders: []}
+                logging:
+                  level: WARN
+                  appenders: [{type: file, currentLogFilename: %s, archive: false}]
+                """.formatted(site, db, TOKEN, transport, peers, sources, kafka == null ? "" : kafka, port,
+                dir.resolve("replicator-" + site + "-" + port + ".log")));
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
+                "-jar", jar.toString(), "server", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("replicator-" + site + "-" + port + ".console").toFile()).start();
+    }
+
+    private static void awaitStatus(int port, String expected) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try {
+                String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status"))
+                        .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+                if (body.contains(expected)) {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                // not up yet
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new IllegalStateException("replicator on port " + port + " never reported " + expected);
+    }
+
+    private static void stop(List<Process> processes) throws InterruptedException {
+        for (Process p : processes) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private static KafkaClusterTestKit broker() throws Exception {
+        KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("offsets.topic.num.partitions", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152")
+                .build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+        return cluster;
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void exec(String url, String... sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement()) {
+            for (String statement : sql) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    private static long scalar(String url, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url, "postgres", ""); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void log(String line) {
+        System.err.println(line);
+    }
+}
