@@ -98,8 +98,8 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
                 Applier applier = new Applier(settings.siteId(), connections, applyStats);
                 SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout());
                 return settings.transport() == ReplicationSettings.Transport.KAFKA
-                        ? new KafkaSubscriber(settings, applier, seeds, decisions, reseed)
-                        : new DirectSubscriber(settings, token, applier, seeds, decisions, reseed);
+                        ? new KafkaSubscriber(settings, applier, seeds, applyStats, decisions, reseed)
+                        : new DirectSubscriber(settings, token, applier, seeds, applyStats, decisions, reseed);
             }
         };
         ReplicationController controller = new ReplicationController(settings, new LeaderLock(connections), gate,

@@ -111,6 +111,8 @@ class DirectReplicationTest {
         }
         assertThat(apiA.post("/api/v1/projects", Map.of("name", "toast")).status()).isEqualTo(201);
         String job = Runs.importJob(apiA, "toast", "- name: big\n  sequence: {commands: [{script: \"" + script + "\"}]}\n");
+        assertThat(count(SITES.urlA(), "SELECT count(*) FROM tandem.jobs WHERE id = '" + job + "' AND pg_column_toast_chunk_id(definition) IS NOT NULL"))
+                .as("the definition is stored out of line, so an update elsewhere sends Debezium's placeholder for it").isEqualTo(1);
         awaitConverged(Duration.ofSeconds(20));
         exec(SITES.urlA(), "UPDATE tandem.jobs SET group_path = 'moved' WHERE id = '" + job + "'");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
@@ -174,5 +176,31 @@ class DirectReplicationTest {
         awaitConverged(Duration.ofSeconds(30));
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 5000000")).isEqualTo(next.get() - 5_000_000);
         assertThat(takeoverMillis).as("standby leads within two intervals plus a margin").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(3)).toMillis());
+    }
+
+    @Test
+    void theReplicationEndpointsRefuseCallersWithoutTheTokenAndAcknowledgementsThatDoNotMatch() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.BiFunction<String, String, Integer> post = (token, body) -> {
+            try {
+                var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(replicatorA.url() + "/replication/v1/ack"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+                if (token != null) {
+                    request.header("Authorization", "Bearer " + token);
+                }
+                return http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        String valid = "{\"site\":\"b\",\"sourceSite\":\"a\",\"epoch\":1,\"appliedLsn\":1}";
+        assertThat(post.apply(null, valid)).isEqualTo(401);
+        assertThat(post.apply("wrong-token-0123456789abcdef", valid)).isEqualTo(401);
+        assertThat(post.apply(TwoSites.TOKEN, valid.replace("\"site\":\"b\"", "\"site\":\"x\""))).as("not a peer").isEqualTo(403);
+        assertThat(post.apply(TwoSites.TOKEN, valid.replace("\"epoch\":1", "\"epoch\":7"))).as("another epoch").isEqualTo(409);
+        assertThat(post.apply(TwoSites.TOKEN, valid.replace("\"appliedLsn\":1", "\"appliedLsn\":" + Long.MAX_VALUE)))
+                .as("beyond anything sent").isEqualTo(409);
+        assertThat(TwoSites.http(replicatorA.url() + "/status", null)).contains("replication token is required");
     }
 }

@@ -28,13 +28,22 @@ public final class ReplicationResource {
 
     private final ReplicationController controller;
     private final long keepaliveMillis;
+    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> seeding = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ReplicationResource(ReplicationController controller, long keepaliveMillis) {
         this.controller = controller;
         this.keepaliveMillis = keepaliveMillis;
     }
 
-    public record Ack(String site, long appliedLsn) {}
+    /**
+     * What a passive site has durably applied.
+     *
+     * @param site the passive site
+     * @param sourceSite the site it applied from (must be this one)
+     * @param epoch the epoch of what it applied (must be this site's)
+     * @param appliedLsn the commit position of its last applied transaction
+     */
+    public record Ack(String site, String sourceSite, Long epoch, long appliedLsn) {}
 
     @GET
     @Path("stream")
@@ -94,12 +103,21 @@ public final class ReplicationResource {
         if (refused != null) {
             return refused;
         }
+        var site = controller.site();
         ChangeBuffer buffer = controller.buffer();
-        if (buffer != null) {
-            buffer.acknowledge(ack.site(), ack.appliedLsn());
-        } else {
-            controller.peers().record(ack.site(), ack.appliedLsn());
+        if (buffer == null || site == null) {
+            return notCapturing();
         }
+        if (!site.siteId().equals(ack.sourceSite()) || ack.epoch() == null || ack.epoch() != site.epoch()) {
+            return error(Response.Status.CONFLICT, "site '" + ack.site() + "' acknowledges position " + ack.appliedLsn()
+                    + " of site '" + ack.sourceSite() + "' at epoch " + ack.epoch() + ", but this is site '" + site.siteId()
+                    + "' at epoch " + site.epoch() + ": not recorded");
+        }
+        if (ack.appliedLsn() > buffer.newestCommit()) {
+            return error(Response.Status.CONFLICT, "site '" + ack.site() + "' acknowledges position " + ack.appliedLsn()
+                    + ", beyond anything this site has sent (" + buffer.newestCommit() + "): not recorded");
+        }
+        buffer.acknowledge(ack.site(), ack.appliedLsn());
         return Response.noContent().build();
     }
 
@@ -113,12 +131,22 @@ public final class ReplicationResource {
         if (controller.mode() != ReplicationController.Mode.CAPTURE) {
             return notCapturing();
         }
+        if (seeding.putIfAbsent(site, Boolean.TRUE) != null) {
+            return error(Response.Status.CONFLICT, "a seed copy for site '" + site + "' is already being sent");
+        }
+        // Hold everything from where this site's stream can still start, until the copy's
+        // consistent point is known (a moment later), so nothing the new copy needs is released.
+        ChangeBuffer buffer = controller.buffer();
+        long hold = buffer != null ? buffer.retainedAfter() : Math.max(0, controller.captureStats().confirmed());
+        controller.peers().reset(site, hold);
         SnapshotExport export = new SnapshotExport(controller.captureSettings());
         StreamingOutput body = out -> {
             try {
                 export.write(site, out, position -> controller.peers().reset(site, position));
             } catch (SQLException e) {
                 throw new IOException("the seed copy for site '" + site + "' failed: " + e.getMessage(), e);
+            } finally {
+                seeding.remove(site);
             }
         };
         return Response.ok(body, NDJSON).build();

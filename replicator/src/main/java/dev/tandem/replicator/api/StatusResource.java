@@ -28,10 +28,15 @@ public final class StatusResource {
         this.applyStats = applyStats;
     }
 
+    /**
+     * The status document. {@code apparentLagMillis} compares this host's wall clock with the
+     * source's commit time (display only: clocks of two sites differ); liveness decisions use
+     * {@code lastHeartbeatAgeMillis}, measured on this process's monotonic clock.
+     */
     public record Status(String siteId, String role, Long epoch, String mode, String transport,
-                         Long sourceCommitPosition, Long appliedPosition, Long lagMillis, Map<String, Long> peerLagBytes,
+                         Long sourceCommitPosition, Long appliedPosition, Long apparentLagMillis, Map<String, Long> peerLagBytes,
                          double eventsPerSecond, Long lastHeartbeatAgeMillis, ReplicationController.SlotStatus slot,
-                         Map<String, Long> peerPositions, String problem, List<Decisions.Decision> decisions) {}
+                         Map<String, Long> peerPositions, List<String> unseededPeers, String problem, List<Decisions.Decision> decisions) {}
 
     @GET
     public Status status() {
@@ -59,6 +64,6 @@ public final class StatusResource {
                 applied, lag, lagBytes,
                 capturing ? controller.captureStats().eventsPerSecond() : applyStats.eventsPerSecond(),
                 applying && heartbeatAge >= 0 ? heartbeatAge : null,
-                capturing ? slot : null, positions, controller.problem(), controller.decisions().recent());
+                capturing ? slot : null, positions, controller.peers().unseeded(), controller.problem(), controller.decisions().recent());
     }
 }

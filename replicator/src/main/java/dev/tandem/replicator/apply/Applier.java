@@ -37,6 +37,8 @@ public final class Applier implements AutoCloseable {
     private int expectedSeq;
     private long appliedBefore;
     private boolean heartbeatInTx;
+    private Skipped skipping;
+    private long lastFrameNanos;
 
     public Applier(String localSite, Supplier<Connection> connections, ApplyStats stats) {
         this.localSite = localSite;
@@ -63,18 +65,36 @@ public final class Applier implements AutoCloseable {
      */
     public long apply(Frame frame) throws SQLException {
         Connection c = connection();
+        lastFrameNanos = System.nanoTime();
         if (frame.seq() == 0) {
             if (openXid >= 0) {
                 c.rollback(); // the source resent a transaction from its start (capture restart)
+                openXid = -1;
             }
-            begin(c, frame);
+            skipping = null;
+            if (!begin(c, frame)) {
+                return -1;
+            }
+        } else if (skipping != null && skipping.xid == frame.xid()) {
+            return finishSkipped(frame);
         } else if (frame.xid() != openXid || frame.seq() != expectedSeq) {
             abandon();
-            throw new IllegalStateException("frame " + frame.seq() + " of source transaction " + frame.xid()
-                    + " arrived while expecting frame " + expectedSeq + " of " + openXid + "; reconnecting");
+            throw new OutOfOrderFrameException("frame " + frame.seq() + " of source transaction " + frame.xid()
+                    + " arrived while expecting frame " + expectedSeq + " of " + (openXid < 0 ? "none" : openXid));
         }
         expectedSeq++;
-        applyRows(c, frame);
+        try {
+            applyRows(c, frame);
+        } catch (SQLException | DivergenceException e) {
+            if (frame.prevLsn() >= appliedBefore) {
+                throw e;
+            }
+            // Possibly a transaction applied before, replayed over newer rows: decide at its end.
+            c.rollback();
+            openXid = -1;
+            skipping = new Skipped(frame.xid(), e);
+            return finishSkipped(frame);
+        }
         if (!frame.last()) {
             return -1;
         }
@@ -85,6 +105,7 @@ public final class Applier implements AutoCloseable {
             stats.duplicateSkipped();
             return -1;
         }
+        confirmStillFollowing(c, frame);
         try (PreparedStatement ps = c.prepareStatement("""
                 INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
                 VALUES (?, ?, ?, to_timestamp(? / 1000.0), now(), 1)
@@ -102,30 +123,47 @@ public final class Applier implements AutoCloseable {
         return commit;
     }
 
-    private void begin(Connection c, Frame frame) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")");
+    /** A transaction set aside: a replay of one applied before (commit at or below the position), or an error. */
+    private record Skipped(long xid, Exception failure) {}
+
+    private long finishSkipped(Frame frame) throws SQLException {
+        if (!frame.last()) {
+            return -1;
         }
-        String role;
-        long epoch;
-        String activeSite;
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT role, epoch, active_site_id FROM tandem_local.site_state")) {
-            if (!rs.next()) {
-                throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
-            }
-            role = rs.getString(1);
-            epoch = rs.getLong(2);
-            activeSite = rs.getString(3);
+        Skipped skipped = skipping;
+        skipping = null;
+        if (frame.commitLsn() <= appliedBefore) {
+            stats.duplicateSkipped();
+            return -1;
         }
-        if (!"passive".equals(role)) {
+        if (skipped.failure() == null) {
+            return -1; // an older epoch's transaction: history this site has already moved past
+        }
+        if (skipped.failure() instanceof SQLException sql) {
+            throw sql;
+        }
+        throw (RuntimeException) skipped.failure();
+    }
+
+    /**
+     * Starts a local transaction for a source transaction. Returns false when the transaction is
+     * set aside (from an older epoch of the followed site, e.g. history still in a Kafka topic).
+     */
+    private boolean begin(Connection c, Frame frame) throws SQLException {
+        SiteView site = readSite(c);
+        if (!"passive".equals(site.role())) {
             c.rollback();
-            throw new ApplyRefusedException("site '" + localSite + "' is " + role + " (epoch " + epoch
+            throw new ApplyRefusedException("site '" + localSite + "' is " + site.role() + " (epoch " + site.epoch()
                     + "); only a passive site applies changes, so transaction " + frame.xid() + " from '" + frame.site() + "' was refused");
         }
-        if (!frame.site().equals(activeSite) || frame.epoch() != epoch) {
+        if (frame.site().equals(site.activeSite()) && frame.epoch() < site.epoch()) {
             c.rollback();
-            throw new ApplyRefusedException("site '" + localSite + "' follows site '" + activeSite + "' at epoch " + epoch
+            skipping = new Skipped(frame.xid(), null);
+            return finishSkipped(frame) >= 0;
+        }
+        if (!frame.site().equals(site.activeSite()) || frame.epoch() != site.epoch()) {
+            c.rollback();
+            throw new ApplyRefusedException("site '" + localSite + "' follows site '" + site.activeSite() + "' at epoch " + site.epoch()
                     + " but transaction " + frame.xid() + " comes from site '" + frame.site() + "' at epoch " + frame.epoch() + "; refused");
         }
         try (PreparedStatement ps = c.prepareStatement(
@@ -142,6 +180,40 @@ public final class Applier implements AutoCloseable {
         openXid = frame.xid();
         expectedSeq = 0;
         heartbeatInTx = false;
+        return true;
+    }
+
+    private record SiteView(String role, long epoch, String activeSite) {}
+
+    private SiteView readSite(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT role, epoch, active_site_id FROM tandem_local.site_state")) {
+            if (!rs.next()) {
+                throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
+            }
+            return new SiteView(rs.getString(1), rs.getLong(2), rs.getString(3));
+        }
+    }
+
+    /**
+     * Just before commit, under the site gate's shared lock (held only this long, so a promotion
+     * or a fence waits at most for one commit): the site must still be passive and follow this source.
+     */
+    private void confirmStillFollowing(Connection c, Frame frame) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")");
+        }
+        SiteView site = readSite(c);
+        if (!"passive".equals(site.role()) || !frame.site().equals(site.activeSite()) || frame.epoch() != site.epoch()) {
+            c.rollback();
+            throw new ApplyRefusedException("site '" + localSite + "' changed while transaction " + frame.xid() + " was applied (now "
+                    + site.role() + ", following '" + site.activeSite() + "' at epoch " + site.epoch() + "); it was rolled back");
+        }
+    }
+
+    /** Nanosecond time of the last frame, while a source transaction is open; else -1. */
+    public long openTransactionSinceNanos() {
+        return openXid >= 0 ? lastFrameNanos : -1;
     }
 
     /**
@@ -175,6 +247,9 @@ public final class Applier implements AutoCloseable {
                     }
                     ps.executeUpdate();
                 }
+            } catch (DivergenceException e) {
+                abandon();
+                throw e;
             } catch (SQLException e) {
                 abandon();
                 throw new SQLException("applying " + (end - i) + " change(s) to tandem." + first.table() + " of source transaction "
@@ -200,9 +275,7 @@ public final class Applier implements AutoCloseable {
         int[] counts = ps.executeBatch();
         for (int k = 0; k < counts.length; k++) {
             if (counts[k] == 0) {
-                throw new SQLException("source transaction " + frame.xid() + " from site '" + frame.site()
-                        + "' updates a row of tandem." + rows.get(from).table() + " that this site does not have ("
-                        + rows.get(from + k).values() + "): the sites have diverged; reseed this site");
+                throw new DivergenceException(frame, rows.get(from).table());
             }
         }
     }

@@ -10,6 +10,9 @@ public interface ApplyLoop extends AutoCloseable {
     /** True when apply stopped for a reason that retrying will not fix by itself (schema, epoch). */
     boolean stopped();
 
+    /** True when apply keeps failing (still retrying): an operator should look. */
+    boolean stalled();
+
     @Override
     void close();
 }

@@ -31,6 +31,7 @@ public final class SiteDatabaseOffsetStore implements OffsetBackingStore {
     private String url;
     private String user;
     private String password;
+    private Connection connection;
 
     @Override
     public void configure(WorkerConfig config) {
@@ -59,8 +60,9 @@ public final class SiteDatabaseOffsetStore implements OffsetBackingStore {
     }
 
     @Override
-    public void stop() {
-        // Every set() is already durable.
+    public synchronized void stop() {
+        // Every set() is already durable; only the connection is left to close.
+        closeConnection();
     }
 
     @Override
@@ -74,8 +76,7 @@ public final class SiteDatabaseOffsetStore implements OffsetBackingStore {
 
     @Override
     public synchronized Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
-        try (Connection c = connect();
-             PreparedStatement ps = c.prepareStatement("""
+        try (PreparedStatement ps = connection().prepareStatement("""
                      INSERT INTO tandem_local.capture_offsets (key, value, updated_at) VALUES (?, ?, now())
                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()""")) {
             for (Map.Entry<ByteBuffer, ByteBuffer> e : values.entrySet()) {
@@ -90,6 +91,7 @@ public final class SiteDatabaseOffsetStore implements OffsetBackingStore {
             }
             return CompletableFuture.completedFuture(null);
         } catch (SQLException e) {
+            closeConnection(); // reconnect on the next flush
             IllegalStateException failure = new IllegalStateException("cannot store the capture offsets: " + e.getMessage(), e);
             if (callback != null) {
                 callback.onCompletion(failure, null);
@@ -101,6 +103,25 @@ public final class SiteDatabaseOffsetStore implements OffsetBackingStore {
     @Override
     public Set<Map<String, Object>> connectorPartitions(String connectorName) {
         return Set.of();
+    }
+
+    /** One connection kept for the flushes (once a second), opened again after a failure. */
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = connect();
+        }
+        return connection;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+            connection = null;
+        }
     }
 
     private Connection connect() throws SQLException {

@@ -13,7 +13,8 @@ import org.apache.kafka.connect.source.SourceRecord;
 
 /**
  * Cuts Debezium's record stream (transaction BEGIN, row changes, END) into frames of at most
- * {@code maxRows} rows. The END record closes the transaction and gives its commit position.
+ * {@code maxRows} rows or about {@link #MAX_FRAME_BYTES} (a single larger row travels alone).
+ * The END record closes the transaction and gives its commit position.
  */
 final class TransactionAssembler {
     /** A finished frame, and for the last frame of a transaction the record whose offset ends it. */
@@ -21,7 +22,9 @@ final class TransactionAssembler {
 
     private final String site;
     private final LongSupplier epoch;
+    static final long MAX_FRAME_BYTES = 1024 * 1024;
     private final int maxRows;
+    private long frameBytes;
     private long xid = -1;
     private long previousCommit;
     private int seq;
@@ -48,7 +51,12 @@ final class TransactionAssembler {
             return boundary(record, value);
         }
         List<Assembled> out = new ArrayList<>(1);
-        rows.add(change(value, (Struct) record.key()));
+        RowChange change = change(value, (Struct) record.key());
+        if (!rows.isEmpty() && frameBytes + change.sizeEstimate() > MAX_FRAME_BYTES) {
+            out.add(new Assembled(frame(false, null, 0), null));
+        }
+        rows.add(change);
+        frameBytes += change.sizeEstimate();
         if (rows.size() >= maxRows) {
             out.add(new Assembled(frame(false, null, 0), null));
         }
@@ -63,6 +71,7 @@ final class TransactionAssembler {
             xid = txId;
             seq = 0;
             rows = new ArrayList<>();
+            frameBytes = 0;
             return List.of();
         }
         if (txId != xid) {
@@ -82,6 +91,7 @@ final class TransactionAssembler {
     private Frame frame(boolean last, Long commitLsn, long commitMillis) {
         Frame frame = new Frame(site, epoch.getAsLong(), previousCommit, xid, seq++, last, commitLsn, commitMillis, rows);
         rows = new ArrayList<>();
+        frameBytes = 0;
         return frame;
     }
 

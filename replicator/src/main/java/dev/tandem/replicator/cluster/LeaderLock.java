@@ -49,6 +49,14 @@ public final class LeaderLock implements AutoCloseable {
             }
             session = connections.get();
             session.setAutoCommit(true);
+            try (var s = session.createStatement()) {
+                // The server notices a vanished leader (host crash, partition) within seconds, not
+                // after the operating system's two-hour keepalive, and so releases the lock.
+                s.execute("SET tcp_keepalives_idle = 5");
+                s.execute("SET tcp_keepalives_interval = 2");
+                s.execute("SET tcp_keepalives_count = 3");
+                s.execute("SET tcp_user_timeout = 10000");
+            }
             try (PreparedStatement ps = session.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
                 ps.setLong(1, LEADER_LOCK);
                 try (ResultSet rs = ps.executeQuery()) {

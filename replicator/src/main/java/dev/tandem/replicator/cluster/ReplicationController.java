@@ -107,6 +107,11 @@ public final class ReplicationController implements AutoCloseable {
         stopApply();
         mode = Mode.CAPTURE;
         heartbeat.beat();
+        if (peers.peers().isEmpty()) {
+            stopCapture();
+            return record("not capturing: site '" + state.siteId() + "' is active but replication.peers is empty, "
+                    + "so no slot is held (nothing would release its WAL)");
+        }
         readSlot();
         return record(ensureCapture(state));
     }
@@ -224,14 +229,17 @@ public final class ReplicationController implements AutoCloseable {
 
     private void stopCapture() {
         CaptureEngine engine = capture;
-        capture = null;
-        if (engine != null) {
-            engine.close();
-        }
         FrameSink old = sink;
+        capture = null;
         sink = null;
-        if (old != null) {
-            old.close();
+        try {
+            if (engine != null) {
+                engine.close();
+            }
+        } finally {
+            if (old != null) {
+                old.close();
+            }
         }
     }
 
@@ -251,6 +259,10 @@ public final class ReplicationController implements AutoCloseable {
         SiteState state = gate.current();
         if (state.role() != SiteRole.PASSIVE) {
             return "refused: site '" + state.siteId() + "' is " + state.role().sql() + "; only a passive site is reseeded";
+        }
+        if (mode != Mode.APPLY) {
+            return "refused: this replicator is " + mode.name().toLowerCase() + "; ask the replicator that leads site '"
+                    + state.siteId() + "' (its /status says mode apply)";
         }
         stopApply();
         reseedRequested = true;
@@ -308,7 +320,7 @@ public final class ReplicationController implements AutoCloseable {
             return captureProblem;
         }
         ApplyLoop loop = apply;
-        if (mode == Mode.APPLY && loop != null && loop.stopped()) {
+        if (mode == Mode.APPLY && loop != null && (loop.stopped() || loop.stalled())) {
             return loop.problem();
         }
         return null;
@@ -326,8 +338,11 @@ public final class ReplicationController implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        stopCapture();
-        stopApply();
-        leader.close();
+        try {
+            stopCapture();
+            stopApply();
+        } finally {
+            leader.close();
+        }
     }
 }

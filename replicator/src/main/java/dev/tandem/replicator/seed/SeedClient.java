@@ -1,5 +1,6 @@
 package dev.tandem.replicator.seed;
 
+import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.transport.HttpErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -57,6 +58,10 @@ public final class SeedClient {
         http.setDoOutput(true);
         http.getOutputStream().close();
         int status = http.getResponseCode();
+        if (status == 401 || status == 403) {
+            throw new ApplyRefusedException("the replicator at " + source + " refused to seed site '" + localSite + "': HTTP " + status
+                    + " " + HttpErrors.body(http));
+        }
         if (status != 200) {
             throw new IOException("seeding from " + source + " failed: HTTP " + status + " " + HttpErrors.body(http));
         }

@@ -1,6 +1,7 @@
 package dev.tandem.replicator.seed;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.apply.TableCatalog;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +48,7 @@ public final class SeedImport {
                 localEpoch = rs.getLong(2);
             }
             if (!"passive".equals(role)) {
-                throw new IllegalStateException("site '" + localSite + "' is " + role + "; only a passive site can be seeded");
+                throw new ApplyRefusedException("site '" + localSite + "' is " + role + "; only a passive site can be seeded");
             }
             List<String> tables = new ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -62,7 +63,7 @@ public final class SeedImport {
                     try (ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM tandem.\"" + table + "\")")) {
                         rs.next();
                         if (rs.getBoolean(1)) {
-                            throw new IllegalStateException("site '" + localSite + "' already holds replicated data (tandem." + table
+                            throw new ApplyRefusedException("site '" + localSite + "' already holds replicated data (tandem." + table
                                     + ") but has never applied a change: reseed it to replace that data with a copy of the active site");
                         }
                     }
@@ -79,7 +80,7 @@ public final class SeedImport {
             long epoch = header.get("epoch").asLong();
             long position = header.get("position").asLong();
             if (epoch < localEpoch) {
-                throw new IllegalStateException("site '" + source + "' is at epoch " + epoch + " but site '" + localSite
+                throw new ApplyRefusedException("site '" + source + "' is at epoch " + epoch + " but site '" + localSite
                         + "' has already seen epoch " + localEpoch + ": refusing to copy from a stale site");
             }
             TableCatalog catalog = TableCatalog.load(c);

@@ -15,7 +15,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * unless the oldest transaction is still incomplete (it cannot be acknowledged before it ends).
  */
 public final class ChangeBuffer implements FrameSink {
-    private record Entry(long index, Frame frame, byte[] encoded) {}
+    /** Only what the buffer needs of a frame (the rows themselves are kept encoded, and counted). */
+    private record Entry(long index, boolean last, long commitLsn, byte[] encoded) {}
 
     private final PeerPositions peers;
     private final long maxBytes;
@@ -26,12 +27,14 @@ public final class ChangeBuffer implements FrameSink {
     private long bytes;
     /** Every transaction that commits after this position is (or will be) in the buffer. */
     private long retainedAfter;
+    private long newestCommit;
     private boolean closed;
 
     public ChangeBuffer(PeerPositions peers, long maxBytes, long retainedAfter) {
         this.peers = peers;
         this.maxBytes = maxBytes;
         this.retainedAfter = retainedAfter;
+        this.newestCommit = retainedAfter;
     }
 
     @Override
@@ -48,8 +51,11 @@ public final class ChangeBuffer implements FrameSink {
             if (frame.last() && frame.commitLsn() <= retainedAfter && frame.seq() == 0) {
                 return; // replayed after a capture restart; every passive site has it
             }
-            entries.addLast(new Entry(nextIndex++, frame, encoded));
+            entries.addLast(new Entry(nextIndex++, frame.last(), frame.last() ? frame.commitLsn() : -1, encoded));
             bytes += encoded.length;
+            if (frame.last()) {
+                newestCommit = Math.max(newestCommit, frame.commitLsn());
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -82,6 +88,16 @@ public final class ChangeBuffer implements FrameSink {
         }
     }
 
+    /** The newest commit position this buffer has received (or resumed from). */
+    public long newestCommit() {
+        lock.lock();
+        try {
+            return newestCommit;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long bytes() {
         lock.lock();
         try {
@@ -109,8 +125,8 @@ public final class ChangeBuffer implements FrameSink {
                 if (txStart < 0) {
                     txStart = e.index();
                 }
-                if (e.frame().last()) {
-                    if (e.frame().commitLsn() > after) {
+                if (e.last()) {
+                    if (e.commitLsn() > after) {
                         return txStart;
                     }
                     txStart = -1;
@@ -172,7 +188,7 @@ public final class ChangeBuffer implements FrameSink {
 
     private boolean headTransactionComplete() {
         for (Entry e : entries) {
-            if (e.frame().last()) {
+            if (e.last()) {
                 return true;
             }
         }
@@ -190,8 +206,8 @@ public final class ChangeBuffer implements FrameSink {
             Long commit = null;
             for (Entry e : entries) {
                 count++;
-                if (e.frame().last()) {
-                    commit = e.frame().commitLsn();
+                if (e.last()) {
+                    commit = e.commitLsn();
                     break;
                 }
             }

@@ -3,7 +3,9 @@ package dev.tandem.replicator.transport;
 import dev.tandem.replicator.ReplicationSettings;
 import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.apply.ApplyRefusedException;
+import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.apply.Applier;
+import dev.tandem.replicator.apply.DivergenceException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.seed.SeedClient;
 import dev.tandem.replicator.status.Decisions;
@@ -19,7 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,36 +29,43 @@ import org.slf4j.LoggerFactory;
  * The passive side of the direct transport: streams frames from the active site's replicator
  * (newline-delimited JSON over a long HTTP response), applies them, and acknowledges what is
  * durably applied so the active site can release it. Seeds first when this site has nothing.
+ * Only its own thread touches the {@link Applier}.
  */
 public final class DirectSubscriber implements ApplyLoop {
     private static final Logger LOG = LoggerFactory.getLogger(DirectSubscriber.class);
+    private static final int STALLED_AFTER_FAILURES = 10;
+
+    /** The newest durable position, to acknowledge to the site it came from. */
+    private record Applied(URI source, String sourceSite, long epoch, long lsn) {}
 
     private final ReplicationSettings settings;
     private final String token;
     private final Applier applier;
     private final SeedClient seeds;
+    private final ApplyStats stats;
     private final Decisions decisions;
     private final HttpClient http;
-    private final AtomicLong appliedToAck = new AtomicLong(-1);
-    private final AtomicLong acked = new AtomicLong(-1);
-    private volatile URI ackTarget;
+    private final AtomicReference<Applied> toAck = new AtomicReference<>();
+    private volatile Applied acked;
     private volatile boolean reseed;
     private volatile boolean running;
     private volatile String problem;
     private volatile boolean stopped;
+    private volatile int failures;
     private volatile HttpURLConnection current;
     private Thread thread;
     private ScheduledExecutorService ackSender;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before streaming. */
-    public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, Decisions decisions,
-                            boolean reseed) {
-        this.reseed = reseed;
+    public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, ApplyStats stats,
+                            Decisions decisions, boolean reseed) {
         this.settings = settings;
         this.token = token;
         this.applier = applier;
         this.seeds = seeds;
+        this.stats = stats;
         this.decisions = decisions;
+        this.reseed = reseed;
         this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).build();
     }
 
@@ -81,45 +90,49 @@ public final class DirectSubscriber implements ApplyLoop {
 
     private void run() {
         int attempt = 0;
-        while (running) {
-            URI source = settings.sources().get(attempt % settings.sources().size());
-            try {
-                SeedClient.Following following = reseed ? null : seeds.following();
-                if (following == null) {
-                    decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
-                            : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
-                    var result = seeds.seed(source, reseed);
-                    reseed = false;
-                    following = new SeedClient.Following(result.sourceSite(), result.position());
-                    decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
-                            + result.epoch() + "; streaming from there");
-                }
-                ackTarget = source;
-                stream(source, following.position());
-            } catch (SchemaMismatchException | ApplyRefusedException e) {
-                problem = e.getMessage();
-                stopped = true;
-                running = false;
-                applier.abandon();
-                decisions.record("apply stopped: " + e.getMessage());
-                return;
-            } catch (ReseedRequiredException e) {
-                problem = e.getMessage();
-                stopped = true;
-                running = false;
-                decisions.record("apply stopped: " + e.getMessage());
-                return;
-            } catch (Exception e) {
-                applier.abandon();
-                if (!running) {
+        try {
+            while (running) {
+                URI source = settings.sources().get(attempt % settings.sources().size());
+                try {
+                    SeedClient.Following following = reseed ? null : seeds.following();
+                    if (following == null) {
+                        decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
+                                : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
+                        var result = seeds.seed(source, reseed);
+                        reseed = false;
+                        stats.seeded(result.position());
+                        following = new SeedClient.Following(result.sourceSite(), result.position());
+                        decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
+                                + result.epoch() + "; streaming from there");
+                    }
+                    stream(source, following.position());
+                } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException | ReseedRequiredException e) {
+                    stop(e.getMessage());
                     return;
+                } catch (Exception e) {
+                    applier.abandon();
+                    if (!running) {
+                        return;
+                    }
+                    failures++;
+                    problem = (failures >= STALLED_AFTER_FAILURES ? "stalled after " + failures + " attempts: " : "")
+                            + "stream from " + source + " broke: " + e.getMessage();
+                    LOG.warn("{}", problem);
+                    attempt++;
+                    pause();
                 }
-                problem = "stream from " + source + " broke: " + e.getMessage();
-                LOG.warn("{}", problem);
-                attempt++;
-                pause();
             }
+        } finally {
+            applier.close();
         }
+    }
+
+    private void stop(String why) {
+        problem = why;
+        stopped = true;
+        running = false;
+        applier.abandon();
+        decisions.record("apply stopped: " + why);
     }
 
     private void stream(URI source, long after) throws Exception {
@@ -134,6 +147,10 @@ public final class DirectSubscriber implements ApplyLoop {
             if (status == 409) {
                 throw new ReseedRequiredException(HttpErrors.body(connection));
             }
+            if (status == 401 || status == 403) {
+                throw new ApplyRefusedException("the replicator at " + source + " refused site '" + settings.siteId() + "': HTTP "
+                        + status + " " + HttpErrors.body(connection));
+            }
             if (status != 200) {
                 throw new IOException("HTTP " + status + " " + HttpErrors.body(connection));
             }
@@ -141,15 +158,24 @@ public final class DirectSubscriber implements ApplyLoop {
                 decisions.record("streaming from " + source + " after position " + after);
             }
             problem = null;
+            failures = 0;
+            long streamTimeoutNanos = settings.streamTimeout().toNanos();
             try (BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8), 1 << 16)) {
                 String line;
                 while (running && (line = in.readLine()) != null) {
                     if (line.isEmpty()) {
+                        long open = applier.openTransactionSinceNanos();
+                        if (open >= 0 && System.nanoTime() - open > streamTimeoutNanos) {
+                            // Do not hold a half-applied transaction (and the rows it locked) forever.
+                            throw new IOException("a source transaction stayed open without its next frame for "
+                                    + settings.streamTimeout().toSeconds() + " s");
+                        }
                         continue; // keepalive
                     }
-                    long committed = applier.apply(Frames.decode(line));
+                    Frame frame = Frames.decode(line);
+                    long committed = applier.apply(frame);
                     if (committed >= 0) {
-                        appliedToAck.set(committed);
+                        toAck.set(new Applied(source, frame.site(), frame.epoch(), committed));
                     }
                 }
             }
@@ -161,26 +187,28 @@ public final class DirectSubscriber implements ApplyLoop {
     }
 
     private void sendAck() {
-        long applied = appliedToAck.get();
-        URI target = ackTarget;
-        if (applied < 0 || applied <= acked.get() || target == null) {
+        Applied applied = toAck.get();
+        if (applied == null || applied.equals(acked)) {
             return;
         }
         try {
-            HttpRequest request = HttpRequest.newBuilder(target.resolve("/replication/v1/ack"))
+            HttpRequest request = HttpRequest.newBuilder(applied.source().resolve("/replication/v1/ack"))
                     .timeout(settings.streamTimeout())
                     .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"site\":\"" + settings.siteId() + "\",\"appliedLsn\":" + applied + "}"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"site\":\"" + settings.siteId() + "\",\"sourceSite\":\""
+                            + applied.sourceSite() + "\",\"epoch\":" + applied.epoch() + ",\"appliedLsn\":" + applied.lsn() + "}"))
                     .build();
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 == 2) {
-                acked.set(applied);
+                acked = applied;
             } else {
-                LOG.warn("Acknowledgement of position {} to {} refused: HTTP {} {}", applied, target, response.statusCode(), response.body());
+                acked = applied; // not retried: the next applied transaction is acknowledged afresh
+                LOG.warn("Acknowledgement of position {} to {} refused: HTTP {} {}", applied.lsn(), applied.source(),
+                        response.statusCode(), response.body());
             }
         } catch (IOException e) {
-            LOG.debug("Acknowledgement to {} failed: {}", target, e.getMessage());
+            LOG.debug("Acknowledgement to {} failed: {}", applied.source(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -206,6 +234,11 @@ public final class DirectSubscriber implements ApplyLoop {
     }
 
     @Override
+    public boolean stalled() {
+        return failures >= STALLED_AFTER_FAILURES;
+    }
+
+    @Override
     public void close() {
         running = false;
         HttpURLConnection connection = current;
@@ -215,15 +248,17 @@ public final class DirectSubscriber implements ApplyLoop {
         if (thread != null) {
             thread.interrupt();
             try {
-                thread.join(10_000);
+                thread.join(30_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                LOG.warn("The apply thread did not stop within 30 s; its connection is closed when it does");
             }
         }
         if (ackSender != null) {
             ackSender.shutdownNow();
             sendAck();
         }
-        applier.close();
     }
 }

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaPublisher implements FrameSink {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaPublisher.class);
+    /** Frames are cut at about 1 MiB; one row may be larger (a big script), up to this. */
+    static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
     private final ReplicationSettings settings;
     private final PeerPositions peers;
@@ -50,14 +52,19 @@ public final class KafkaPublisher implements FrameSink {
         common.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrap());
         common.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) settings.streamTimeout().toMillis());
         this.admin = Admin.create(common);
-        ensureTopic();
+        try {
+            ensureTopic();
+        } catch (RuntimeException e) {
+            admin.close(java.time.Duration.ofSeconds(1));
+            throw e;
+        }
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_MESSAGE_BYTES);
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -77,7 +84,9 @@ public final class KafkaPublisher implements FrameSink {
 
     private void ensureTopic() {
         try {
-            admin.createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty())))
+            admin.createTopics(List.of(new NewTopic(topic, Optional.of(1), Optional.empty())
+                            .configs(Map.of("max.message.bytes", String.valueOf(MAX_MESSAGE_BYTES), "retention.ms", "604800000",
+                                    "cleanup.policy", "delete"))))
                     .all().get(settings.streamTimeout().toMillis(), TimeUnit.MILLISECONDS);
             LOG.info("Created topic {} (one partition: one order)", topic);
         } catch (ExecutionException e) {

@@ -3,7 +3,10 @@ package dev.tandem.replicator.transport;
 import dev.tandem.replicator.ReplicationSettings;
 import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.apply.ApplyRefusedException;
+import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.apply.Applier;
+import dev.tandem.replicator.apply.DivergenceException;
+import dev.tandem.replicator.apply.OutOfOrderFrameException;
 import dev.tandem.replicator.apply.GapException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.seed.SeedClient;
@@ -38,7 +41,10 @@ public final class KafkaSubscriber implements ApplyLoop {
     private final Applier applier;
     private final SeedClient seeds;
     private final Decisions decisions;
+    private static final int STALLED_AFTER_FAILURES = 10;
+    private final ApplyStats stats;
     private volatile boolean reseed;
+    private volatile int failures;
     private volatile boolean running;
     private volatile String problem;
     private volatile boolean stopped;
@@ -46,7 +52,9 @@ public final class KafkaSubscriber implements ApplyLoop {
     private Thread thread;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before consuming. */
-    public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, Decisions decisions, boolean reseed) {
+    public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, ApplyStats stats, Decisions decisions,
+                           boolean reseed) {
+        this.stats = stats;
         this.reseed = reseed;
         this.settings = settings;
         this.applier = applier;
@@ -64,47 +72,54 @@ public final class KafkaSubscriber implements ApplyLoop {
 
     private void run() {
         int attempt = 0;
-        while (running) {
-            try {
-                SeedClient.Following following = reseed ? null : seeds.following();
-                if (following == null) {
-                    if (settings.sources().isEmpty()) {
-                        throw new ApplyRefusedException("this site holds no copy yet and replication.sources is empty: "
-                                + "name the active site's replicator so it can be seeded");
-                    }
-                    URI source = settings.sources().get(attempt % settings.sources().size());
-                    decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
-                            : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
-                    var result = seeds.seed(source, reseed);
-                    reseed = false;
-                    following = new SeedClient.Following(result.sourceSite(), result.position());
-                    decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
-                            + result.epoch() + "; consuming Kafka from there");
-                }
-                consume(following.sourceSite());
-            } catch (SchemaMismatchException | ApplyRefusedException e) {
-                problem = e.getMessage();
-                stopped = true;
-                running = false;
-                applier.abandon();
-                decisions.record("apply stopped: " + e.getMessage());
-                return;
-            } catch (WakeupException e) {
-                return;
-            } catch (Exception e) {
-                applier.abandon();
-                if (!running) {
-                    return;
-                }
-                problem = "consuming from Kafka failed: " + e.getMessage();
-                LOG.warn("{}", problem);
-                attempt++;
+        try {
+            while (running) {
                 try {
-                    Thread.sleep(settings.interval().toMillis());
-                } catch (InterruptedException ie) {
+                    SeedClient.Following following = reseed ? null : seeds.following();
+                    if (following == null) {
+                        if (settings.sources().isEmpty()) {
+                            throw new ApplyRefusedException("this site holds no copy yet and replication.sources is empty: "
+                                    + "name the active site's replicator so it can be seeded");
+                        }
+                        URI source = settings.sources().get(attempt % settings.sources().size());
+                        decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
+                                : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
+                        var result = seeds.seed(source, reseed);
+                        reseed = false;
+                        stats.seeded(result.position());
+                        following = new SeedClient.Following(result.sourceSite(), result.position());
+                        decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
+                                + result.epoch() + "; consuming Kafka from there");
+                    }
+                    consume(following.sourceSite());
+                } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException e) {
+                    problem = e.getMessage();
+                    stopped = true;
+                    running = false;
+                    applier.abandon();
+                    decisions.record("apply stopped: " + e.getMessage());
                     return;
+                } catch (WakeupException e) {
+                    return;
+                } catch (Exception e) {
+                    applier.abandon();
+                    if (!running) {
+                        return;
+                    }
+                    failures++;
+                    problem = (failures >= STALLED_AFTER_FAILURES ? "stalled after " + failures + " attempts: " : "")
+                            + "consuming from Kafka failed: " + e.getMessage();
+                    LOG.warn("{}", problem);
+                    attempt++;
+                    try {
+                        Thread.sleep(settings.interval().toMillis());
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
                 }
             }
+        } finally {
+            applier.close();
         }
     }
 
@@ -142,6 +157,14 @@ public final class KafkaSubscriber implements ApplyLoop {
                     lastCommitNanos = System.nanoTime();
                 }
                 ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(toCommit == null ? settings.interval().toMillis() : 100));
+                long open = applier.openTransactionSinceNanos();
+                if (records.isEmpty() && open >= 0 && System.nanoTime() - open > settings.streamTimeout().toNanos()) {
+                    // Do not hold a half-applied transaction (and the rows it locked) forever: start over
+                    // from the last committed offset.
+                    applier.abandon();
+                    throw new IllegalStateException("a source transaction stayed open without its next frame for "
+                            + settings.streamTimeout().toSeconds() + " s");
+                }
                 for (ConsumerRecord<String, byte[]> record : records) {
                     Frame frame = Frames.decode(record.value());
                     if (frame.seq() != 0 && (skippingGap || !applier.inTransaction(frame.xid()))) {
@@ -151,7 +174,8 @@ public final class KafkaSubscriber implements ApplyLoop {
                     try {
                         committed = applier.apply(frame);
                         skippingGap = false;
-                    } catch (GapException e) {
+                        failures = 0;
+                    } catch (GapException | OutOfOrderFrameException e) {
                         // Frames written after a lost send; the capture restarts and resends from its slot.
                         problem = e.getMessage();
                         skippingGap = true;
@@ -182,6 +206,11 @@ public final class KafkaSubscriber implements ApplyLoop {
     }
 
     @Override
+    public boolean stalled() {
+        return failures >= STALLED_AFTER_FAILURES;
+    }
+
+    @Override
     public void close() {
         running = false;
         KafkaConsumer<String, byte[]> kafka = consumer;
@@ -190,11 +219,13 @@ public final class KafkaSubscriber implements ApplyLoop {
         }
         if (thread != null) {
             try {
-                thread.join(10_000);
+                thread.join(30_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            if (thread.isAlive()) {
+                LOG.warn("The apply thread did not stop within 30 s; its connection is closed when it does");
+            }
         }
-        applier.close();
     }
 }

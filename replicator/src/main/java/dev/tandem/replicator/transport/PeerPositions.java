@@ -50,17 +50,25 @@ public final class PeerPositions {
         return applied.get(site);
     }
 
-    /** The smallest position over the configured peers; -1 while some peer has none. */
+    /**
+     * The smallest position over the configured peers that have one; -1 when none has. A peer
+     * without a position has never been seeded: it will start from a fresh copy, so nothing is held
+     * for it (see {@link #unseeded()}).
+     */
     public long minimum() {
         long min = Long.MAX_VALUE;
         for (String peer : peers) {
             Long position = applied.get(peer);
-            if (position == null) {
-                return -1;
+            if (position != null) {
+                min = Math.min(min, position);
             }
-            min = Math.min(min, position);
         }
-        return peers.isEmpty() ? -1 : min;
+        return min == Long.MAX_VALUE ? -1 : min;
+    }
+
+    /** Configured peers that have never been seeded. */
+    public List<String> unseeded() {
+        return peers.stream().filter(p -> !applied.containsKey(p)).toList();
     }
 
     private void store(String site, long lsn, String update) {

@@ -32,7 +32,8 @@ public record RowChange(String table, String op, List<String> key, Map<String, S
         return DELETE.equals(op);
     }
 
-    long sizeEstimate() {
+    @JsonIgnore
+    public long sizeEstimate() {
         long size = 32 + table.length();
         for (Map.Entry<String, String> e : values.entrySet()) {
             size += e.getKey().length() + (e.getValue() == null ? 4 : e.getValue().length()) + 8;
