@@ -53,6 +53,8 @@ public final class ReplicationBench {
     private final EmbeddedPostgresServer b;
     private final String urlA;
     private final String urlB;
+    private List<Process> replicators = List.of();
+    private final Map<String, Object> cpu = new LinkedHashMap<>();
 
     private ReplicationBench(Path jar) throws Exception {
         this.jar = jar;
@@ -99,6 +101,7 @@ public final class ReplicationBench {
         bench.exec(bench.urlB, "DROP SUBSCRIPTION bench_native");
         bench.exec(bench.urlA, "DROP PUBLICATION bench_native");
 
+        bench.replicators = List.of();
         // 2. The capture ceiling: a bare Debezium engine that counts events
         result.put("debeziumBulkMs", bench.bareDebezium(bulkRows));
 
@@ -140,6 +143,7 @@ public final class ReplicationBench {
         result.put("kafkaVsDebeziumCeiling", round2(kafkaRate / debezium));
         result.put("directVsNative", round2(direct2 / nativeRate));
         result.put("kafkaVsNative", round2(kafkaRate / nativeRate));
+        result.put("cpuDuringBulk", bench.cpu);
         System.out.println(JSON.writeValueAsString(result));
         bench.a.close();
         bench.b.close();
@@ -167,7 +171,41 @@ public final class ReplicationBench {
     private long bulk(String phase, int rows) throws Exception {
         long cold = bulkOnce(phase + "-warmup", rows);
         log(phase + ": warm-up run " + cold + " ms");
-        return bulkOnce(phase, rows);
+        long[] before = cpuNow();
+        long ms = bulkOnce(phase, rows);
+        long[] after = cpuNow();
+        Map<String, Object> used = new LinkedHashMap<>();
+        used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0]) / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
+        if (after.length > 2) {
+            used.put("captureJvmCpuSeconds", round2((after[2] - before[2]) / 100.0));
+            used.put("applyJvmCpuSeconds", round2((after[3] - before[3]) / 100.0));
+        }
+        used.put("wallSeconds", round2(ms / 1000.0));
+        cpu.put(phase, used);
+        log(phase + ": cpu " + used);
+        return ms;
+    }
+
+    /** Machine busy and idle ticks, then each replicator's CPU ticks (Linux /proc, 100 per second). */
+    private long[] cpuNow() throws java.io.IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+            busy += Long.parseLong(f[i]);
+        }
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        long[] out = new long[2 + replicators.size()];
+        out[0] = busy;
+        out[1] = idle;
+        for (int i = 0; i < replicators.size(); i++) {
+            Path stat = Path.of("/proc/" + replicators.get(i).pid() + "/stat");
+            String line = Files.exists(stat) ? Files.readString(stat) : null;
+            if (line != null) {
+                String[] p = line.substring(line.lastIndexOf(')') + 2).split(" ");
+                out[2 + i] = Long.parseLong(p[11]) + Long.parseLong(p[12]);
+            }
+        }
+        return out;
     }
 
     /** Inserts {@code rows} in one transaction; returns ms from its commit to the last row applied on b. */
@@ -294,11 +332,15 @@ public final class ReplicationBench {
         long ms = 0;
         for (String run : List.of(phase + "-warmup", phase)) {
             seen.set(0);
+            long[] before = cpuNow();
             long committed = insert(run, rows);
             while (seen.get() < rows && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(5);
             }
             ms = lastAt.get() - committed;
+            long[] after = cpuNow();
+            cpu.put(run, Map.of("machineBusyPercent", Math.round(100.0 * (after[0] - before[0])
+                    / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))), "wallSeconds", round2(ms / 1000.0)));
             log(run + ": " + seen.get() + " events counted " + ms + " ms after commit");
         }
         engine.close();
@@ -315,6 +357,7 @@ public final class ReplicationBench {
         int portB = freePort();
         Process rb = replicator("b", urlB, transport, kafka, "[]", "[http://127.0.0.1:" + portA + "]", portB);
         awaitStatus(portB, "\"mode\":\"apply\"");
+        replicators = List.of(ra, rb);
         return List.of(rb, ra);
     }
 
