@@ -11,6 +11,7 @@ public final class CaptureStats {
     private final Meter transactions;
     private final AtomicLong lastCommit = new AtomicLong(-1);
     private final AtomicLong confirmed = new AtomicLong(-1);
+    private final AtomicLong lastTransactionNanos = new AtomicLong(System.nanoTime());
 
     public CaptureStats(MetricRegistry metrics) {
         this.events = metrics.meter("replicator.capture.events");
@@ -22,11 +23,22 @@ public final class CaptureStats {
         if (frame.last()) {
             transactions.mark();
             lastCommit.set(frame.commitLsn());
+            lastTransactionNanos.set(System.nanoTime());
         }
     }
 
     void confirmed(long lsn) {
         confirmed.set(lsn);
+    }
+
+    /** Milliseconds since the capture last delivered a whole transaction (this process's clock). */
+    public long millisSinceLastTransaction() {
+        return (System.nanoTime() - lastTransactionNanos.get()) / 1_000_000;
+    }
+
+    /** Restarts the stall clock (a new capture starts). */
+    public void started() {
+        lastTransactionNanos.set(System.nanoTime());
     }
 
     public long lastCommit() {

@@ -150,6 +150,7 @@ public final class ReplicationController implements AutoCloseable {
                 slotLostBefore = retainedAfter;
             }
             FrameSink newSink = transports.sink(retainedAfter);
+            captureStats.started();
             fresh.start(newSink, retainedAfter);
             sink = newSink;
             capture = fresh;
@@ -318,6 +319,13 @@ public final class ReplicationController implements AutoCloseable {
         }
         if (mode == Mode.CAPTURE && captureProblem != null) {
             return captureProblem;
+        }
+        long silentMillis = captureStats.millisSinceLastTransaction();
+        if (mode == Mode.CAPTURE && capture != null && silentMillis > 10 * settings.interval().toMillis()) {
+            // The site heartbeat commits a transaction every interval, so silence means a stall:
+            // Debezium retrying an error, or every peer too far behind to take more (backpressure).
+            return "capture stalled: no transaction delivered for " + silentMillis / 1000 + " s although the site heartbeat "
+                    + "commits one every interval (see the log; peers " + peers.peers() + ")";
         }
         ApplyLoop loop = apply;
         if (mode == Mode.APPLY && loop != null && (loop.stopped() || loop.stalled())) {
