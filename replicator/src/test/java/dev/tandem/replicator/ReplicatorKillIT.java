@@ -32,17 +32,65 @@ class ReplicatorKillIT {
         killEachPart("kafka");
     }
 
+    @Test
+    void killingThePassiveSitesLeadingReplicatorHandsApplyToItsStandbyWithoutApplyingAnythingTwice() throws Exception {
+        try (TwoSites sites = new TwoSites()) {
+            for (String url : new String[] {sites.urlA(), sites.urlB()}) {
+                exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
+            }
+            detectReapply(sites);
+            ReplicatorProcess a = new ReplicatorProcess(sites, "a", sites.urlA(), "direct", null, "[b]", "[]").start();
+            ReplicatorProcess b1 = new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start();
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b1.status()).contains("\"mode\":\"apply\""));
+            ReplicatorProcess b2 = new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start();
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b2.status()).contains("\"mode\":\"standby\""));
+            AtomicLong next = new AtomicLong();
+            AtomicBoolean running = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                while (running.get()) {
+                    exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + next.incrementAndGet() + ")");
+                }
+            }, "numbered-writer");
+            long takeoverMillis;
+            try {
+                writer.start();
+                awaitApplied(sites, 200);
+                b1.kill();
+                long killedAt = System.nanoTime();
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(50))
+                        .until(() -> String.valueOf(b2.status()).contains("\"mode\":\"apply\""));
+                takeoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
+                writeMore(next, 200);
+            } finally {
+                running.set(false);
+                writer.join();
+            }
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
+            assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(next.get());
+            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
+            // The killed leader's session, and its lock, end when its connection drops: two intervals of 500 ms plus start-up.
+            assertThat(takeoverMillis).as("the standby leads within a bound").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(5)).toMillis());
+            a.close();
+            b2.close();
+        }
+    }
+
+    private static void detectReapply(TwoSites sites) {
+        exec(sites.urlB(),
+                "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
+                "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "
+                        + "INSERT INTO tandem_local.test_reapplied VALUES (NEW.n); RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER reapplied AFTER UPDATE ON tandem.test_numbers FOR EACH ROW EXECUTE FUNCTION tandem_local.record_reapply()",
+                "ALTER TABLE tandem.test_numbers ENABLE ALWAYS TRIGGER reapplied");
+    }
+
     private static void killEachPart(String transport) throws Exception {
         try (TwoSites sites = new TwoSites()) {
             for (String url : new String[] {sites.urlA(), sites.urlB()}) {
                 exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
             }
-            exec(sites.urlB(),
-                    "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
-                    "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "
-                            + "INSERT INTO tandem_local.test_reapplied VALUES (NEW.n); RETURN NEW; END $$ LANGUAGE plpgsql",
-                    "CREATE TRIGGER reapplied AFTER UPDATE ON tandem.test_numbers FOR EACH ROW EXECUTE FUNCTION tandem_local.record_reapply()",
-                    "ALTER TABLE tandem.test_numbers ENABLE ALWAYS TRIGGER reapplied");
+            detectReapply(sites);
             KafkaProcess kafka = "kafka".equals(transport) ? new KafkaProcess(sites.dir()).start() : null;
             if (kafka != null) {
                 await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
