@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests package -pl replicator,bench -am >&2
 CP="bench/target/bench.jar:$(cat bench/target/classpath.txt)"
-java -Xmx1g -cp "$CP" dev.tandem.bench.ReplicationBench replicator/target/replicator.jar "$@" | tail -1
+java -Xmx1g ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.tandem.bench.ReplicationBench replicator/target/replicator.jar "$@" | tail -1

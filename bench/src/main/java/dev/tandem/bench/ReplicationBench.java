@@ -381,8 +381,13 @@ public final class ReplicationBench {
                   appenders: [{type: file, currentLogFilename: %s, archive: false}]
                 """.formatted(site, db, TOKEN, transport, peers, sources, kafka == null ? "" : kafka, port,
                 dir.resolve("replicator-" + site + "-" + port + ".log")));
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m",
-                "-jar", jar.toString(), "server", config.toString())
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx768m"));
+        String jfr = System.getProperty("bench.jfrDir"); // profile the replicators: -Dbench.jfrDir=/tmp/jfr
+        if (jfr != null) {
+            command.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + jfr + "/replicator-" + site + "-" + transport + ".jfr");
+        }
+        command.addAll(List.of("-jar", jar.toString(), "server", config.toString()));
+        return new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("replicator-" + site + "-" + port + ".console").toFile()).start();
     }
 

@@ -32,13 +32,7 @@ class KafkaReplicationTest {
         for (String url : new String[] {SITES.urlA(), SITES.urlB()}) {
             exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
         }
-        // Rows are never updated on a, so any update on b is a transaction applied a second time.
-        exec(SITES.urlB(),
-                "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
-                "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "
-                        + "INSERT INTO tandem_local.test_reapplied VALUES (NEW.n); RETURN NEW; END $$ LANGUAGE plpgsql",
-                "CREATE TRIGGER reapplied AFTER UPDATE ON tandem.test_numbers FOR EACH ROW EXECUTE FUNCTION tandem_local.record_reapply()",
-                "ALTER TABLE tandem.test_numbers ENABLE ALWAYS TRIGGER reapplied");
+        ReplicatorKillIT.detectReapply(SITES);
         writeNumbered(50); // before the seed
         replicatorA = SITES.startA("kafka", KAFKA.bootstrapServers());
         replicatorB = SITES.startB("kafka", KAFKA.bootstrapServers(), replicatorA);

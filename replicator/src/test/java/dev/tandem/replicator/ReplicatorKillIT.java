@@ -76,7 +76,8 @@ class ReplicatorKillIT {
         }
     }
 
-    private static void detectReapply(TwoSites sites) {
+    /** Rows are never updated on a, so a trigger on b records any row applied a second time. */
+    static void detectReapply(TwoSites sites) {
         exec(sites.urlB(),
                 "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
                 "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "

@@ -32,12 +32,7 @@ class ReplicatorKillSoakIT {
             for (String url : new String[] {sites.urlA(), sites.urlB()}) {
                 exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
             }
-            exec(sites.urlB(),
-                    "CREATE TABLE tandem_local.test_reapplied (n bigint NOT NULL)",
-                    "CREATE FUNCTION tandem_local.record_reapply() RETURNS trigger AS $$ BEGIN "
-                            + "INSERT INTO tandem_local.test_reapplied VALUES (NEW.n); RETURN NEW; END $$ LANGUAGE plpgsql",
-                    "CREATE TRIGGER reapplied AFTER UPDATE ON tandem.test_numbers FOR EACH ROW EXECUTE FUNCTION tandem_local.record_reapply()",
-                    "ALTER TABLE tandem.test_numbers ENABLE ALWAYS TRIGGER reapplied");
+            ReplicatorKillIT.detectReapply(sites);
             KafkaProcess kafka = new KafkaProcess(sites.dir()).start();
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
             ReplicatorProcess a = new ReplicatorProcess(sites, "a", sites.urlA(), "kafka", kafka.bootstrapServers(), "[b]", "[]").start();

@@ -33,6 +33,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     .setServerConfig("wal_level", "logical")
                     .setServerConfig("max_wal_senders", "10")
                     .setServerConfig("max_replication_slots", "10")
+                    // A replication slot whose peer is gone may not fill the disk (DESIGN.md "Positions").
+                    .setServerConfig("max_slot_wal_keep_size", "2GB")
                     .setServerConfig("max_connections", "200")
                     .setServerConfig("listen_addresses", "127.0.0.1");
             if (port > 0) {

@@ -73,6 +73,14 @@ public final class CaptureEngine implements AutoCloseable {
                     LOG.info("Created publication {} over schema tandem", settings.publication());
                 }
             }
+            try (ResultSet rs = s.executeQuery("SHOW max_slot_wal_keep_size")) {
+                rs.next();
+                if ("-1".equals(rs.getString(1))) {
+                    throw new IllegalStateException("max_slot_wal_keep_size is -1 (unlimited) on site '" + settings.siteId()
+                            + "': a passive site that stays away would make the slot keep WAL until the disk is full; "
+                            + "set a bound (e.g. ALTER SYSTEM SET max_slot_wal_keep_size = '10GB') and reload");
+                }
+            }
             boolean lost = false;
             Long confirmed = null;
             try (PreparedStatement ps = c.prepareStatement(

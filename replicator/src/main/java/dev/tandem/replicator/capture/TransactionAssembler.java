@@ -95,14 +95,25 @@ final class TransactionAssembler {
         return frame;
     }
 
-    private static RowChange change(Struct value, Struct key) {
+    /** A table's key columns, kept while Debezium hands out the same key schema object for it. */
+    private record KeyColumns(org.apache.kafka.connect.data.Schema schema, List<String> names) {}
+
+    private final Map<String, KeyColumns> keyColumns = new java.util.HashMap<>();
+
+    private List<String> keyColumns(String table, org.apache.kafka.connect.data.Schema schema) {
+        KeyColumns known = keyColumns.get(table);
+        if (known == null || known.schema() != schema) {
+            known = new KeyColumns(schema, schema.fields().stream().map(Field::name).toList());
+            keyColumns.put(table, known);
+        }
+        return known.names();
+    }
+
+    private RowChange change(Struct value, Struct key) {
         String op = value.getString("op");
         Struct source = value.getStruct("source");
         String table = source.getString("table");
-        List<String> keyColumns = new ArrayList<>();
-        for (Field f : key.schema().fields()) {
-            keyColumns.add(f.name());
-        }
+        List<String> keyColumns = keyColumns(table, key.schema());
         boolean delete = "d".equals(op);
         Struct row = value.getStruct(delete ? "before" : "after");
         Map<String, String> values = new LinkedHashMap<>();
@@ -111,7 +122,7 @@ final class TransactionAssembler {
             if (delete && !keyColumns.contains(f.name())) {
                 continue;
             }
-            String text = ValueText.text(row.get(f), f.schema(), table + "." + f.name());
+            String text = ValueText.text(row.get(f), f.schema(), table, f.name());
             if (text == ValueText.UNCHANGED) {
                 partial = true;
             } else {

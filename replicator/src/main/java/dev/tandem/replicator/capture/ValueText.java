@@ -23,7 +23,7 @@ final class ValueText {
 
     private ValueText() {}
 
-    static String text(Object value, Schema schema, String column) {
+    static String text(Object value, Schema schema, String table, String column) {
         if (value == null) {
             return null;
         }
@@ -43,7 +43,7 @@ final class ValueText {
             if (list.size() == 1 && PLACEHOLDER.equals(list.get(0))) {
                 return UNCHANGED;
             }
-            return arrayLiteral(list, schema == null ? null : schema.valueSchema(), column);
+            return arrayLiteral(list, schema == null ? null : schema.valueSchema(), table, column);
         }
         if (semantic != null) {
             switch (semantic) {
@@ -62,7 +62,7 @@ final class ValueText {
         if (value instanceof Number || value instanceof Boolean) {
             return value.toString();
         }
-        throw new IllegalArgumentException("column " + column + " has a value of type " + value.getClass().getName()
+        throw new IllegalArgumentException("column tandem." + table + "." + column + " has a value of type " + value.getClass().getName()
                 + (semantic == null ? "" : " (" + semantic + ")") + " that the replicator cannot carry");
     }
 
@@ -74,13 +74,13 @@ final class ValueText {
     }
 
     /** PostgreSQL's array literal: every element double-quoted, NULL for null. */
-    private static String arrayLiteral(List<?> list, Schema elementSchema, String column) {
+    private static String arrayLiteral(List<?> list, Schema elementSchema, String table, String column) {
         StringBuilder out = new StringBuilder("{");
         for (int i = 0; i < list.size(); i++) {
             if (i > 0) {
                 out.append(',');
             }
-            String element = text(list.get(i), elementSchema, column);
+            String element = text(list.get(i), elementSchema, table, column);
             if (element == null) {
                 out.append("NULL");
             } else {

@@ -1,6 +1,8 @@
 package dev.tandem.replicator.seed;
 
 import dev.tandem.replicator.apply.ApplyRefusedException;
+import dev.tandem.replicator.apply.ApplyStats;
+import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.transport.HttpErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,6 +32,24 @@ public final class SeedClient {
         this.token = token;
         this.connections = connections;
         this.timeout = timeout;
+    }
+
+    /**
+     * What this site follows; seeds it from {@code source} first when it holds no copy yet, or
+     * when a reseed was asked for ({@code replace}).
+     */
+    public Following ensureSeeded(URI source, boolean replace, ApplyStats stats, Decisions decisions) throws IOException, SQLException {
+        Following following = replace ? null : following();
+        if (following != null) {
+            return following;
+        }
+        decisions.record((replace ? "reseeding: replacing site '" + localSite + "''s replicated data with a copy from "
+                : "seeding: site '" + localSite + "' holds no copy yet; copying from ") + source);
+        SeedImport.Result result = seed(source, replace);
+        stats.seeded(result.position());
+        decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
+                + result.epoch() + "; replicating from there");
+        return new Following(result.sourceSite(), result.position());
     }
 
     /** What this site follows, or null when it has never been seeded. */

@@ -94,17 +94,8 @@ public final class DirectSubscriber implements ApplyLoop {
             while (running) {
                 URI source = settings.sources().get(attempt % settings.sources().size());
                 try {
-                    SeedClient.Following following = reseed ? null : seeds.following();
-                    if (following == null) {
-                        decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
-                                : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
-                        var result = seeds.seed(source, reseed);
-                        reseed = false;
-                        stats.seeded(result.position());
-                        following = new SeedClient.Following(result.sourceSite(), result.position());
-                        decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
-                                + result.epoch() + "; streaming from there");
-                    }
+                    SeedClient.Following following = seeds.ensureSeeded(source, reseed, stats, decisions);
+                    reseed = false;
                     stream(source, following.position());
                 } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException | ReseedRequiredException e) {
                     stop(e.getMessage());

@@ -82,14 +82,8 @@ public final class KafkaSubscriber implements ApplyLoop {
                                     + "name the active site's replicator so it can be seeded");
                         }
                         URI source = settings.sources().get(attempt % settings.sources().size());
-                        decisions.record((reseed ? "reseeding: replacing site '" + settings.siteId() + "''s replicated data with a copy from "
-                                : "seeding: site '" + settings.siteId() + "' holds no copy yet; copying from ") + source);
-                        var result = seeds.seed(source, reseed);
+                        following = seeds.ensureSeeded(source, reseed, stats, decisions);
                         reseed = false;
-                        stats.seeded(result.position());
-                        following = new SeedClient.Following(result.sourceSite(), result.position());
-                        decisions.record("seeded: " + result.rows() + " rows from site '" + result.sourceSite() + "' at epoch "
-                                + result.epoch() + "; consuming Kafka from there");
                     }
                     consume(following.sourceSite());
                 } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException e) {
