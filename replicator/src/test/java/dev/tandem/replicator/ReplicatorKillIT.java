@@ -39,40 +39,40 @@ class ReplicatorKillIT {
                 exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
             }
             detectReapply(sites);
-            ReplicatorProcess a = new ReplicatorProcess(sites, "a", sites.urlA(), "direct", null, "[b]", "[]").start();
-            ReplicatorProcess b1 = new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start();
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b1.status()).contains("\"mode\":\"apply\""));
-            ReplicatorProcess b2 = new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start();
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b2.status()).contains("\"mode\":\"standby\""));
-            AtomicLong next = new AtomicLong();
-            AtomicBoolean running = new AtomicBoolean(true);
-            Thread writer = new Thread(() -> {
-                while (running.get()) {
-                    exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + next.incrementAndGet() + ")");
+            try (Processes processes = new Processes()) {
+                ReplicatorProcess a = processes.add(new ReplicatorProcess(sites, "a", sites.urlA(), "direct", null, "[b]", "[]").start());
+                ReplicatorProcess b1 = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start());
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b1.status()).contains("\"mode\":\"apply\""));
+                ReplicatorProcess b2 = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start());
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b2.status()).contains("\"mode\":\"standby\""));
+                AtomicLong next = new AtomicLong();
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread writer = new Thread(() -> {
+                    while (running.get()) {
+                        exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + next.incrementAndGet() + ")");
+                    }
+                }, "numbered-writer");
+                long takeoverMillis;
+                try {
+                    writer.start();
+                    awaitApplied(sites, 200);
+                    b1.kill();
+                    long killedAt = System.nanoTime();
+                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(50))
+                            .until(() -> String.valueOf(b2.status()).contains("\"mode\":\"apply\""));
+                    takeoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
+                    writeMore(next, 200);
+                } finally {
+                    running.set(false);
+                    writer.join();
                 }
-            }, "numbered-writer");
-            long takeoverMillis;
-            try {
-                writer.start();
-                awaitApplied(sites, 200);
-                b1.kill();
-                long killedAt = System.nanoTime();
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(50))
-                        .until(() -> String.valueOf(b2.status()).contains("\"mode\":\"apply\""));
-                takeoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
-                writeMore(next, 200);
-            } finally {
-                running.set(false);
-                writer.join();
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
+                        .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
+                assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(next.get());
+                assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
+                // The killed leader's session, and its lock, end when its connection drops: two intervals of 500 ms plus start-up.
+                assertThat(takeoverMillis).as("the standby leads within a bound").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(5)).toMillis());
             }
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
-                    .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
-            assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(next.get());
-            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
-            // The killed leader's session, and its lock, end when its connection drops: two intervals of 500 ms plus start-up.
-            assertThat(takeoverMillis).as("the standby leads within a bound").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(5)).toMillis());
-            a.close();
-            b2.close();
         }
     }
 
@@ -92,69 +92,83 @@ class ReplicatorKillIT {
                 exec(url, "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
             }
             detectReapply(sites);
-            KafkaProcess kafka = "kafka".equals(transport) ? new KafkaProcess(sites.dir()).start() : null;
-            if (kafka != null) {
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
-            }
-            String bootstrap = kafka == null ? null : kafka.bootstrapServers();
-            ReplicatorProcess a = new ReplicatorProcess(sites, "a", sites.urlA(), transport, bootstrap, "[b]", "[]").start();
-            ReplicatorProcess b = new ReplicatorProcess(sites, "b", sites.urlB(), transport, bootstrap, "[]", "[" + a.url() + "]").start();
-            AtomicLong next = new AtomicLong();
-            AtomicBoolean running = new AtomicBoolean(true);
-            Thread writer = new Thread(() -> {
-                while (running.get()) {
-                    long n = next.get();
-                    if (n % 199 == 0) {
-                        // a transaction of 2,500 rows: three frames, so a kill can fall inside one
-                        exec(sites.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), g FROM generate_series("
-                                + (n + 1) + ", " + (n + 2500) + ") g");
-                        next.addAndGet(2500);
-                    } else {
-                        exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + (n + 1) + ")");
-                        next.incrementAndGet();
-                    }
-                }
-            }, "numbered-writer");
-            try {
-                writer.start();
-                awaitApplied(sites, 3000);
-
-                a.kill();
-                writeMore(next, 200);
-                a.start();
-                awaitApplied(sites, next.get());
-
-                b.kill();
-                writeMore(next, 200);
-                b.start();
-                awaitApplied(sites, next.get());
-
+            try (Processes processes = new Processes()) {
+                KafkaProcess kafka = "kafka".equals(transport) ? processes.add(new KafkaProcess(sites.dir()).start()) : null;
                 if (kafka != null) {
-                    kafka.kill();
-                    writeMore(next, 200);
-                    kafka.start();
-                    awaitApplied(sites, next.get());
+                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
                 }
-                writeMore(next, 100);
-            } finally {
-                running.set(false);
-                writer.join();
+                String bootstrap = kafka == null ? null : kafka.bootstrapServers();
+                ReplicatorProcess a = processes.add(new ReplicatorProcess(sites, "a", sites.urlA(), transport, bootstrap, "[b]", "[]").start());
+                ReplicatorProcess b = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), transport, bootstrap, "[]", "[" + a.url() + "]").start());
+                AtomicLong next = new AtomicLong();
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread writer = new Thread(() -> {
+                    while (running.get()) {
+                        long n = next.get();
+                        if (n % 199 == 0) {
+                            // a transaction of 2,500 rows: three frames, so a kill can fall inside one
+                            exec(sites.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), g FROM generate_series("
+                                    + (n + 1) + ", " + (n + 2500) + ") g");
+                            next.addAndGet(2500);
+                        } else {
+                            exec(sites.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), " + (n + 1) + ")");
+                            next.incrementAndGet();
+                        }
+                    }
+                }, "numbered-writer");
+                try {
+                    writer.start();
+                    awaitApplied(sites, 3000);
+
+                    a.kill();
+                    writeMore(next, 200);
+                    a.start();
+                    awaitApplied(sites, next.get());
+
+                    b.kill();
+                    writeMore(next, 200);
+                    b.start();
+                    awaitApplied(sites, next.get());
+
+                    if (kafka != null) {
+                        kafka.kill();
+                        writeMore(next, 200);
+                        kafka.start();
+                        awaitApplied(sites, next.get());
+                    }
+                    writeMore(next, 100);
+                } finally {
+                    running.set(false);
+                    writer.join();
+                }
+                try {
+                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).pollInterval(Duration.ofMillis(250))
+                            .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError(e.getMessage() + "\nstatus a: " + a.status() + "\nstatus b: " + b.status(), e);
+                }
+                assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(next.get());
+                assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).as("no gap: 1..n all present").isEqualTo(next.get());
+                assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
+                long beat = TwoSites.heartbeat(sites.urlB());
+                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(sites.urlB()) > beat);
             }
-            try {
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).pollInterval(Duration.ofMillis(250))
-                        .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
-            } catch (AssertionError | RuntimeException e) {
-                throw new AssertionError(e.getMessage() + "\nstatus a: " + a.status() + "\nstatus b: " + b.status(), e);
-            }
-            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(next.get());
-            assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).as("no gap: 1..n all present").isEqualTo(next.get());
-            assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
-            long beat = TwoSites.heartbeat(sites.urlB());
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(sites.urlB()) > beat);
-            a.close();
-            b.close();
-            if (kafka != null) {
-                kafka.close();
+        }
+    }
+
+    /** Every process a test started, stopped even when the test fails. */
+    static final class Processes implements AutoCloseable {
+        private final java.util.List<AutoCloseable> started = new java.util.ArrayList<>();
+
+        <T extends AutoCloseable> T add(T process) {
+            started.add(process);
+            return process;
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (AutoCloseable process : started) {
+                process.close();
             }
         }
     }
