@@ -171,7 +171,9 @@ public final class KafkaSubscriber implements ApplyLoop {
                         failures = 0;
                     } catch (GapException | OutOfOrderFrameException e) {
                         // Frames written after a lost send; the capture restarts and resends from its slot.
-                        problem = e.getMessage();
+                        // Counted, so a hole that is never filled turns health red (stalled).
+                        failures++;
+                        problem = (failures >= STALLED_AFTER_FAILURES ? "stalled: " : "") + e.getMessage();
                         skippingGap = true;
                         continue;
                     }
