@@ -66,6 +66,11 @@ import org.slf4j.LoggerFactory;
 final class SshNodeRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SshNodeRunner.class);
     private static final AttributeRepository.AttributeKey<String> REJECTED_HOST_KEY = new AttributeRepository.AttributeKey<>();
+    /**
+     * Why a session's host key was refused, by session. Kept outside the session because MINA may
+     * clear a closing session's attributes before the caller reads them (a race seen in CI).
+     */
+    private final Map<ClientSession, String> hostKeyRefusals = new ConcurrentHashMap<>();
     private static final java.util.regex.Pattern SAFE_PATH = java.util.regex.Pattern.compile("/?[A-Za-z0-9._/-]+");
     private static final Duration NO_BOUND = Duration.ofDays(1);
 
@@ -102,8 +107,10 @@ final class SshNodeRunner implements AutoCloseable {
         // exist yet); every refusal still gets a reason the user can act on.
         client.setServerKeyVerifier((session, remote, key) -> {
             boolean accepted = hostKeys.verifyServerKey(session, remote, key);
-            if (!accepted && session.getAttribute(REJECTED_HOST_KEY) == null) {
-                session.setAttribute(REJECTED_HOST_KEY, "the host key " + KeyUtils.getKeyType(key) + " " + KeyUtils.getFingerPrint(key)
+            if (!accepted) {
+                String reason = session.getAttribute(REJECTED_HOST_KEY);
+                hostKeyRefusals.put(session, reason != null ? reason : "the host key " + KeyUtils.getKeyType(key) + " "
+                        + KeyUtils.getFingerPrint(key)
                         + (Files.exists(settings.knownHosts()) ? " does not match or is not in " : " is not in ") + settings.knownHosts()
                         + " (unknown host; add it, e.g. with ssh-keyscan, or set ssh.hostKeyPolicy: accept-new)");
             }
@@ -307,15 +314,17 @@ final class SshNodeRunner implements AutoCloseable {
             }
             session.auth().verify(timeout, CancelOption.CANCEL_ON_TIMEOUT);
             connects.update(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+            hostKeyRefusals.remove(session);
             return session;
         } catch (IOException | RuntimeException e) {
-            String hostKey = session.getAttribute(REJECTED_HOST_KEY);
+            String hostKey = hostKeyRefusals.remove(session);
             closeQuietly(session);
             if (hostKey != null) {
                 throw new NodeException("node " + node.name() + " at " + address + ": " + hostKey);
             }
             throw new NodeException("node " + node.name() + " at " + address + ": " + authReason(e, user, authentication, timeout));
         } catch (NodeException e) {
+            hostKeyRefusals.remove(session);
             closeQuietly(session);
             throw e;
         } finally {
