@@ -1,7 +1,6 @@
 package dev.tandem.replicator.transport;
 
 import dev.tandem.replicator.ReplicationSettings;
-import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.apply.Applier;
@@ -31,27 +30,20 @@ import org.slf4j.LoggerFactory;
  * durably applied so the active site can release it. Seeds first when this site has nothing.
  * Only its own thread touches the {@link Applier}.
  */
-public final class DirectSubscriber implements ApplyLoop {
+public final class DirectSubscriber extends SubscriberState {
     private static final Logger LOG = LoggerFactory.getLogger(DirectSubscriber.class);
-    private static final int STALLED_AFTER_FAILURES = 10;
 
     /** The newest durable position, to acknowledge to the site it came from. */
     private record Applied(URI source, String sourceSite, long epoch, long lsn) {}
 
     private final ReplicationSettings settings;
     private final String token;
-    private final Applier applier;
     private final SeedClient seeds;
     private final ApplyStats stats;
-    private final Decisions decisions;
     private final HttpClient http;
     private final AtomicReference<Applied> toAck = new AtomicReference<>();
     private volatile Applied acked;
     private volatile boolean reseed;
-    private volatile boolean running;
-    private volatile String problem;
-    private volatile boolean stopped;
-    private volatile int failures;
     private volatile HttpURLConnection current;
     private Thread thread;
     private ScheduledExecutorService ackSender;
@@ -59,12 +51,11 @@ public final class DirectSubscriber implements ApplyLoop {
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before streaming. */
     public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, ApplyStats stats,
                             Decisions decisions, boolean reseed) {
+        super(applier, decisions);
         this.settings = settings;
         this.token = token;
-        this.applier = applier;
         this.seeds = seeds;
         this.stats = stats;
-        this.decisions = decisions;
         this.reseed = reseed;
         this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).build();
     }
@@ -98,17 +89,14 @@ public final class DirectSubscriber implements ApplyLoop {
                     reseed = false;
                     stream(source, following.position());
                 } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException | ReseedRequiredException e) {
-                    stop(e.getMessage());
+                    stopFor(e.getMessage());
                     return;
                 } catch (Exception e) {
                     applier.abandon();
                     if (!running) {
                         return;
                     }
-                    failures++;
-                    problem = (failures >= STALLED_AFTER_FAILURES ? "stalled after " + failures + " attempts: " : "")
-                            + "stream from " + source + " broke: " + e.getMessage();
-                    LOG.warn("{}", problem);
+                    failed("stream from " + source + " broke: " + e.getMessage());
                     attempt++;
                     pause();
                 }
@@ -116,14 +104,6 @@ public final class DirectSubscriber implements ApplyLoop {
         } finally {
             applier.close();
         }
-    }
-
-    private void stop(String why) {
-        problem = why;
-        stopped = true;
-        running = false;
-        applier.abandon();
-        decisions.record("apply stopped: " + why);
     }
 
     private void stream(URI source, long after) throws Exception {
@@ -215,21 +195,6 @@ public final class DirectSubscriber implements ApplyLoop {
     }
 
     @Override
-    public String problem() {
-        return problem;
-    }
-
-    @Override
-    public boolean stopped() {
-        return stopped;
-    }
-
-    @Override
-    public boolean stalled() {
-        return failures >= STALLED_AFTER_FAILURES;
-    }
-
-    @Override
     public void close() {
         running = false;
         HttpURLConnection connection = current;
@@ -238,15 +203,8 @@ public final class DirectSubscriber implements ApplyLoop {
         }
         if (thread != null) {
             thread.interrupt();
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                LOG.warn("The apply thread did not stop within 30 s; its connection is closed when it does");
-            }
         }
+        awaitEnd(thread);
         if (ackSender != null) {
             ackSender.shutdownNow();
             sendAck();

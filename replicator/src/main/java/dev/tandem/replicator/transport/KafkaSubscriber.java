@@ -1,7 +1,6 @@
 package dev.tandem.replicator.transport;
 
 import dev.tandem.replicator.ReplicationSettings;
-import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.apply.Applier;
@@ -34,32 +33,24 @@ import org.slf4j.LoggerFactory;
  * metadata (which the capture reads to hold its slot). The database position decides: a frame at
  * or below it is a duplicate, so a redelivery after a crash changes nothing.
  */
-public final class KafkaSubscriber implements ApplyLoop {
+public final class KafkaSubscriber extends SubscriberState {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaSubscriber.class);
 
     private final ReplicationSettings settings;
-    private final Applier applier;
     private final SeedClient seeds;
-    private final Decisions decisions;
-    private static final int STALLED_AFTER_FAILURES = 10;
     private final ApplyStats stats;
     private volatile boolean reseed;
-    private volatile int failures;
-    private volatile boolean running;
-    private volatile String problem;
-    private volatile boolean stopped;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before consuming. */
     public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, ApplyStats stats, Decisions decisions,
                            boolean reseed) {
+        super(applier, decisions);
         this.stats = stats;
         this.reseed = reseed;
         this.settings = settings;
-        this.applier = applier;
         this.seeds = seeds;
-        this.decisions = decisions;
     }
 
     @Override
@@ -87,11 +78,7 @@ public final class KafkaSubscriber implements ApplyLoop {
                     }
                     consume(following.sourceSite());
                 } catch (SchemaMismatchException | ApplyRefusedException | DivergenceException e) {
-                    problem = e.getMessage();
-                    stopped = true;
-                    running = false;
-                    applier.abandon();
-                    decisions.record("apply stopped: " + e.getMessage());
+                    stopFor(e.getMessage());
                     return;
                 } catch (WakeupException e) {
                     return;
@@ -100,10 +87,7 @@ public final class KafkaSubscriber implements ApplyLoop {
                     if (!running) {
                         return;
                     }
-                    failures++;
-                    problem = (failures >= STALLED_AFTER_FAILURES ? "stalled after " + failures + " attempts: " : "")
-                            + "consuming from Kafka failed: " + e.getMessage();
-                    LOG.warn("{}", problem);
+                    failed("consuming from Kafka failed: " + e.getMessage());
                     attempt++;
                     try {
                         Thread.sleep(settings.interval().toMillis());
@@ -192,36 +176,12 @@ public final class KafkaSubscriber implements ApplyLoop {
     }
 
     @Override
-    public String problem() {
-        return problem;
-    }
-
-    @Override
-    public boolean stopped() {
-        return stopped;
-    }
-
-    @Override
-    public boolean stalled() {
-        return failures >= STALLED_AFTER_FAILURES;
-    }
-
-    @Override
     public void close() {
         running = false;
         KafkaConsumer<String, byte[]> kafka = consumer;
         if (kafka != null) {
             kafka.wakeup();
         }
-        if (thread != null) {
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                LOG.warn("The apply thread did not stop within 30 s; its connection is closed when it does");
-            }
-        }
+        awaitEnd(thread);
     }
 }
