@@ -1,6 +1,5 @@
 package dev.tandem.replicator.testing;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -19,8 +18,8 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class KafkaProcess implements AutoCloseable {
     private final Path dir;
-    private final int port = RuntimeFixture.freePort();
-    private final int controllerPort = RuntimeFixture.freePort();
+    private final int port = TwoSites.portForAProcess();
+    private final int controllerPort = TwoSites.portForAProcess();
     private final Path properties;
     private Process process;
 

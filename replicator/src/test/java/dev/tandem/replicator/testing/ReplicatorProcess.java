@@ -1,6 +1,5 @@
 package dev.tandem.replicator.testing;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,7 +15,7 @@ public final class ReplicatorProcess implements AutoCloseable {
     private final String kafka;
     private final String peers;
     private final String sources;
-    private final int port = RuntimeFixture.freePort();
+    private final int port = TwoSites.portForAProcess();
     private Process process;
     private Path log;
 

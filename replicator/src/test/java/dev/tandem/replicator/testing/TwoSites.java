@@ -142,6 +142,23 @@ public final class TwoSites implements AutoCloseable {
         return config;
     }
 
+    /**
+     * A free port below Linux's ephemeral range (32768+), for a server started later in another
+     * process: an ephemeral port may meanwhile become some outgoing connection's local port.
+     */
+    public static int portForAProcess() {
+        java.util.Random random = new java.util.Random();
+        while (true) {
+            int port = 20_000 + random.nextInt(12_000);
+            try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+    }
+
     public Path dir() {
         return dir;
     }
