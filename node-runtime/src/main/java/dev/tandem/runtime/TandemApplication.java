@@ -40,6 +40,7 @@ import dev.tandem.runtime.cluster.PeriodicRunner;
 import dev.tandem.runtime.cluster.RemoteExecutionPolicy;
 import dev.tandem.runtime.cluster.ScheduleRepository;
 import dev.tandem.runtime.cluster.SchedulerLoop;
+import dev.tandem.runtime.cluster.SiteRoleWatcher;
 import dev.tandem.runtime.cluster.TakeoverLoop;
 import java.util.List;
 import java.util.Random;
@@ -214,6 +215,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
             }
         }
         environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));
+        SiteRoleWatcher siteRole = new SiteRoleWatcher(gate, executionService, takeover);
+        environment.lifecycle().manage(new PeriodicRunner("site-role", cluster.heartbeatInterval(), siteRole::cycle, environment.metrics()));
         environment.lifecycle().manage(new PeriodicRunner("scheduler", cluster.schedulerTick(), scheduler::cycle, environment.metrics()));
         environment.lifecycle().manage(new DispatchListener(member.id(), database.dataSource(), executionService, jobs, members, gate));
 

@@ -10,6 +10,17 @@ import dev.tandem.replicator.capture.CaptureSettings;
 import dev.tandem.replicator.capture.CaptureStats;
 import dev.tandem.replicator.cluster.LeaderLock;
 import dev.tandem.replicator.cluster.ReplicationController;
+import dev.tandem.replicator.failover.FailoverLoop;
+import dev.tandem.replicator.failover.FailoverSettings;
+import dev.tandem.replicator.failover.PeerClient;
+import dev.tandem.replicator.failover.Promises;
+import dev.tandem.replicator.failover.SiteStateWriter;
+import dev.tandem.replicator.status.FailoverHealthCheck;
+import dev.tandem.replicator.status.FenceTask;
+import dev.tandem.replicator.status.PromoteTask;
+import dev.tandem.replicator.status.SwitchoverTask;
+import dev.tandem.replicator.witness.S3Witness;
+import dev.tandem.replicator.witness.Witness;
 import dev.tandem.replicator.seed.SeedClient;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.status.ReplicationHealthCheck;
@@ -116,11 +127,43 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
             return null; // Decisions logs each new sentence once
         }, environment.metrics()));
 
+        FailoverSettings failoverSettings = failoverSettings(config, settings);
+        Witness witness = witness(config.failover.witness);
+        if (witness != null) {
+            failoverSettings.validated();
+        }
+        if (witness != null) {
+            environment.lifecycle().manage(new Managed() {
+                @Override
+                public void stop() {
+                    witness.close();
+                }
+            });
+        }
+        LOG.info("Failover: {}", witness == null ? "no witness (never promoted automatically; writes bounded by the role only)"
+                : "witness " + witness.describe() + ", " + failoverSettings);
+        Promises promises = new Promises(failoverSettings.leaseTtl());
+        PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2));
+        FailoverLoop failover = new FailoverLoop(settings.siteId(), witness, peerClient, settings.peers(), failoverSettings, controller, gate,
+                new SiteStateWriter(database.jdbi()), promises, applyStats, decisions);
+        environment.lifecycle().manage(new PeriodicRunner("failover", settings.interval(), () -> {
+            failover.cycle();
+            return null; // Decisions logs each new sentence once
+        }, environment.metrics()));
+
+        // Streams (NDJSON frames, seed copies) must reach the wire at each flush: Jersey would otherwise
+        // hold the first 8 KiB of a response to compute its length, and a quiet stream would stall.
+        environment.jersey().property(org.glassfish.jersey.server.ServerProperties.OUTBOUND_CONTENT_LENGTH_BUFFER, 0);
         environment.jersey().register(new BearerTokenFilter(token));
-        environment.jersey().register(new ReplicationResource(controller, settings.interval().toMillis()));
-        environment.jersey().register(new StatusResource(settings.siteId(), settings.transport().name().toLowerCase(), controller, applyStats));
+        environment.jersey().register(new ReplicationResource(controller, promises, failover, settings.interval().toMillis()));
+        environment.jersey().register(new StatusResource(settings.siteId(), settings.transport().name().toLowerCase(), controller, applyStats,
+                failover));
         environment.healthChecks().register("replication", new ReplicationHealthCheck(controller));
+        environment.healthChecks().register("failover", new FailoverHealthCheck(failover, controller::site));
         environment.admin().addTask(new ReseedTask(controller));
+        environment.admin().addTask(new PromoteTask(settings.siteId(), failover));
+        environment.admin().addTask(new FenceTask(failover));
+        environment.admin().addTask(new SwitchoverTask(failover));
     }
 
     static ReplicationSettings settings(ReplicatorConfiguration config) {
@@ -132,6 +175,23 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         Duration interval = r.interval.toJavaDuration();
         return new ReplicationSettings(config.site.id, transport, r.peers, r.sources.stream().map(URI::create).toList(),
                 interval, max(interval.multipliedBy(5), Duration.ofSeconds(5)), r.bufferSize.toBytes(), r.kafka.bootstrapServers, r.kafka.topicPrefix);
+    }
+
+    static FailoverSettings failoverSettings(ReplicatorConfiguration config, ReplicationSettings settings) {
+        ReplicatorConfiguration.FailoverFactory f = config.failover;
+        return new FailoverSettings(f.automatic, settings.interval(), f.fenceAfter.toJavaDuration(), f.fenceTime.toJavaDuration(),
+                f.leaseTtl.toJavaDuration(), f.promoteAfter.toJavaDuration(), f.witness.timeout.toJavaDuration(), config.site.url);
+    }
+
+    static Witness witness(ReplicatorConfiguration.WitnessFactory w) {
+        if (w.type.equals("none")) {
+            return null;
+        }
+        if (w.bucket.isBlank()) {
+            throw new IllegalArgumentException("failover.witness.type is s3 but failover.witness.bucket is empty");
+        }
+        return new S3Witness(new S3Witness.Settings(w.endpoint, w.region, w.bucket, w.key, w.accessKeyId, w.secretAccessKey, w.pathStyle,
+                w.timeout.toJavaDuration()));
     }
 
     private static Duration max(Duration a, Duration b) {

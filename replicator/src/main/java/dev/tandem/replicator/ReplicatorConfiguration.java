@@ -18,6 +18,7 @@ public class ReplicatorConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public SiteFactory site = new SiteFactory();
     @Valid @NotNull @JsonProperty public DatabaseFactory database = new DatabaseFactory();
     @Valid @NotNull @JsonProperty public ReplicationFactory replication = new ReplicationFactory();
+    @Valid @NotNull @JsonProperty public FailoverFactory failover = new FailoverFactory();
 
     public static class SiteFactory {
         /** This site's id: the same as its node runtimes' site.id. */
@@ -63,5 +64,39 @@ public class ReplicatorConfiguration extends Configuration {
     public static class KafkaFactory {
         @JsonProperty public String bootstrapServers;
         @NotEmpty @JsonProperty public String topicPrefix = "tandem.changes.";
+    }
+
+    /**
+     * Automatic failover (DESIGN.md invariant 3). Without a witness a site never promotes by
+     * itself and its writes are bounded by nothing but its role (a single site, or manual DR).
+     */
+    public static class FailoverFactory {
+        /** Promote this site when the active site is silent (needs a witness); off: promotion only by an operator. */
+        @JsonProperty public boolean automatic = true;
+        /** The holder fences itself when no renewal succeeded within this of sending its last successful one. */
+        @NotNull @JsonProperty public Duration fenceAfter = Duration.seconds(3);
+        /** The longest a runtime write transaction may still commit after the lease deadline (counted in the timing check). */
+        @NotNull @JsonProperty public Duration fenceTime = Duration.milliseconds(500);
+        /** A contender takes the lease only after seeing one version unchanged for this long. */
+        @NotNull @JsonProperty public Duration leaseTtl = Duration.seconds(4);
+        /** A passive site promotes only after the active site's heartbeats stopped for this long. */
+        @NotNull @JsonProperty public Duration promoteAfter = Duration.seconds(5);
+        @Valid @NotNull @JsonProperty public WitnessFactory witness = new WitnessFactory();
+    }
+
+    public static class WitnessFactory {
+        /** none: no automatic promotion; s3: one object written with conditional requests (S3, MinIO, ...). */
+        @NotNull @Pattern(regexp = "none|s3") @JsonProperty public String type = "none";
+        /** Empty for AWS; the URL of an S3-compatible store otherwise. */
+        @NotNull @JsonProperty public String endpoint = "";
+        @NotNull @JsonProperty public String region = "us-east-1";
+        @NotNull @JsonProperty public String bucket = "";
+        @NotNull @JsonProperty public String key = "tandem/witness-lease.json";
+        /** Empty: the default AWS credential chain. */
+        @NotNull @JsonProperty public String accessKeyId = "";
+        @NotNull @JsonProperty public String secretAccessKey = "";
+        @JsonProperty public boolean pathStyle = true;
+        /** The longest one call to the witness may take; at most one interval. */
+        @NotNull @JsonProperty public Duration timeout = Duration.milliseconds(800);
     }
 }

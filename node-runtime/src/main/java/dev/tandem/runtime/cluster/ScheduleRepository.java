@@ -27,7 +27,10 @@ public final class ScheduleRepository {
             h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
             return;
         }
-        Instant now = h.createQuery("SELECT now()").mapTo(Timestamp.class).one().toInstant();
+        // Never at or before a fire time that already ran: after a promotion, the former active
+        // site's fires arrived here by replication (and the two sites' clocks may differ).
+        Instant now = h.createQuery("SELECT greatest(now(), (SELECT max(fire_time) FROM tandem.executions WHERE job_id = :job))")
+                .bind("job", jobId).mapTo(Timestamp.class).one().toInstant();
         Instant next = CronSchedules.nextAfter(job.cron(), job.timeZone(), now).orElse(null);
         if (next == null) {
             h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();

@@ -79,6 +79,43 @@ public final class TakeoverLoop {
         return sentences.isEmpty() ? "no dead member to take over" : String.join("; ", sentences);
     }
 
+    /**
+     * After this site was promoted: what members of the old active site were running or had queued
+     * (their rows arrived by replication; their members are not this site's) becomes incomplete
+     * with the reason, and runs again here where the job has retry. One member settles each epoch
+     * (a row per epoch in {@code tandem_local.site_takeovers}); every member takes the schedules
+     * that have no owner here.
+     */
+    public String settleRunsOfFormerSite(dev.tandem.runtime.site.SiteState site) {
+        List<UUID> incomplete = gate.write(h -> {
+            boolean first = h.createUpdate("""
+                            INSERT INTO tandem_local.site_takeovers (epoch, member_id, executions) VALUES (:epoch, :me, 0)
+                            ON CONFLICT (epoch) DO NOTHING""")
+                    .bind("epoch", site.epoch()).bind("me", self).execute() == 1;
+            if (!first) {
+                return null;
+            }
+            List<UUID> ids = h.createQuery("""
+                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason
+                            WHERE status IN ('running', 'queued') AND member_id NOT IN (SELECT id FROM tandem_local.members)
+                            RETURNING id""")
+                    .bind("reason", "the site that ran it stopped being active; site '" + site.siteId() + "' took over at epoch " + site.epoch())
+                    .mapTo(UUID.class).list();
+            h.createUpdate("UPDATE tandem_local.site_takeovers SET executions = :n WHERE epoch = :epoch")
+                    .bind("n", ids.size()).bind("epoch", site.epoch()).execute();
+            return ids;
+        });
+        int rebuilt = schedules.rebuildMissing(self);
+        if (incomplete == null) {
+            return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch() + "; another member settled the former site's runs"
+                    + (rebuilt == 0 ? "" : "; took " + rebuilt + " schedule(s) that had no owner here");
+        }
+        int reRun = reRunWithRetry(incomplete);
+        return decisions.record("takeover", "site '" + site.siteId() + "' became active at epoch " + site.epoch() + ": member " + self
+                + " marked " + incomplete.size() + " execution(s) of the former active site incomplete, re-running " + reRun
+                + " whose job has retry, and took " + rebuilt + " schedule(s) that had no owner here");
+    }
+
     /** Exactly one live member wins the claim on a dead member and settles its runs. */
     private String takeOver(MemberView dead) {
         List<MemberView> live = members.live();

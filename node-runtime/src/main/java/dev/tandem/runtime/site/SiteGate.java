@@ -18,7 +18,9 @@ public final class SiteGate {
     /** Shared by writers, taken exclusively by the trigger on tandem_local.site_state updates. */
     static final long GATE_LOCK = 7310586648218157413L;
     private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")";
-    private static final String READ_STATE = "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state";
+    private static final String READ_STATE = """
+            SELECT site_id, role, epoch, active_site_url, writes_until IS NOT NULL AND writes_until <= clock_timestamp(), fenced_reason
+            FROM tandem_local.site_state""";
 
     private final Jdbi jdbi;
 
@@ -43,8 +45,7 @@ public final class SiteGate {
     }
 
     public SiteState current() {
-        return jdbi.withHandle(h -> h.createQuery(
-                        "SELECT site_id, role, epoch, active_site_url FROM tandem_local.site_state")
+        return jdbi.withHandle(h -> h.createQuery(READ_STATE)
                 .map(SiteGate::map)
                 .findOne()
                 .orElseThrow(() -> new IllegalStateException("tandem_local.site_state has no row; the runtime initialises it at start")));
@@ -73,7 +74,8 @@ public final class SiteGate {
 
     private static SiteState map(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
             throws java.sql.SQLException {
-        return new SiteState(rs.getString(1), SiteRole.parse(rs.getString(2)), rs.getLong(3), rs.getString(4));
+        return new SiteState(rs.getString(1), SiteRole.parse(rs.getString(2)), rs.getLong(3), rs.getString(4), rs.getBoolean(5),
+                rs.getString(6));
     }
 
     private static SiteState lockState(Handle handle) {

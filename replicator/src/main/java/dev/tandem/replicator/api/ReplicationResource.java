@@ -27,11 +27,16 @@ public final class ReplicationResource {
     private static final MediaType NDJSON = new MediaType("application", "x-ndjson");
 
     private final ReplicationController controller;
+    private final dev.tandem.replicator.failover.Promises promises;
+    private final dev.tandem.replicator.failover.FailoverLoop failover;
     private final long keepaliveMillis;
     private final java.util.concurrent.ConcurrentHashMap<String, Boolean> seeding = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ReplicationResource(ReplicationController controller, long keepaliveMillis) {
+    public ReplicationResource(ReplicationController controller, dev.tandem.replicator.failover.Promises promises,
+                               dev.tandem.replicator.failover.FailoverLoop failover, long keepaliveMillis) {
         this.controller = controller;
+        this.failover = failover;
+        this.promises = promises;
         this.keepaliveMillis = keepaliveMillis;
     }
 
@@ -150,6 +155,74 @@ public final class ReplicationResource {
             }
         };
         return Response.ok(body, NDJSON).build();
+    }
+
+    /** The active site asking this site to promise it will not promote (see {@code Promises}). */
+    public record PromiseRequest(String site, Long epoch) {}
+
+    /**
+     * Promises the asking active site not to promote for {@code failover.leaseTtl}, if this site's
+     * leading replicator follows at an epoch not above the asker's. A site at a higher epoch
+     * answers 409 with its epoch: the asker fences at once.
+     */
+    @POST
+    @Path("promise")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response promise(PromiseRequest request) {
+        if (request == null || request.epoch() == null) {
+            return error(Response.Status.BAD_REQUEST, "a JSON body {\"site\": ..., \"epoch\": ...} is required");
+        }
+        Response refused = refuse(request.site());
+        if (refused != null) {
+            return refused;
+        }
+        dev.tandem.runtime.site.SiteState state = controller.currentSite();
+        Map<String, Object> answer = new java.util.LinkedHashMap<>();
+        answer.put("siteId", state.siteId());
+        answer.put("role", state.role().sql());
+        answer.put("epoch", state.epoch());
+        if (state.epoch() > request.epoch() || state.role() == dev.tandem.runtime.site.SiteRole.ACTIVE) {
+            answer.put("error", "site '" + state.siteId() + "' is " + state.role().sql() + " at epoch " + state.epoch()
+                    + ": site '" + request.site() + "' at epoch " + request.epoch() + " is no longer the active site");
+            return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON).entity(answer).build();
+        }
+        if (!controller.leading()) {
+            return error(Response.Status.SERVICE_UNAVAILABLE, "this replicator does not lead site '" + state.siteId()
+                    + "': only the leader can promise (it is the one that would promote)");
+        }
+        promises.given(request.site());
+        return Response.ok(answer).build();
+    }
+
+    /** A switchover's hand-over: the fenced active site asks this (target) site to take over. */
+    public record TakeoverRequest(String site, String target, Long epoch, Long position) {}
+
+    @POST
+    @Path("takeover")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response takeover(TakeoverRequest request) {
+        if (request == null || request.epoch() == null || request.position() == null || request.target() == null) {
+            return error(Response.Status.BAD_REQUEST, "a JSON body {\"site\", \"target\", \"epoch\", \"position\"} is required");
+        }
+        Response refused = refuse(request.site());
+        if (refused != null) {
+            return refused;
+        }
+        String self = controller.currentSite().siteId();
+        if (!self.equals(request.target())) {
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("siteId", self);
+            body.put("error", "this is site '" + self + "', not '" + request.target() + "'");
+            return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON).entity(body).build();
+        }
+        dev.tandem.replicator.failover.FailoverLoop.Takeover result = failover.takeOver(request.site(), request.epoch(), request.position());
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("siteId", self);
+        body.put("sentence", result.sentence());
+        body.put("epoch", result.epoch());
+        body.put("slotStart", result.slotStart());
+        body.put("url", result.url());
+        return Response.status(result.status()).type(MediaType.APPLICATION_JSON).entity(body).build();
     }
 
     private Response refuse(String site) {

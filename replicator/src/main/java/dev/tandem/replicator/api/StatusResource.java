@@ -20,8 +20,11 @@ public final class StatusResource {
     private final String transport;
     private final ReplicationController controller;
     private final ApplyStats applyStats;
+    private final dev.tandem.replicator.failover.FailoverLoop failover;
 
-    public StatusResource(String siteId, String transport, ReplicationController controller, ApplyStats applyStats) {
+    public StatusResource(String siteId, String transport, ReplicationController controller, ApplyStats applyStats,
+                          dev.tandem.replicator.failover.FailoverLoop failover) {
+        this.failover = failover;
         this.siteId = siteId;
         this.transport = transport;
         this.controller = controller;
@@ -36,7 +39,11 @@ public final class StatusResource {
     public record Status(String siteId, String role, Long epoch, String mode, String transport,
                          Long sourceCommitPosition, Long appliedPosition, Long apparentLagMillis, Map<String, Long> peerLagBytes,
                          double eventsPerSecond, Long lastHeartbeatAgeMillis, ReplicationController.SlotStatus slot,
-                         Map<String, Long> peerPositions, List<String> unseededPeers, String problem, List<Decisions.Decision> decisions) {}
+                         Map<String, Long> peerPositions, List<String> unseededPeers, String problem, Failover failover,
+                         List<Decisions.Decision> decisions) {}
+
+    /** The failover loop's last decision, the lease as the active site holds it, and any alert. */
+    public record Failover(String decision, dev.tandem.replicator.failover.ActiveLease.View lease, String alert, String fencedReason) {}
 
     @GET
     public Status status() {
@@ -64,6 +71,8 @@ public final class StatusResource {
                 applied, lag, lagBytes,
                 capturing ? controller.captureStats().eventsPerSecond() : applyStats.eventsPerSecond(),
                 applying && heartbeatAge >= 0 ? heartbeatAge : null,
-                capturing ? slot : null, positions, controller.peers().unseeded(), controller.problem(), controller.decisions().recent());
+                capturing ? slot : null, positions, controller.peers().unseeded(), controller.problem(),
+                new Failover(failover.last(), failover.leaseView(), failover.alert(), site == null ? null : site.fencedReason()),
+                controller.decisions().recent());
     }
 }

@@ -46,6 +46,8 @@ public final class ReplicationController implements AutoCloseable {
     private final Function<Long, CaptureEngine> engines;
 
     private volatile Mode mode = Mode.STANDBY;
+    /** A planned switchover fenced this site: capture goes on until the peers applied everything. */
+    private volatile boolean draining;
     private boolean closed;
     private boolean reseedRequested;
     private volatile SiteState site;
@@ -93,7 +95,7 @@ public final class ReplicationController implements AutoCloseable {
         }
         SiteState state = gate.current();
         site = state;
-        if (state.role() == SiteRole.FENCED) {
+        if (state.role() == SiteRole.FENCED && !draining) {
             stopCapture();
             stopApply();
             mode = Mode.IDLE;
@@ -106,7 +108,13 @@ public final class ReplicationController implements AutoCloseable {
         }
         stopApply();
         mode = Mode.CAPTURE;
-        heartbeat.beat();
+        try {
+            if (state.role() == SiteRole.ACTIVE) {
+                heartbeat.beat();
+            }
+        } catch (dev.tandem.runtime.site.SiteNotActiveException e) {
+            // The write lease lapsed (the failover loop says why): what was committed is still shipped.
+        }
         if (peers.peers().isEmpty()) {
             stopCapture();
             return record("not capturing: site '" + state.siteId() + "' is active but replication.peers is empty, "
@@ -275,8 +283,93 @@ public final class ReplicationController implements AutoCloseable {
         return mode;
     }
 
+    /** While true, a fenced site keeps capturing (a switchover drains what was committed to the peers). */
+    public void drainWhileFenced(boolean drain) {
+        this.draining = drain;
+    }
+
+    /**
+     * Commits one last heartbeat directly (the site is fenced, so not through the gate) and returns
+     * the WAL position just before its commit: every transaction committed before it is below it,
+     * and a peer that applied the heartbeat applied everything.
+     */
+    public long finalHeartbeat() {
+        return heartbeat.finalBeat(jdbi);
+    }
+
+    /** What a promotion did: its sentence, and the position this site's new slot starts at (-1 if none). */
+    public record Promotion(String sentence, long slotStart) {}
+
+    /** True while this replicator holds its site's leader lock (as of its last cycle). */
+    public boolean leading() {
+        return mode != Mode.STANDBY && !closed;
+    }
+
+    /**
+     * The promotion steps after the lease was taken at {@code epoch}, each safe to repeat after a
+     * crash: stop apply (what was received is applied first); start this site's capture afresh
+     * (a new slot, so every change from now on is kept for the other sites, which will be reseeded
+     * from this one); then mark the site active at the new epoch, its writes bounded by
+     * {@code lease}. This site's runtimes see the row and take over schedules and runs.
+     */
+    public synchronized Promotion promote(long epoch, String url, java.util.function.Supplier<java.time.Duration> lease) {
+        SiteState state = gate.current();
+        if (state.role() == SiteRole.ACTIVE) {
+            return new Promotion("site '" + state.siteId() + "' is already active at epoch " + state.epoch(), -1);
+        }
+        if (state.epoch() >= epoch) {
+            return new Promotion("site '" + state.siteId() + "' is already at epoch " + state.epoch() + " (not below " + epoch
+                    + "): not promoted", -1);
+        }
+        stopApply();
+        String drained = "apply stopped at source position " + applyPosition();
+        stopCapture();
+        freshCaptureState();
+        CaptureEngine prepared = engines.apply(epoch);
+        long from;
+        try {
+            from = prepared.prepare().position();
+        } finally {
+            prepared.close();
+        }
+        boolean activated = new dev.tandem.replicator.failover.SiteStateWriter(jdbi).activate(state.siteId(), epoch, url, lease.get());
+        if (!activated) {
+            return new Promotion("promotion of site '" + state.siteId() + "' to epoch " + epoch
+                    + " did not take: the site-state row changed meanwhile", -1);
+        }
+        site = gate.current();
+        mode = Mode.CAPTURE;
+        return new Promotion("site '" + state.siteId() + "' promoted to active at epoch " + epoch + ": " + drained + "; capture slot "
+                + captureSettings.slot() + " created at position " + from + " before the first write", from);
+    }
+
+    private String applyPosition() {
+        Long position = jdbi.withHandle(h -> h.createQuery("SELECT max(commit_lsn) FROM tandem_local.applied_position")
+                .mapTo(Long.class).findOne().orElse(null));
+        return position == null ? "(none)" : String.valueOf(position);
+    }
+
+    /** Drops this site's old slot, offsets and peer positions: after a promotion every peer starts from a fresh copy. */
+    private void freshCaptureState() {
+        jdbi.useHandle(h -> {
+            h.createQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :slot")
+                    .bind("slot", captureSettings.slot()).mapTo(String.class).list();
+            h.execute("DELETE FROM tandem_local.capture_offsets");
+        });
+        peers.forgetAll();
+        slotLostBefore = -1;
+        captureProblem = null;
+        captureFailures = 0;
+        retryCaptureAtNanos = 0;
+    }
+
     public SiteState site() {
         return site;
+    }
+
+    /** The site-state row as it is now (read from the database). */
+    public SiteState currentSite() {
+        return gate.current();
     }
 
     /** The direct transport's buffer while capturing, else null. */

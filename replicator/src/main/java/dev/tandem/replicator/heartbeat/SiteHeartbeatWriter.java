@@ -37,4 +37,25 @@ public final class SiteHeartbeatWriter {
                 .execute());
         return next;
     }
+
+    /**
+     * One last beat written directly, for a switchover (the site is fenced already); returns the
+     * WAL position read inside its transaction, below its commit and above every earlier commit.
+     */
+    public long finalBeat(org.jdbi.v3.core.Jdbi jdbi) {
+        long next = ++beat;
+        return jdbi.inTransaction(h -> {
+            long before = h.createQuery("SELECT (pg_current_wal_lsn() - '0/0')::bigint").mapTo(Long.class).one();
+            h.createUpdate("""
+                            INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
+                            SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
+                            ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, beat = EXCLUDED.beat, written_at = EXCLUDED.written_at""")
+                    .bind("id", rowId)
+                    .bind("site", siteId)
+                    .bind("beat", next)
+                    .bind("at", Instant.now())
+                    .execute();
+            return before;
+        });
+    }
 }

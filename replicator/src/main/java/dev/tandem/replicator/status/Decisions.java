@@ -9,7 +9,10 @@ import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The recent decisions of the control loop, each a sentence; repeated sentences are kept once. */
+/**
+ * The recent decisions of the control loops, each a sentence; a loop repeating its last sentence
+ * is kept once (each loop is compared with itself, so two loops never make each other repeat).
+ */
 public final class Decisions {
     public record Decision(Instant at, String sentence) {}
 
@@ -17,9 +20,14 @@ public final class Decisions {
     private static final int KEEP = 50;
     private final Deque<Decision> recent = new ArrayDeque<>();
 
+    private final java.util.Map<String, String> lastByLoop = new java.util.HashMap<>();
+
     public synchronized void record(String sentence) {
-        Decision last = recent.peekLast();
-        if (last != null && Objects.equals(last.sentence(), sentence)) {
+        record("replication", sentence);
+    }
+
+    public synchronized void record(String loop, String sentence) {
+        if (Objects.equals(lastByLoop.put(loop, sentence), sentence)) {
             return;
         }
         LOG.info("{}", sentence);
@@ -27,6 +35,12 @@ public final class Decisions {
         while (recent.size() > KEEP) {
             recent.removeFirst();
         }
+    }
+
+    /** Records the sentence and returns it. */
+    public String recordAndReturn(String loop, String sentence) {
+        record(loop, sentence);
+        return sentence;
     }
 
     public synchronized List<Decision> recent() {

@@ -158,13 +158,17 @@ public final class DirectSubscriber extends SubscriberState {
     }
 
     private void sendAck() {
+        sendAck(settings.streamTimeout());
+    }
+
+    private void sendAck(java.time.Duration timeout) {
         Applied applied = toAck.get();
         if (applied == null || applied.equals(acked)) {
             return;
         }
         try {
             HttpRequest request = HttpRequest.newBuilder(applied.source().resolve("/replication/v1/ack"))
-                    .timeout(settings.streamTimeout())
+                    .timeout(timeout)
                     .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"site\":\"" + settings.siteId() + "\",\"sourceSite\":\""
@@ -207,7 +211,8 @@ public final class DirectSubscriber extends SubscriberState {
         awaitEnd(thread);
         if (ackSender != null) {
             ackSender.shutdownNow();
-            sendAck();
+            sendAck(settings.interval()); // best effort: a promotion must not wait on a silent active site
+
         }
     }
 }

@@ -46,6 +46,12 @@ public final class PeerPositions {
         applied.put(site, appliedLsn);
     }
 
+    /** Forgets every peer's position (this site was promoted: every peer starts from a fresh copy). */
+    public void forgetAll() {
+        jdbi.useHandle(h -> h.execute("DELETE FROM tandem_local.peer_positions"));
+        applied.clear();
+    }
+
     public Long position(String site) {
         return applied.get(site);
     }

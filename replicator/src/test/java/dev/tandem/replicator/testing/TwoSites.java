@@ -88,8 +88,12 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public Replicator start(String site, String dbUrl, String transport, String kafka, String peers, String sources) {
-        int port = RuntimeFixture.freePort();
-        Path config = config(site, dbUrl, transport, kafka, peers, sources, port, "level: WARN\n  loggers:\n    dev.tandem: INFO");
+        return start(site, dbUrl, transport, kafka, peers, sources, RuntimeFixture.freePort(), "");
+    }
+
+    /** A replicator on a given port, with extra top-level YAML (e.g. a failover block). */
+    public Replicator start(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, String extra) {
+        Path config = config(site, dbUrl, transport, kafka, peers, sources, port, "level: WARN\n  loggers:\n    dev.tandem: INFO", extra);
         // Its own property prefix: the runtimes of the same test set dw.* overrides that are not ours.
         DropwizardTestSupport<ReplicatorConfiguration> support = new DropwizardTestSupport<>(ReplicatorApplication.class, config.toString(), "replicator-test.");
         try {
@@ -104,9 +108,15 @@ public final class TwoSites implements AutoCloseable {
 
     /** Writes a replicator configuration file and returns it. */
     public Path config(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, String logging) {
+        return config(site, dbUrl, transport, kafka, peers, sources, port, logging, "");
+    }
+
+    public Path config(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, String logging,
+                       String extra) {
         String yaml = """
                 site:
                   id: %s
+                  url: http://site-%1$s.test
                 database:
                   url: %s
                   user: postgres
@@ -132,7 +142,7 @@ public final class TwoSites implements AutoCloseable {
                     appenders: []
                 logging:
                   %s
-                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port, logging);
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port, logging) + extra;
         Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
         try {
             Files.writeString(config, yaml);

@@ -1,0 +1,44 @@
+package dev.tandem.runtime.cluster;
+
+import dev.tandem.runtime.execution.ExecutionService;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteState;
+
+/**
+ * Follows the site-state row for this member, every interval. When the site accepts writes at an
+ * epoch above its first (it was promoted), what the former active site left is taken over once:
+ * its schedules and its running or queued executions. While the site does not accept writes
+ * (passive, fenced, or its write lease lapsed), nothing runs here: runs still going are stopped
+ * (DESIGN.md "Site state": on fencing, running executions are aborted).
+ */
+public final class SiteRoleWatcher {
+    private final SiteGate gate;
+    private final ExecutionService executions;
+    private final TakeoverLoop takeover;
+    private long settledEpoch = 1;
+
+    public SiteRoleWatcher(SiteGate gate, ExecutionService executions, TakeoverLoop takeover) {
+        this.gate = gate;
+        this.executions = executions;
+        this.takeover = takeover;
+    }
+
+    /** One cycle; returns the sentence that explains what it did. */
+    public String cycle() {
+        SiteState site = gate.current();
+        if (!site.acceptsWrites()) {
+            int running = executions.runningHere();
+            if (running == 0) {
+                return site.refusal() + ": nothing runs here";
+            }
+            int stopped = executions.stopAll(site.refusal());
+            return site.refusal() + ": stopped " + stopped + " running execution(s) on this member";
+        }
+        if (site.epoch() <= settledEpoch) {
+            return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch();
+        }
+        String settled = takeover.settleRunsOfFormerSite(site); // epoch 1 is a site's first: there was no former active site
+        settledEpoch = site.epoch();
+        return settled;
+    }
+}

@@ -1,0 +1,357 @@
+package dev.tandem.replicator.failover;
+
+import dev.tandem.replicator.apply.ApplyStats;
+import dev.tandem.replicator.cluster.ReplicationController;
+import dev.tandem.replicator.status.Decisions;
+import dev.tandem.replicator.witness.Lease;
+import dev.tandem.replicator.witness.Witness;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteRole;
+import dev.tandem.runtime.site.SiteState;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The failover loop of the leading replicator, on its own thread so that starting or stopping
+ * capture never delays a renewal: on the active site it keeps the lease (or fences), on a passive
+ * site it decides whether to promote. Without a witness the active site's writes have no deadline
+ * and nothing is promoted automatically.
+ */
+public final class FailoverLoop {
+    private final String siteId;
+    private final Witness witness;
+    private final PeerClient peers;
+    private final List<String> peerSites;
+    private final FailoverSettings settings;
+    private final ReplicationController controller;
+    private final SiteGate gate;
+    private final SiteStateWriter writer;
+    private final Promises promises;
+    private final ApplyStats applyStats;
+    private final Decisions decisions;
+    private final Promoter promoter;
+    private ActiveLease lease;
+    private long leadingSinceNanos = -1;
+    /** Since when this replicator watches the active site as a passive one (leading, and passive). */
+    private long watchingSinceNanos = -1;
+    private long lastSlotStart = -1;
+    /** The site a switchover is handing over to, while it runs. */
+    private volatile String switchingTo;
+    private volatile String last;
+
+    public FailoverLoop(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
+                        ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
+                        Decisions decisions) {
+        this.siteId = siteId;
+        this.witness = witness;
+        this.peers = peers;
+        this.peerSites = List.copyOf(peerSites);
+        this.settings = settings;
+        this.controller = controller;
+        this.gate = gate;
+        this.writer = writer;
+        this.promises = promises;
+        this.applyStats = applyStats;
+        this.decisions = decisions;
+        this.promoter = witness == null ? null : new Promoter(siteId, witness, peers, settings, promises, new Promoter.Observations() {
+            @Override
+            public long silentNanos() {
+                long age = applyStats.heartbeatAgeMillis();
+                long sinceLeading = watchingSinceNanos < 0 ? 0 : System.nanoTime() - watchingSinceNanos;
+                return age >= 0 ? Math.min(age * 1_000_000, sinceLeading) : sinceLeading;
+            }
+
+            @Override
+            public long appliedPosition() {
+                return applyStats.appliedPosition();
+            }
+        }, this::promote);
+    }
+
+    /** One cycle; returns the sentence that explains it (recorded when it matters). */
+    public synchronized String cycle() {
+        if (!controller.leading()) {
+            if (leadingSinceNanos >= 0 && promoter != null) {
+                promoter.leadershipChanged();
+            }
+            leadingSinceNanos = -1;
+            watchingSinceNanos = -1;
+            lease = null;
+            return remember("standing by: another replicator of this site leads");
+        }
+        if (leadingSinceNanos < 0) {
+            leadingSinceNanos = System.nanoTime();
+        }
+        SiteState state = gate.current();
+        if (state.role() != SiteRole.PASSIVE) {
+            watchingSinceNanos = -1;
+        }
+        if (state.role() == SiteRole.FENCED && switchingTo != null && lease != null) {
+            // A switchover fenced this site: it keeps the lease and the promises until the hand-over.
+            return remember("switchover to site '" + switchingTo + "' in progress: " + lease.cycle(state));
+        }
+        if (state.role() == SiteRole.FENCED) {
+            lease = null;
+            return remember("site '" + siteId + "' is fenced at epoch " + state.epoch()
+                    + (state.fencedReason() == null ? "" : " (" + state.fencedReason() + ")") + ": it waits for an operator");
+        }
+        if (witness == null) {
+            if (state.role() == SiteRole.ACTIVE) {
+                writer.unbounded(state.epoch());
+            }
+            return remember("no witness configured (failover.witness.type: none): site '" + siteId + "' is " + state.role().sql()
+                    + " and never promoted automatically");
+        }
+        if (state.role() == SiteRole.ACTIVE) {
+            if (lease == null) {
+                lease = new ActiveLease(siteId, witness, peers, peerSites, settings, writer);
+            }
+            return record(lease.cycle(state));
+        }
+        lease = null;
+        if (watchingSinceNanos < 0) {
+            watchingSinceNanos = System.nanoTime(); // silence counts from when this replicator started watching
+        }
+        return record(promoter.cycle(state));
+    }
+
+    private String promote(Lease taken, long sentNanos, String why) {
+        decisions.record("failover", why);
+        ReplicationController.Promotion result = controller.promote(taken.epoch(), settings.siteUrl(),
+                () -> settings.fenceAfter().minusNanos(System.nanoTime() - sentNanos));
+        if (result.slotStart() >= 0) {
+            lastSlotStart = result.slotStart();
+        }
+        ActiveLease fresh = new ActiveLease(siteId, witness, peers, peerSites, settings, writer);
+        fresh.adopt(taken, sentNanos);
+        lease = fresh;
+        return result.sentence();
+    }
+
+    /** What a switchover's target answers: where the site it promoted to starts its slot, and its URL. */
+    public record Takeover(int status, String sentence, long epoch, long slotStart, String url) {}
+
+    /**
+     * Called on the passive site {@code this} by the active site {@code from} during a switchover:
+     * it fenced itself at {@code epoch} and committed its last transaction below {@code position}.
+     * Promotes this site once it applied that, keeping its slot for {@code from} so that site
+     * follows without a copy.
+     */
+    public synchronized Takeover takeOver(String from, long epoch, long position) {
+        SiteState state = gate.current();
+        if (state.role() == SiteRole.ACTIVE && state.epoch() == epoch + 1 && lastSlotStart >= 0) {
+            controller.peers().reset(from, lastSlotStart);
+            return new Takeover(200, "site '" + siteId + "' is already active at epoch " + state.epoch(), state.epoch(), lastSlotStart,
+                    settings.siteUrl());
+        }
+        if (state.role() != SiteRole.PASSIVE || state.epoch() != epoch) {
+            return new Takeover(409, "site '" + siteId + "' is " + state.role().sql() + " at epoch " + state.epoch() + ", not passive at epoch "
+                    + epoch + ": it cannot take over from site '" + from + "'", state.epoch(), -1, null);
+        }
+        if (!controller.leading()) {
+            return new Takeover(503, "this replicator does not lead site '" + siteId + "'", state.epoch(), -1, null);
+        }
+        long applied = applyStats.appliedPosition();
+        if (applied <= position) {
+            return new Takeover(409, "site '" + siteId + "' has applied up to position " + applied + ", not yet past site '" + from
+                    + "''s last transaction (" + position + "): try again", state.epoch(), -1, null);
+        }
+        Lease taken = null;
+        long sent = System.nanoTime();
+        if (witness != null) {
+            try {
+                Lease current = witness.read().orElse(null);
+                if (current == null || !current.holder().equals(siteId) || current.epoch() != epoch + 1) {
+                    return new Takeover(409, "the witness lease is held by " + current + ", not handed to site '" + siteId + "' at epoch "
+                            + (epoch + 1), state.epoch(), -1, null);
+                }
+                taken = witness.replace(current, siteId, current.epoch(), current.beat() + 1);
+            } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
+                return new Takeover(503, "the witness lease could not be renewed: " + e.getMessage(), state.epoch(), -1, null);
+            }
+        }
+        String why = "switchover: site '" + from + "' fenced itself at epoch " + epoch + " and site '" + siteId + "' applied all it "
+                + "committed (up to position " + applied + ")";
+        String sentence = taken != null ? promote(taken, sent, why) : promoteWithoutWitness(epoch + 1, why);
+        if (lastSlotStart < 0) {
+            return new Takeover(500, sentence, epoch, -1, null);
+        }
+        controller.peers().reset(from, lastSlotStart);
+        return record(new Takeover(200, sentence + "; site '" + from + "' follows from position " + lastSlotStart, epoch + 1,
+                lastSlotStart, settings.siteUrl()));
+    }
+
+    private String promoteWithoutWitness(long epoch, String why) {
+        decisions.record("failover", why);
+        ReplicationController.Promotion result = controller.promote(epoch, settings.siteUrl(), () -> null);
+        if (result.slotStart() >= 0) {
+            lastSlotStart = result.slotStart();
+        }
+        return result.sentence();
+    }
+
+    private Takeover record(Takeover takeover) {
+        record(takeover.sentence());
+        return takeover;
+    }
+
+    /**
+     * A planned switchover from this active site to {@code target}, losing nothing: this site stops
+     * accepting writes (fenced; running executions stop and are re-run by the target where their
+     * job has retry), its capture goes on until the target applied everything, the lease moves to
+     * the target at the next epoch, the target promotes, and this site follows it. Aborted before
+     * the lease moves, this site is active again. Returns what happened.
+     */
+    public String switchover(String target, Duration within) {
+        SiteState state;
+        synchronized (this) {
+            state = gate.current();
+            if (state.role() != SiteRole.ACTIVE) {
+                return "refused: site '" + siteId + "' is " + state.role().sql() + "; a switchover starts at the active site";
+            }
+            if (!controller.leading()) {
+                return "refused: this replicator does not lead site '" + siteId + "'";
+            }
+            if (!peerSites.contains(target)) {
+                return "refused: site '" + target + "' is not one of this site's peers " + peerSites;
+            }
+            java.util.Optional<PeerClient.Answer> follower = peers.statuses().stream()
+                    .filter(a -> a.answered() && target.equals(a.site())).findFirst();
+            if (follower.isEmpty() || !"passive".equals(follower.get().role()) || follower.get().epoch() == null
+                    || follower.get().epoch() != state.epoch()) {
+                return "refused: site '" + target + "' is not a passive site following at epoch " + state.epoch() + " ("
+                        + follower.map(a -> a.role() + " at epoch " + a.epoch()).orElse("it does not answer") + ")";
+            }
+            if (witness != null && lease == null) {
+                return "refused: this site does not hold the witness lease yet";
+            }
+            switchingTo = target;
+            controller.drainWhileFenced(true);
+            writer.fence("switchover to site '" + target + "' in progress: writes stopped while it applies everything");
+            decisions.record("failover", "switchover to site '" + target + "' started: site '" + siteId + "' fenced at epoch "
+                    + state.epoch());
+        }
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            long position = controller.finalHeartbeat();
+            while (controller.peers().position(target) == null || controller.peers().position(target) <= position) {
+                if (System.nanoTime() > deadline) {
+                    return abortSwitchover(state, "site '" + target + "' did not apply everything within " + within.toSeconds() + " s (applied "
+                            + controller.peers().position(target) + ", needs past " + position + ")");
+                }
+                Thread.sleep(20);
+            }
+            synchronized (this) {
+                if (witness != null) {
+                    String handed = lease.handOver(target, state.epoch() + 1);
+                    if (handed != null) {
+                        return abortSwitchover(state, "the witness lease could not be handed over: " + handed);
+                    }
+                }
+                lease = null;
+            }
+            while (true) {
+                Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), settings.interval().toNanos()));
+                java.util.Optional<PeerClient.Answer> answer = peers.askTakeover(target, state.epoch(), position, left).stream()
+                        .filter(a -> a.answered() && target.equals(a.site())).findFirst();
+                if (answer.isPresent() && answer.get().status() == 200) {
+                    com.fasterxml.jackson.databind.JsonNode body = answer.get().body();
+                    long slotStart = body.path("slotStart").asLong(-1);
+                    writer.follow(target, body.path("epoch").asLong(state.epoch() + 1), body.path("url").asText(null), slotStart);
+                    return decisions.recordAndReturn("failover", "switchover done: site '" + target + "' is active at epoch "
+                            + (state.epoch() + 1) + " and site '" + siteId + "' follows it from position " + slotStart + "; nothing was lost");
+                }
+                if (System.nanoTime() > deadline) {
+                    return "switchover incomplete: the lease was handed to site '" + target + "', which has not confirmed its promotion ("
+                            + answer.map(a -> a.body() == null ? a.error() : a.body().path("sentence").asText()).orElse("no answer")
+                            + "); it finishes it by itself when it sees the lease; site '" + siteId + "' stays fenced";
+                }
+                Thread.sleep(settings.interval().toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "switchover interrupted; site '" + siteId + "' stays fenced";
+        } finally {
+            switchingTo = null;
+            controller.drainWhileFenced(false);
+        }
+    }
+
+    private String abortSwitchover(SiteState state, String why) {
+        writer.unfence(state.epoch());
+        return decisions.recordAndReturn("failover", "switchover aborted: " + why + "; site '" + siteId + "' is active again at epoch "
+                + state.epoch());
+    }
+
+    /**
+     * An operator's promotion of this passive site: without {@code confirm} it only says what may
+     * be lost; with it, the lease is taken at once (if the witness answers) and the site promoted.
+     */
+    public synchronized String forcePromote(boolean confirm) {
+        SiteState state = gate.current();
+        if (state.role() == SiteRole.ACTIVE) {
+            return "site '" + siteId + "' is already active at epoch " + state.epoch();
+        }
+        if (!controller.leading()) {
+            return "refused: this replicator does not lead site '" + siteId + "'; ask the one whose /status says it leads";
+        }
+        long applied = applyStats.appliedPosition();
+        long heartbeatAge = applyStats.heartbeatAgeMillis();
+        String risk = "site '" + siteId + "' has applied the active site's changes up to position " + (applied < 0 ? "(none)" : applied)
+                + (heartbeatAge < 0 ? "" : ", last heartbeat " + heartbeatAge + " ms ago")
+                + "; anything the active site committed after that is not here and will be listed by its divergence report, "
+                + "and the active site must be stopped or fenced (it is fenced automatically if it holds a witness lease)";
+        if (!confirm) {
+            return "not promoted: " + risk + ". Repeat with confirm=" + siteId + " to promote";
+        }
+        long epoch = state.epoch() + 1;
+        long sent = System.nanoTime();
+        Lease taken = null;
+        if (witness != null) {
+            try {
+                java.util.Optional<Lease> current = witness.read();
+                epoch = Math.max(epoch, current.map(Lease::epoch).orElse(0L) + 1);
+                taken = current.isEmpty() ? witness.create(siteId, epoch, 1)
+                        : witness.replace(current.get(), siteId, epoch, current.get().beat() + 1);
+            } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
+                return "not promoted: the witness lease could not be taken (" + e.getMessage() + "); with the witness down, fence or stop "
+                        + "the active site and set failover.witness.type: none on this site to promote without it";
+            }
+        }
+        decisions.record("failover", "operator forced the promotion of site '" + siteId + "' to epoch " + epoch + ": " + risk);
+        if (taken != null) {
+            return promote(taken, sent, "forced promotion: site '" + siteId + "' took the witness lease at epoch " + epoch);
+        }
+        return promoteWithoutWitness(epoch, "forced promotion without a witness: site '" + siteId + "' to epoch " + epoch);
+    }
+
+    /** An operator's fence of this site. */
+    public synchronized String fence(String reason) {
+        boolean changed = writer.fence("fenced by an operator: " + reason);
+        lease = null;
+        return record(changed ? "site '" + siteId + "' fenced by an operator: " + reason : "site '" + siteId + "' was already fenced");
+    }
+
+    public synchronized ActiveLease.View leaseView() {
+        return lease == null ? null : lease.view();
+    }
+
+    /** Null when healthy; else an alert for health (the stream is broken while the active site is alive). */
+    public String alert() {
+        return promoter == null ? null : promoter.alert();
+    }
+
+    public String last() {
+        return last;
+    }
+
+    private String record(String sentence) {
+        decisions.record("failover", sentence);
+        return remember(sentence);
+    }
+
+    private String remember(String sentence) {
+        last = sentence;
+        return sentence;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.tandem.replicator.failover;
+
+import dev.tandem.replicator.witness.Lease;
+import dev.tandem.replicator.witness.Witness;
+import dev.tandem.runtime.site.SiteState;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Decides, on the leading replicator of a passive site, whether to promote it (STYLE.md: ordered
+ * guard clauses, each ending in the sentence that explains the decision). Promotion needs all of:
+ * the active site silent for {@code promoteAfter}; no promise binding this site; the active site
+ * not answering as active; no other passive site ahead; and the lease taken from the witness at a
+ * higher epoch after one version of it stayed unchanged for {@code leaseTtl} (watched every
+ * interval). A heartbeat arriving resets the silence, so flapping heartbeats never promote.
+ */
+public final class Promoter {
+    /** Performs the promotion steps once the lease is taken; returns the sentence. */
+    public interface Promotion {
+        String promote(Lease lease, long sentNanos, String why);
+    }
+
+    /** What the passive side observes on its own clock. */
+    public interface Observations {
+        /** Nanoseconds since the active site's last heartbeat was applied here (or since leading, if none was). */
+        long silentNanos();
+
+        /** The last applied source commit position, or -1. */
+        long appliedPosition();
+    }
+
+    private final String siteId;
+    private final Witness witness;
+    private final PeerClient peers;
+    private final FailoverSettings settings;
+    private final Promises promises;
+    private final Observations observed;
+    private final Promotion promotion;
+    private String seenVersion;
+    private long seenSinceNanos;
+    private volatile String alert;
+
+    public Promoter(String siteId, Witness witness, PeerClient peers, FailoverSettings settings, Promises promises,
+                    Observations observed, Promotion promotion) {
+        this.siteId = siteId;
+        this.witness = witness;
+        this.peers = peers;
+        this.settings = settings;
+        this.promises = promises;
+        this.observed = observed;
+        this.promotion = promotion;
+    }
+
+    /** One cycle for the passive site {@code state}; returns the sentence that explains it. */
+    public synchronized String cycle(SiteState state) {
+        alert = null;
+        // The lease is watched every interval, so the time it stayed unchanged is known the moment
+        // the active site falls silent. One version seen twice was not rewritten in between: every
+        // write makes a new one.
+        Optional<Lease> lease = null;
+        String witnessProblem = null;
+        try {
+            lease = witness.read();
+            String version = lease.map(Lease::version).orElse("none");
+            if (!version.equals(seenVersion)) {
+                seenVersion = version;
+                seenSinceNanos = System.nanoTime();
+            }
+        } catch (Witness.WitnessUnavailableException e) {
+            witnessProblem = e.getMessage();
+        }
+        if (lease != null && lease.isPresent() && lease.get().holder().equals(siteId) && lease.get().epoch() > state.epoch()) {
+            return finishPromotion(state, lease.get());
+        }
+        if (!settings.automatic()) {
+            return "automatic promotion is off (failover.automatic: false): site '" + siteId + "' is promoted only by an operator";
+        }
+        long silent = observed.silentNanos();
+        if (silent < settings.promoteAfter().toNanos()) {
+            return "the active site is alive: its heartbeats arrive";
+        }
+        String silence = "the active site has been silent longer than failover.promoteAfter (" + settings.promoteAfter().toMillis()
+                + " ms)";
+        String promisedTo = promises.binding();
+        if (promisedTo != null) {
+            return silence + ", but site '" + promisedTo + "' asked this site within failover.leaseTtl to stay passive, so it is "
+                    + "alive: no promotion";
+        }
+        List<PeerClient.Answer> answers = peers.statuses();
+        Optional<PeerClient.Answer> activeAnswers = answers.stream()
+                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
+        if (activeAnswers.isPresent()) {
+            alert = silence + ", but site '" + activeAnswers.get().site() + "' answers as active at epoch " + activeAnswers.get().epoch()
+                    + ": the change stream is broken while the site is alive (no promotion; repair the stream)";
+            return alert;
+        }
+        long mine = observed.appliedPosition();
+        Optional<PeerClient.Answer> ahead = answers.stream()
+                .filter(a -> a.answered() && "passive".equals(a.role()) && a.appliedPosition() != null && a.appliedPosition() > mine)
+                .findFirst();
+        if (ahead.isPresent()) {
+            return silence + ", but passive site '" + ahead.get().site() + "' applied more (position " + ahead.get().appliedPosition()
+                    + " > " + mine + "): it is the one to promote";
+        }
+        if (witnessProblem != null) {
+            return silence + ", but the witness is unreachable (" + witnessProblem + "): no promotion without the lease";
+        }
+        long unchanged = System.nanoTime() - seenSinceNanos;
+        String held = lease.map(Lease::toString).orElse("nobody");
+        if (unchanged < settings.leaseTtl().toNanos()) {
+            return silence + "; waiting for the witness lease (held by " + held + ") to stay unchanged for failover.leaseTtl ("
+                    + settings.leaseTtl().toMillis() + " ms)";
+        }
+        long epoch = Math.max(state.epoch(), lease.map(Lease::epoch).orElse(0L)) + 1;
+        long sent = System.nanoTime();
+        Lease taken;
+        try {
+            taken = lease.isEmpty() ? witness.create(siteId, epoch, 1) : witness.replace(lease.get(), siteId, epoch, lease.get().beat() + 1);
+        } catch (Witness.LeaseConflictException e) {
+            return silence + ", but the witness lease changed as this site tried to take it (another site renewed or took it): "
+                    + "no promotion";
+        } catch (Witness.WitnessUnavailableException e) {
+            return silence + ", but taking the witness lease failed (" + e.getMessage() + "): trying again next interval";
+        }
+        seenVersion = taken.version();
+        seenSinceNanos = sent;
+        return promotion.promote(taken, sent, "the active site was silent for " + silent / 1_000_000 + " ms (failover.promoteAfter "
+                + settings.promoteAfter().toMillis() + " ms) and the witness lease held by " + held + " stayed unchanged for "
+                + unchanged / 1_000_000 + " ms (failover.leaseTtl " + settings.leaseTtl().toMillis() + " ms): site '" + siteId
+                + "' took it at epoch " + epoch);
+    }
+
+    /**
+     * The lease names this site at an epoch above its own: a promotion was interrupted after the
+     * lease was taken (a crash), or the active site handed the lease over (a switchover). This site
+     * renews it first (proving it is still its own), then promotes.
+     */
+    private String finishPromotion(SiteState state, Lease lease) {
+        long sent = System.nanoTime();
+        try {
+            Lease renewed = witness.replace(lease, siteId, lease.epoch(), lease.beat() + 1);
+            return promotion.promote(renewed, sent, "the witness lease names site '" + siteId + "' at epoch " + renewed.epoch()
+                    + " while the site is passive at epoch " + state.epoch() + " (a promotion interrupted, or a switchover handed "
+                    + "it over): the promotion is finished");
+        } catch (Witness.LeaseConflictException | Witness.WitnessUnavailableException e) {
+            return "the witness lease names site '" + siteId + "' at epoch " + lease.epoch() + " but it could not be renewed ("
+                    + e.getMessage() + "): not promoted yet";
+        }
+    }
+
+    /** Set when the stream is broken while the active site is alive: an operator should look. */
+    public String alert() {
+        return alert;
+    }
+
+    public void leadershipChanged() {
+        seenVersion = null;
+    }
+}

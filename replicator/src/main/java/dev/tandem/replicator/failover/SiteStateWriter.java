@@ -1,0 +1,98 @@
+package dev.tandem.replicator.failover;
+
+import java.time.Duration;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The replicator's writes of the site-state row. Any update that takes writes away (role, epoch, a
+ * shorter lease) waits for the runtime's write transactions in flight (the gate's trigger), so
+ * none commits after it; extending the lease does not wait.
+ */
+public final class SiteStateWriter {
+    private final Jdbi jdbi;
+
+    public SiteStateWriter(Jdbi jdbi) {
+        this.jdbi = jdbi;
+    }
+
+    /** Lets the active site at {@code epoch} accept writes for {@code remaining} more; false if it is no longer that. */
+    public boolean extend(long epoch, Duration remaining) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state
+                        SET writes_until = clock_timestamp() + make_interval(secs => :seconds)
+                        WHERE role = 'active' AND epoch = :epoch""")
+                .bind("seconds", remaining.toNanos() / 1e9)
+                .bind("epoch", epoch)
+                .execute()) == 1;
+    }
+
+    /** Without a witness the role alone decides: no lease deadline. */
+    public void unbounded(long epoch) {
+        jdbi.useHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state SET writes_until = NULL
+                        WHERE role = 'active' AND epoch = :epoch AND writes_until IS NOT NULL""")
+                .bind("epoch", epoch)
+                .execute());
+    }
+
+    /** Fences this site now; returns false if it already was. */
+    public boolean fence(String reason) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state
+                        SET role = 'fenced', fenced_reason = :reason, updated_at = now(),
+                            writes_until = LEAST(coalesce(writes_until, clock_timestamp()), clock_timestamp())
+                        WHERE role <> 'fenced'""")
+                .bind("reason", reason)
+                .execute()) == 1;
+    }
+
+    /**
+     * Makes this (passive or fenced) site the active one at {@code epoch}; its writes last
+     * {@code lease} (null: no witness, no deadline). False if the row changed meanwhile (the epoch
+     * only grows: a site already at a higher epoch is left alone).
+     */
+    public boolean activate(String siteId, long epoch, String url, Duration lease) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state
+                        SET role = 'active', epoch = :epoch, active_site_id = :site, active_site_url = :url, fenced_reason = NULL,
+                            updated_at = now(),
+                            writes_until = CASE WHEN :seconds < 0 THEN NULL ELSE clock_timestamp() + make_interval(secs => :seconds) END
+                        WHERE site_id = :site AND role <> 'active' AND epoch < :epoch""")
+                .bind("site", siteId)
+                .bind("epoch", epoch)
+                .bind("url", url)
+                .bind("seconds", lease == null ? -1.0 : lease.toNanos() / 1e9)
+                .execute()) == 1;
+    }
+
+    /** Undoes this site's own fence (an aborted switchover): active again at the same epoch. */
+    public boolean unfence(long epoch) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state SET role = 'active', fenced_reason = NULL, updated_at = now()
+                        WHERE role = 'fenced' AND epoch = :epoch""")
+                .bind("epoch", epoch)
+                .execute()) == 1;
+    }
+
+    /**
+     * After a switchover: this site follows {@code activeSite} at {@code epoch}, from the position
+     * its new slot starts at (this site holds everything before it, so no copy is needed).
+     */
+    public void follow(String activeSite, long epoch, String activeUrl, long from) {
+        jdbi.useTransaction(h -> {
+            h.createUpdate("""
+                            UPDATE tandem_local.site_state
+                            SET role = 'passive', epoch = :epoch, active_site_id = :active, active_site_url = :url, fenced_reason = NULL,
+                                writes_until = NULL, updated_at = now()""")
+                    .bind("epoch", epoch).bind("active", activeSite).bind("url", activeUrl)
+                    .execute();
+            h.createUpdate("""
+                            INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn, applied_at)
+                            VALUES (:active, :epoch, :from, now())
+                            ON CONFLICT (source_site) DO UPDATE SET epoch = EXCLUDED.epoch, commit_lsn = EXCLUDED.commit_lsn,
+                                applied_at = now()""")
+                    .bind("active", activeSite).bind("epoch", epoch).bind("from", from)
+                    .execute();
+        });
+    }
+}

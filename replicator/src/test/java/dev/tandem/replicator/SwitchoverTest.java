@@ -1,0 +1,116 @@
+package dev.tandem.replicator;
+
+import static dev.tandem.replicator.testing.FailoverSites.state;
+import static dev.tandem.replicator.testing.FailoverSites.task;
+import static dev.tandem.replicator.testing.TwoSites.checksums;
+import static dev.tandem.replicator.testing.TwoSites.count;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteRole;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A planned switchover under a write load loses nothing: every numbered row committed on the old
+ * active site reaches the new one, roles and the lease move, the old site follows the new one
+ * without a copy, and at no instant do both accept writes.
+ */
+class SwitchoverTest {
+    static FailoverSites f;
+
+    @BeforeAll
+    static void start() {
+        f = new FailoverSites("direct", "CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
+        IsolatedActiveSiteTest.awaitSteady(f);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    /** Writes numbered rows to whichever site accepts them; records every number that committed. */
+    static final class NumberWriter implements AutoCloseable {
+        final List<Long> committed = new CopyOnWriteArrayList<>();
+        final List<String> committedOn = new CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        NumberWriter() {
+            SiteGate a = new SiteGate(Jdbi.create(f.sites.urlA(), "postgres", ""));
+            SiteGate b = new SiteGate(Jdbi.create(f.sites.urlB(), "postgres", ""));
+            thread = new Thread(() -> {
+                long n = 1;
+                while (!stop) {
+                    for (var entry : List.of(java.util.Map.entry("a", a), java.util.Map.entry("b", b))) {
+                        long number = n;
+                        try {
+                            entry.getValue().write(h -> h.createUpdate("INSERT INTO tandem.test_numbers (id, n) VALUES (:id, :n)")
+                                    .bind("id", UUID.randomUUID()).bind("n", number).execute());
+                            committed.add(number);
+                            committedOn.add(entry.getKey());
+                            n++;
+                            break;
+                        } catch (RuntimeException refused) {
+                            // not accepting writes there: try the other site
+                        }
+                    }
+                    try {
+                        Thread.sleep(5); // the write rate, not a synchronisation
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "number-writer");
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(10_000);
+        }
+    }
+
+    @Test
+    void aPlannedSwitchoverUnderLoadLosesNothingAndTheOldSiteFollowsTheNewOne() throws Exception {
+        long epoch = state(f.sites.urlA()).epoch();
+        String result;
+        NumberWriter writer = new NumberWriter();
+        try {
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> writer.committed.size() > 200);
+            result = task(f.a, "switchover?to=b");
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> writer.committedOn.contains("b")
+                    && writer.committedOn.stream().filter("b"::equals).count() > 200);
+        } finally {
+            writer.close();
+        }
+        assertThat(result).startsWith("switchover done");
+        assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.ACTIVE);
+        assertThat(state(f.sites.urlB()).epoch()).isEqualTo(epoch + 1);
+        assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.PASSIVE);
+        assertThat(state(f.sites.urlA()).epoch()).isEqualTo(epoch + 1);
+        // The writer moved from a to b once, and every number it committed is on b.
+        int firstOnB = writer.committedOn.indexOf("b");
+        assertThat(writer.committedOn.subList(firstOnB, writer.committedOn.size())).containsOnly("b");
+        assertThat(count(f.sites.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(writer.committed.size());
+        assertThat(count(f.sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(writer.committed.size());
+        // The old site follows the new one without a copy, and converges.
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> checksums(f.sites.urlA()).equals(checksums(f.sites.urlB())));
+        assertThat(f.a.get("/status")).contains("\"mode\":\"apply\"").doesNotContain("reseed");
+        assertThat(f.b.get("/status")).contains("\"lease\":\"site 'b' at epoch " + (epoch + 1) + "\"");
+        f.assertNoOverlap();
+    }
+}

@@ -1,0 +1,189 @@
+package dev.tandem.replicator.testing;
+
+import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteState;
+import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.S3Server;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Two sites with failover on: a real S3 witness, and one blackholing link per directed path
+ * (site a to the witness, site b to the witness, a's replicator to b's, b's to a's), so a test
+ * can partition any of them. Each site has a writer that commits through the site gate, as the
+ * runtime does, and records every committed write with its epoch and when it began and ended.
+ */
+public final class FailoverSites implements AutoCloseable {
+    public static final Duration INTERVAL = Duration.ofMillis(500);
+    public static final Duration FENCE_AFTER = Duration.ofMillis(1500);
+    public static final Duration FENCE_TIME = Duration.ofMillis(500);
+    public static final Duration LEASE_TTL = Duration.ofMillis(2500);
+    public static final Duration PROMOTE_AFTER = Duration.ofMillis(3000);
+
+    public final TwoSites sites = new TwoSites();
+    public final LinkProxy witnessA;
+    public final LinkProxy witnessB;
+    /** Site a's replicator calling site b's (promises). */
+    public final LinkProxy aToB;
+    /** Site b's replicator calling site a's (stream, acks, status probe). */
+    public final LinkProxy bToA;
+    public final TwoSites.Replicator a;
+    public final TwoSites.Replicator b;
+    public final Writer writerA;
+    public final Writer writerB;
+
+    public FailoverSites(String transport, String... setupOnBothSites) {
+        S3Server s3 = S3Server.shared();
+        String key = "witness/" + UUID.randomUUID() + ".json";
+        witnessA = new LinkProxy("a-witness", s3.port());
+        witnessB = new LinkProxy("b-witness", s3.port());
+        int portA = RuntimeFixture.freePort();
+        int portB = RuntimeFixture.freePort();
+        aToB = new LinkProxy("a-to-b", portB);
+        bToA = new LinkProxy("b-to-a", portA);
+        TwoSites.exec(sites.urlA(), "CREATE TABLE tandem_local.write_probe (id bigserial PRIMARY KEY, epoch bigint NOT NULL)");
+        TwoSites.exec(sites.urlB(), "CREATE TABLE tandem_local.write_probe (id bigserial PRIMARY KEY, epoch bigint NOT NULL)");
+        for (String sql : setupOnBothSites) {
+            TwoSites.exec(sites.urlA(), sql);
+            TwoSites.exec(sites.urlB(), sql);
+        }
+        a = sites.start("a", sites.urlA(), transport, null, "[b]", "[" + aToB.url() + "]", portA, failover(witnessA, key));
+        b = sites.start("b", sites.urlB(), transport, null, "[a]", "[" + bToA.url() + "]", portB, failover(witnessB, key));
+        writerA = new Writer("a", sites.urlA());
+        writerB = new Writer("b", sites.urlB());
+    }
+
+    private static String failover(LinkProxy witness, String key) {
+        return """
+                failover:
+                  fenceAfter: %dms
+                  fenceTime: %dms
+                  leaseTtl: %dms
+                  promoteAfter: %dms
+                  witness:
+                    type: s3
+                    endpoint: %s
+                    bucket: %s
+                    key: %s
+                    accessKeyId: test
+                    secretAccessKey: test
+                    timeout: 400ms
+                """.formatted(FENCE_AFTER.toMillis(), FENCE_TIME.toMillis(), LEASE_TTL.toMillis(), PROMOTE_AFTER.toMillis(),
+                witness.url(), S3Server.BUCKET, key);
+    }
+
+    /** POSTs an admin task of a replicator and returns its output. */
+    public static String task(TwoSites.Replicator replicator, String task) {
+        try {
+            java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + replicator.adminPort() + "/tasks/" + task))
+                            .timeout(Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return response.body().trim();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static SiteState state(String url) {
+        return new SiteGate(Jdbi.create(url, "postgres", "")).current();
+    }
+
+    /** A committed write through the site gate: its epoch, and when it began and ended (this JVM's clock). */
+    public record Write(String site, long epoch, long beganNanos, long endedNanos) {}
+
+    /** Writes through the site gate every 20 ms, as a runtime would, and records what committed. */
+    public static final class Writer implements AutoCloseable {
+        private final String site;
+        private final Jdbi jdbi;
+        private final SiteGate gate;
+        public final List<Write> committed = new CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean stop;
+        public volatile String lastError;
+
+        Writer(String site, String url) {
+            this.site = site;
+            this.jdbi = Jdbi.create(() -> {
+                java.util.Properties p = new java.util.Properties();
+                p.setProperty("user", "postgres");
+                p.setProperty("connectTimeout", "2");
+                p.setProperty("socketTimeout", "5");
+                return java.sql.DriverManager.getConnection(url, p);
+            });
+            this.gate = new SiteGate(jdbi);
+            this.thread = new Thread(this::run, "writer-" + site);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void run() {
+            while (!stop) {
+                long began = System.nanoTime();
+                try {
+                    long epoch = gate.write(h -> h.createQuery(
+                                    "INSERT INTO tandem_local.write_probe (epoch) SELECT epoch FROM tandem_local.site_state RETURNING epoch")
+                            .mapTo(Long.class).one());
+                    committed.add(new Write(site, epoch, began, System.nanoTime()));
+                } catch (RuntimeException refused) {
+                    lastError = refused.getMessage(); // passive, fenced, lease lapsed, or the database is down: nothing committed
+                }
+                try {
+                    Thread.sleep(20); // the write rate of this probe, not a synchronisation
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        public long lastEndedNanos() {
+            return committed.isEmpty() ? -1 : committed.get(committed.size() - 1).endedNanos();
+        }
+
+        public int count() {
+            return committed.size();
+        }
+
+        @Override
+        public void close() {
+            stop = true;
+            thread.interrupt();
+        }
+    }
+
+    /**
+     * Invariant 3 over what both writers recorded: every write of one site ended before any write
+     * of the other began, or the other way round, per change of hands (no two sites accepting
+     * writes at the same instant).
+     */
+    public void assertNoOverlap() {
+        List<Write> all = new java.util.ArrayList<>(writerA.committed);
+        all.addAll(writerB.committed);
+        all.sort(java.util.Comparator.comparingLong(Write::beganNanos));
+        java.util.Map<String, Write> latestEnding = new java.util.HashMap<>();
+        for (Write write : all) {
+            for (Write other : latestEnding.values()) {
+                if (!other.site().equals(write.site()) && other.endedNanos() > write.beganNanos()) {
+                    throw new AssertionError("two sites accepted writes at once: " + other + " ended after " + write + " began");
+                }
+            }
+            latestEnding.merge(write.site(), write, (x, y) -> x.endedNanos() >= y.endedNanos() ? x : y);
+        }
+    }
+
+    @Override
+    public void close() {
+        writerA.close();
+        writerB.close();
+        sites.close();
+        for (LinkProxy proxy : List.of(witnessA, witnessB, aToB, bToA)) {
+            proxy.close();
+        }
+    }
+}
