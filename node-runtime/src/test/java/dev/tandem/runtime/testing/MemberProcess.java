@@ -25,6 +25,7 @@ public final class MemberProcess implements AutoCloseable {
     private Process process;
     private String logsYaml = "{dir: %2$s/logs}";
     private List<String> jvm = List.of("-Xmx256m");
+    private String site = "a";
 
     public MemberProcess(String id, String databaseUrl, int port, int adminPort) {
         this.id = id;
@@ -49,6 +50,12 @@ public final class MemberProcess implements AutoCloseable {
         return this;
     }
 
+    /** The site this member belongs to (default {@code a}). */
+    public MemberProcess withSite(String siteId) {
+        this.site = siteId;
+        return this;
+    }
+
     /** JVM options (heap size first), replacing the default {@code -Xmx256m}. */
     public MemberProcess withJvm(String... options) {
         this.jvm = List.of(options);
@@ -59,7 +66,7 @@ public final class MemberProcess implements AutoCloseable {
         try {
             Path config = dir.resolve("runtime.yml");
             Files.writeString(config, """
-                    site: {id: a}
+                    site: {id: %8$s}
                     member: {id: %1$s, name: %1$s, dataDir: %2$s, url: "http://127.0.0.1:%3$d"}
                     database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 6, connectionTimeout: 2s}
                     logs: %7$s
@@ -73,7 +80,7 @@ public final class MemberProcess implements AutoCloseable {
                       level: INFO
                       loggers: {org.flywaydb: WARN, com.zaxxer.hikari: WARN}
                       appenders: [{type: file, currentLogFilename: %2$s/runtime.log, archive: false}]
-                    """.formatted(id, dir, port, databaseUrl, RuntimeFixture.ADMIN_TOKEN, adminPort, logsYaml.replace("%2$s", dir.toString())));
+                    """.formatted(id, dir, port, databaseUrl, RuntimeFixture.ADMIN_TOKEN, adminPort, logsYaml.replace("%2$s", dir.toString()), site));
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             command.addAll(jvm);
             command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "server", config.toString()));

@@ -56,6 +56,20 @@ public final class FailoverSites implements AutoCloseable {
         writerB = new Writer("b", sites.urlB());
     }
 
+    /** A failover block with the default timing (interval 1 s, fenceAfter 3 s, leaseTtl 4 s, promoteAfter 5 s). */
+    public static String defaultFailover(String witnessEndpoint, String key) {
+        return """
+                failover:
+                  witness:
+                    type: s3
+                    endpoint: %s
+                    bucket: %s
+                    key: %s
+                    accessKeyId: test
+                    secretAccessKey: test
+                """.formatted(witnessEndpoint, S3Server.BUCKET, key);
+    }
+
     private static String failover(LinkProxy witness, String key) {
         return """
                 failover:

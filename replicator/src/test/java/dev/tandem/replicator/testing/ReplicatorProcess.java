@@ -15,11 +15,18 @@ public final class ReplicatorProcess implements AutoCloseable {
     private final String kafka;
     private final String peers;
     private final String sources;
-    private final int port = TwoSites.portForAProcess();
+    private final int port;
+    private String extra = "";
     private Process process;
     private Path log;
 
     public ReplicatorProcess(TwoSites sites, String site, String dbUrl, String transport, String kafka, String peers, String sources) {
+        this(sites, site, dbUrl, transport, kafka, peers, sources, TwoSites.portForAProcess());
+    }
+
+    public ReplicatorProcess(TwoSites sites, String site, String dbUrl, String transport, String kafka, String peers, String sources,
+                             int port) {
+        this.port = port;
         this.sites = sites;
         this.site = site;
         this.dbUrl = dbUrl;
@@ -37,6 +44,12 @@ public final class ReplicatorProcess implements AutoCloseable {
         return Path.of(jar);
     }
 
+    /** Extra top-level configuration (e.g. a failover block). */
+    public ReplicatorProcess withExtra(String yaml) {
+        this.extra = yaml;
+        return this;
+    }
+
     public String url() {
         return "http://127.0.0.1:" + port;
     }
@@ -45,7 +58,8 @@ public final class ReplicatorProcess implements AutoCloseable {
     public ReplicatorProcess start() {
         log = sites.dir().resolve("replicator-" + site + "-" + port + "-" + System.nanoTime() + ".log");
         Path config = sites.config(site, dbUrl, transport, kafka, peers, sources, port,
-                "level: INFO\n  loggers:\n    org.apache.kafka: WARN\n    io.debezium: WARN\n  appenders: [{type: file, currentLogFilename: " + log + ", archive: false}]");
+                "level: INFO\n  loggers:\n    org.apache.kafka: WARN\n    io.debezium: WARN\n  appenders: [{type: file, currentLogFilename: " + log + ", archive: false}]",
+                extra);
         try {
             process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(), "server", config.toString()))

@@ -36,6 +36,8 @@ public final class TwoSites implements AutoCloseable {
     private final EmbeddedPostgresServer a;
     private final EmbeddedPostgresServer b;
     private final List<Replicator> replicators = new ArrayList<>();
+    /** The replicators' interval (tests use 500 ms; the default timing needs 1 s). */
+    public String interval = "500ms";
 
     public TwoSites() {
         this.dir = RuntimeFixture.tempDir("tandem-two-sites");
@@ -75,6 +77,12 @@ public final class TwoSites implements AutoCloseable {
 
     public EmbeddedPostgresServer serverA() {
         return a;
+    }
+
+    /** SIGKILL of site a's PostgreSQL (its postmaster; its backends exit when it is gone). */
+    public void killDatabaseA() throws IOException, InterruptedException {
+        String pid = Files.readAllLines(dir.resolve("pg-a").resolve("postmaster.pid")).get(0).trim();
+        new ProcessBuilder("kill", "-KILL", pid).start().waitFor();
     }
 
     /** A replicator of site a (active) feeding site b. */
@@ -126,7 +134,7 @@ public final class TwoSites implements AutoCloseable {
                   transport: %s
                   peers: %s
                   sources: %s
-                  interval: 500ms
+                  interval: %s
                   kafka:
                     bootstrapServers: %s
                 server:
@@ -142,7 +150,7 @@ public final class TwoSites implements AutoCloseable {
                     appenders: []
                 logging:
                   %s
-                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, kafka == null ? "\"\"" : kafka, port, logging) + extra;
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, interval, kafka == null ? "\"\"" : kafka, port, logging) + extra;
         Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
         try {
             Files.writeString(config, yaml);
