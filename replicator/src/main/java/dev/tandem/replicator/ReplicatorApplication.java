@@ -70,6 +70,10 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
     public void initialize(Bootstrap<ReplicatorConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
                 bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.status());
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.promote());
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.switchover());
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.fence());
     }
 
     @Override

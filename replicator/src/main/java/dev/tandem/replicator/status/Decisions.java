@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * is kept once (each loop is compared with itself, so two loops never make each other repeat).
  */
 public final class Decisions {
-    public record Decision(Instant at, String sentence) {}
+    /** {@code at} is an ISO-8601 instant (UTC). */
+    public record Decision(String at, String sentence) {}
 
     private static final Logger LOG = LoggerFactory.getLogger(Decisions.class);
     private static final int KEEP = 50;
@@ -31,7 +32,7 @@ public final class Decisions {
             return;
         }
         LOG.info("{}", sentence);
-        recent.addLast(new Decision(Instant.now(), sentence));
+        recent.addLast(new Decision(Instant.now().toString(), sentence));
         while (recent.size() > KEEP) {
             recent.removeFirst();
         }

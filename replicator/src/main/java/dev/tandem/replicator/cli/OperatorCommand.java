@@ -1,0 +1,158 @@
+package dev.tandem.replicator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.replicator.ReplicatorConfiguration;
+import io.dropwizard.core.cli.ConfiguredCommand;
+import io.dropwizard.core.server.DefaultServerFactory;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.jetty.HttpConnectorFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+
+/**
+ * The operator's commands against this site's running replicator, found through its own
+ * configuration file (admin port, application port, token):
+ * {@code status}, {@code promote [--confirm]}, {@code switchover --to SITE}, {@code fence --reason TEXT}.
+ */
+public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfiguration> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public OperatorCommand(String name, String description) {
+        super(name, description);
+    }
+
+    public static OperatorCommand status() {
+        return new OperatorCommand("status", "Shows this site's role, epoch, lease, lag and recent decisions");
+    }
+
+    public static OperatorCommand promote() {
+        return new OperatorCommand("promote", "Promotes this passive site by force (says what may be lost; --confirm to do it)");
+    }
+
+    public static OperatorCommand switchover() {
+        return new OperatorCommand("switchover", "Hands this active site's role to a passive site, losing nothing (--to SITE)");
+    }
+
+    public static OperatorCommand fence() {
+        return new OperatorCommand("fence", "Fences this site now: no write commits, schedules stop, runs are aborted (--reason TEXT)");
+    }
+
+    @Override
+    public void configure(Subparser subparser) {
+        super.configure(subparser);
+        switch (getName()) {
+            case "promote" -> subparser.addArgument("--confirm").action(net.sourceforge.argparse4j.impl.Arguments.storeTrue())
+                    .help("promote even though the active site's last changes may not be here");
+            case "switchover" -> {
+                subparser.addArgument("--to").required(true).help("the passive site that becomes active");
+                subparser.addArgument("--timeout").type(Integer.class).setDefault(60).help("seconds to wait for it to apply everything");
+            }
+            case "fence" -> subparser.addArgument("--reason").required(true).help("why, recorded with the fence");
+            default -> { }
+        }
+    }
+
+    @Override
+    protected void run(Bootstrap<ReplicatorConfiguration> bootstrap, Namespace namespace, ReplicatorConfiguration config) throws Exception {
+        DefaultServerFactory server = (DefaultServerFactory) config.getServerFactory();
+        String admin = base((HttpConnectorFactory) server.getAdminConnectors().get(0));
+        String app = base((HttpConnectorFactory) server.getApplicationConnectors().get(0));
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        String output = switch (getName()) {
+            case "status" -> describe(config.site.id, get(http, app + "/status", config.replication.token));
+            case "promote" -> post(http, admin + "/tasks/promote" + (Boolean.TRUE.equals(namespace.getBoolean("confirm"))
+                    ? "?confirm=" + config.site.id : ""), Duration.ofSeconds(60));
+            case "switchover" -> post(http, admin + "/tasks/switchover?to=" + encode(namespace.getString("to")) + "&timeout="
+                    + namespace.getInt("timeout"), Duration.ofSeconds(namespace.getInt("timeout") + 30L));
+            case "fence" -> post(http, admin + "/tasks/fence?reason=" + encode(namespace.getString("reason")), Duration.ofSeconds(30));
+            default -> throw new IllegalArgumentException(getName());
+        };
+        System.out.println(output);
+        if (output.startsWith("refused") || output.startsWith("not promoted") || output.startsWith("switchover aborted")) {
+            throw new IllegalStateException("(see above)");
+        }
+    }
+
+    private static String base(HttpConnectorFactory connector) {
+        String host = connector.getBindHost() == null || connector.getBindHost().isBlank() || connector.getBindHost().equals("0.0.0.0")
+                ? "127.0.0.1" : connector.getBindHost();
+        return "http://" + host + ":" + connector.getPort();
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode get(HttpClient http, String url, String token) throws IOException, InterruptedException {
+        HttpResponse<String> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IOException("the replicator at " + url + " does not answer (" + e + "): is it running?", e);
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("the replicator at " + url + " answered HTTP " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    private static String post(HttpClient http, String url, Duration timeout) throws IOException, InterruptedException {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().trim();
+        } catch (IOException e) {
+            throw new IOException("the replicator's admin port at " + url + " does not answer (" + e + "): is it running on this host?", e);
+        }
+    }
+
+    /** The status document as a few lines an operator reads at a glance. */
+    static String describe(String site, JsonNode s) {
+        StringBuilder out = new StringBuilder();
+        out.append("site ").append(site).append(": ").append(s.path("role").asText("?")).append(" at epoch ").append(s.path("epoch").asText("?"))
+                .append(" (replicator mode ").append(s.path("mode").asText()).append(", transport ").append(s.path("transport").asText())
+                .append(")\n");
+        JsonNode failover = s.path("failover");
+        JsonNode lease = failover.path("lease");
+        if (lease.isObject()) {
+            out.append("  lease:     ").append(lease.path("lease").asText("none"))
+                    .append(lease.path("leaseAgeMillis").isNumber() ? ", renewed " + lease.path("leaseAgeMillis").asLong() + " ms ago" : "")
+                    .append(lease.path("leaseError").isTextual() ? "; witness: " + lease.path("leaseError").asText() : "").append('\n');
+        }
+        if (failover.path("fencedReason").isTextual()) {
+            out.append("  fenced:    ").append(failover.path("fencedReason").asText()).append('\n');
+        }
+        if (s.path("appliedPosition").isNumber()) {
+            out.append("  applied:   position ").append(s.path("appliedPosition").asLong())
+                    .append(s.path("lastHeartbeatAgeMillis").isNumber() ? ", last heartbeat of the active site "
+                            + s.path("lastHeartbeatAgeMillis").asLong() + " ms ago" : ", no heartbeat of the active site yet")
+                    .append(s.path("apparentLagMillis").isNumber() ? ", last applied source commit " + s.path("apparentLagMillis").asLong()
+                            + " ms old (wall clocks)" : "")
+                    .append('\n');
+        }
+        if (s.path("sourceCommitPosition").isNumber()) {
+            out.append("  captured:  up to position ").append(s.path("sourceCommitPosition").asLong()).append(", peers ")
+                    .append(s.path("peerPositions")).append('\n');
+        }
+        out.append("  problem:   ").append(s.path("problem").isTextual() ? s.path("problem").asText() : "none").append('\n');
+        if (failover.path("alert").isTextual()) {
+            out.append("  alert:     ").append(failover.path("alert").asText()).append('\n');
+        }
+        out.append("  failover:  ").append(failover.path("decision").asText("-")).append('\n');
+        out.append("  recent decisions:\n");
+        JsonNode decisions = s.path("decisions");
+        for (int i = Math.max(0, decisions.size() - 6); i < decisions.size(); i++) {
+            out.append("    ").append(decisions.get(i).path("at").asText()).append("  ").append(decisions.get(i).path("sentence").asText()).append('\n');
+        }
+        return out.toString().stripTrailing();
+    }
+}
