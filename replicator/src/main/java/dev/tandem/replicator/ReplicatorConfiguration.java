@@ -20,6 +20,16 @@ public class ReplicatorConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public ReplicationFactory replication = new ReplicationFactory();
     @Valid @NotNull @JsonProperty public FailoverFactory failover = new FailoverFactory();
 
+    /** With a witness, the failover timing must be safe (the start-up error names the settings at fault). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    @io.dropwizard.validation.ValidationMethod(message = "failover timing is unsafe: it needs fenceAfter >= 2 x replication.interval, "
+            + "fenceAfter + fenceTime < leaseTtl < promoteAfter, and witness.timeout <= replication.interval")
+    public boolean isFailoverTimingSafe() {
+        return failover.witness.type.equals("none") || dev.tandem.replicator.failover.FailoverSettings.problem(
+                replication.interval.toJavaDuration(), failover.fenceAfter.toJavaDuration(), failover.fenceTime.toJavaDuration(),
+                failover.leaseTtl.toJavaDuration(), failover.promoteAfter.toJavaDuration(), failover.witness.timeout.toJavaDuration()) == null;
+    }
+
     public static class SiteFactory {
         /** This site's id: the same as its node runtimes' site.id. */
         @NotEmpty @Pattern(regexp = "[a-z0-9][a-z0-9_-]{0,39}") @JsonProperty public String id;
