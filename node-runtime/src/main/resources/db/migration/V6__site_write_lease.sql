@@ -30,3 +30,11 @@ CREATE TABLE tandem_local.site_takeovers (
     settled_at  timestamptz NOT NULL DEFAULT now(),
     executions  integer     NOT NULL
 );
+
+-- One row per promotion of this site: where its fresh capture slot started. A site that handed
+-- over by switchover follows from there without a copy, even if this site's replicator restarted.
+CREATE TABLE tandem_local.promotions (
+    epoch        bigint PRIMARY KEY,
+    slot_start   bigint      NOT NULL,
+    promoted_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -215,7 +215,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
             }
         }
         environment.lifecycle().manage(new PeriodicRunner("takeover", cluster.heartbeatInterval(), takeover::cycle, environment.metrics()));
-        SiteRoleWatcher siteRole = new SiteRoleWatcher(gate, executionService, takeover);
+        SiteRoleWatcher siteRole = new SiteRoleWatcher(gate, executionService, takeover, cluster.heartbeatInterval().multipliedBy(3));
         environment.lifecycle().manage(new PeriodicRunner("site-role", cluster.heartbeatInterval(), siteRole::cycle, environment.metrics()));
         environment.lifecycle().manage(new PeriodicRunner("scheduler", cluster.schedulerTick(), scheduler::cycle, environment.metrics()));
         environment.lifecycle().manage(new DispatchListener(member.id(), database.dataSource(), executionService, jobs, members, gate));

@@ -18,13 +18,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A planned switchover under a write load loses nothing: every numbered row committed on the old
  * active site reaches the new one, roles and the lease move, the old site follows the new one
  * without a copy, and at no instant do both accept writes.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SwitchoverTest {
     static FailoverSites f;
 
@@ -85,6 +89,7 @@ class SwitchoverTest {
     }
 
     @Test
+    @Order(1)
     void aPlannedSwitchoverUnderLoadLosesNothingAndTheOldSiteFollowsTheNewOne() throws Exception {
         long epoch = state(f.sites.urlA()).epoch();
         String result;
@@ -111,6 +116,37 @@ class SwitchoverTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> checksums(f.sites.urlA()).equals(checksums(f.sites.urlB())));
         assertThat(f.a.get("/status")).contains("\"mode\":\"apply\"").doesNotContain("reseed");
         assertThat(f.b.get("/status")).contains("\"lease\":\"site 'b' at epoch " + (epoch + 1) + "\"");
+        f.assertNoOverlap();
+    }
+
+    @Test
+    @Order(2)
+    void anOperatorFencesTheActiveSiteThenForcesThePromotionOfThePassiveOneAfterBeingToldWhatMayBeLost() throws Exception {
+        long epoch = state(f.sites.urlB()).epoch();
+        assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.ACTIVE);
+        assertThat(task(f.a, "promote?confirm=b")).contains("does not name this site");
+
+        String fenced = task(f.b, "fence?reason=maintenance%20window");
+        assertThat(fenced).isEqualTo("site 'b' fenced by an operator: maintenance window");
+        assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.FENCED);
+        assertThat(state(f.sites.urlB()).fencedReason()).isEqualTo("fenced by an operator: maintenance window");
+        int writesOnB = f.writerB.count();
+
+        String warning = task(f.a, "promote");
+        assertThat(warning).startsWith("not promoted: site 'a' has applied the active site's changes up to position")
+                .contains("Repeat with confirm=a");
+        assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.PASSIVE);
+
+        long asked = System.nanoTime();
+        String promoted = task(f.a, "promote?confirm=a");
+        assertThat(promoted).contains("site 'a' promoted to active at epoch " + (epoch + 1));
+        assertThat(Duration.ofNanos(System.nanoTime() - asked)).as("it waited out the old holder's write deadline")
+                .isGreaterThanOrEqualTo(FailoverSites.FENCE_AFTER.plus(FailoverSites.FENCE_TIME));
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerA.count() > 20
+                && f.writerA.committed.get(f.writerA.count() - 1).epoch() == epoch + 1);
+        assertThat(f.writerB.count()).isEqualTo(writesOnB);
+        assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.FENCED);
+        assertThat(f.a.health()).contains("\"failover\"");
         f.assertNoOverlap();
     }
 }

@@ -15,17 +15,39 @@ public final class SiteRoleWatcher {
     private final SiteGate gate;
     private final ExecutionService executions;
     private final TakeoverLoop takeover;
+    private final java.time.Duration blindFor;
     private long settledEpoch = 1;
+    private long lastReadNanos = System.nanoTime();
+    private boolean lastLeased;
 
-    public SiteRoleWatcher(SiteGate gate, ExecutionService executions, TakeoverLoop takeover) {
+    /**
+     * @param blindFor how long runs go on while the site state cannot be read, when the site's
+     *                 writes have a deadline (a witness lease): after that another site may have
+     *                 taken over, so they stop
+     */
+    public SiteRoleWatcher(SiteGate gate, ExecutionService executions, TakeoverLoop takeover, java.time.Duration blindFor) {
         this.gate = gate;
         this.executions = executions;
         this.takeover = takeover;
+        this.blindFor = blindFor;
     }
 
     /** One cycle; returns the sentence that explains what it did. */
     public String cycle() {
-        SiteState site = gate.current();
+        SiteState site;
+        try {
+            site = gate.current();
+        } catch (RuntimeException unreachable) {
+            long blind = System.nanoTime() - lastReadNanos;
+            if (lastLeased && blind > blindFor.toNanos() && executions.runningHere() > 0) {
+                int stopped = executions.stopAll("the site database has been unreachable for " + blind / 1_000_000 + " ms: another site "
+                        + "may have taken over");
+                return "the site database has been unreachable for " + blind / 1_000_000 + " ms: stopped " + stopped + " running execution(s)";
+            }
+            throw unreachable;
+        }
+        lastReadNanos = System.nanoTime();
+        lastLeased = site.leased();
         if (!site.acceptsWrites()) {
             int running = executions.runningHere();
             if (running == 0) {

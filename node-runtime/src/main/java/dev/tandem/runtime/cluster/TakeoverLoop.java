@@ -95,6 +95,9 @@ public final class TakeoverLoop {
             if (!first) {
                 return null;
             }
+            // Schedule rows left from an earlier time this site was active are stale (next fire times,
+            // owners, crons): every schedule is rebuilt from the jobs, after their last replicated fire.
+            h.execute("DELETE FROM tandem_local.schedules");
             List<UUID> ids = h.createQuery("""
                             UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason
                             WHERE status IN ('running', 'queued') AND member_id NOT IN (SELECT id FROM tandem_local.members)

@@ -19,7 +19,8 @@ public final class SiteGate {
     static final long GATE_LOCK = 7310586648218157413L;
     private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")";
     private static final String READ_STATE = """
-            SELECT site_id, role, epoch, active_site_url, writes_until IS NOT NULL AND writes_until <= clock_timestamp(), fenced_reason
+            SELECT site_id, role, epoch, active_site_url, writes_until IS NOT NULL AND writes_until <= clock_timestamp(), fenced_reason,
+                   writes_until IS NOT NULL
             FROM tandem_local.site_state""";
 
     private final Jdbi jdbi;
@@ -28,14 +29,25 @@ public final class SiteGate {
         this.jdbi = jdbi;
     }
 
-    /** Runs {@code work} in one transaction that commits only if this site is active. */
+    /**
+     * Runs {@code work} in one transaction that commits only if this site is active. Under a write
+     * lease the deadline is checked again as the last statement before the commit, so a
+     * transaction admitted just before the deadline cannot commit long after it.
+     */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
         return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, handle -> {
             SiteState state = lockState(handle);
             if (!state.acceptsWrites()) {
                 throw new SiteNotActiveException(state);
             }
-            return work.withHandle(handle);
+            T result = work.withHandle(handle);
+            if (state.leased()) {
+                SiteState atCommit = handle.createQuery(READ_STATE).map(SiteGate::map).one();
+                if (!atCommit.acceptsWrites()) {
+                    throw new SiteNotActiveException(atCommit); // rolled back: the deadline passed during the transaction
+                }
+            }
+            return result;
         });
     }
 
@@ -75,7 +87,7 @@ public final class SiteGate {
     private static SiteState map(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
             throws java.sql.SQLException {
         return new SiteState(rs.getString(1), SiteRole.parse(rs.getString(2)), rs.getLong(3), rs.getString(4), rs.getBoolean(5),
-                rs.getString(6));
+                rs.getString(6), rs.getBoolean(7));
     }
 
     private static SiteState lockState(Handle handle) {

@@ -6,11 +6,13 @@ package dev.tandem.runtime.site;
  * @param leaseLapsed the site's write lease ({@code writes_until}, kept by the replicator that
  *                    holds the witness lease) has passed: the site is active but refuses writes
  * @param fencedReason why the site was fenced, when it is
+ * @param leased the site's writes have a deadline (a witness lease is configured)
  */
-public record SiteState(String siteId, SiteRole role, long epoch, String activeSiteUrl, boolean leaseLapsed, String fencedReason) {
+public record SiteState(String siteId, SiteRole role, long epoch, String activeSiteUrl, boolean leaseLapsed, String fencedReason,
+                        boolean leased) {
 
     public SiteState(String siteId, SiteRole role, long epoch, String activeSiteUrl) {
-        this(siteId, role, epoch, activeSiteUrl, false, null);
+        this(siteId, role, epoch, activeSiteUrl, false, null, false);
     }
 
     public boolean acceptsWrites() {

@@ -76,6 +76,45 @@ class FenceWaitsForWritersTest {
         }
     }
 
+    /**
+     * The write deadline a witness lease keeps in the row: writes stop once it passed, also one that
+     * was admitted just before it and still runs (checked again before its commit); extending it
+     * opens writes again.
+     */
+    @Test
+    void aWriteLeaseDeadlineStopsWritesEvenOneAlreadyRunning() throws Exception {
+        String url = TestPostgres.newDatabase("deadline");
+        try (HikariDataSource ds = new HikariDataSource()) {
+            ds.setJdbcUrl(url);
+            ds.setUsername("postgres");
+            Migrations.migrate(ds);
+            SiteGate gate = new SiteGate(Jdbi.create(ds));
+            gate.initialise("a", SiteRole.ACTIVE, "http://a");
+            Jdbi.create(ds).useHandle(h -> {
+                h.execute("CREATE TABLE tandem.deadline_probe (n int)");
+                h.execute("UPDATE tandem_local.site_state SET writes_until = clock_timestamp() + interval '400 milliseconds'");
+            });
+            assertThat(gate.current().acceptsWrites()).isTrue();
+            assertThat(gate.current().leased()).isTrue();
+            Object slow;
+            try {
+                slow = gate.write(h -> h.createQuery("INSERT INTO tandem.deadline_probe SELECT 1 FROM pg_sleep(0.8) RETURNING n")
+                        .mapTo(Integer.class).one());
+            } catch (SiteNotActiveException e) {
+                slow = e;
+            }
+            assertThat(slow).as("admitted before the deadline, still running after it").isInstanceOf(SiteNotActiveException.class);
+            assertThat(((Exception) slow).getMessage()).contains("write lease lapsed");
+            assertThat(gate.current().acceptsWrites()).isFalse();
+            assertThat(gate.current().refusal()).contains("is active (epoch 1) but its write lease lapsed");
+            Jdbi.create(ds).useHandle(h -> h.execute("UPDATE tandem_local.site_state SET writes_until = clock_timestamp() + interval '1 minute'"));
+            gate.write(h -> h.execute("INSERT INTO tandem.deadline_probe VALUES (2)"));
+            String committed = Jdbi.create(ds).withHandle(h -> h.createQuery("SELECT string_agg(n::text, ',') FROM tandem.deadline_probe")
+                    .mapTo(String.class).one());
+            assertThat(committed).as("only the write made under a valid lease committed").isEqualTo("2");
+        }
+    }
+
     static int waitingOnLocks(HikariDataSource ds) throws Exception {
         try (Connection c = ds.getConnection();
              ResultSet rs = c.createStatement().executeQuery(

@@ -190,7 +190,10 @@ public final class ReplicationResource {
             return error(Response.Status.SERVICE_UNAVAILABLE, "this replicator does not lead site '" + state.siteId()
                     + "': only the leader can promise (it is the one that would promote)");
         }
-        promises.given(request.site());
+        if (!promises.give(request.site())) {
+            answer.put("error", "site '" + state.siteId() + "' is taking the witness lease (promoting): no promise");
+            return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON).entity(answer).build();
+        }
         return Response.ok(answer).build();
     }
 

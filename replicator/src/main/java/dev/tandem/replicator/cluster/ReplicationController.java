@@ -332,6 +332,10 @@ public final class ReplicationController implements AutoCloseable {
         } finally {
             prepared.close();
         }
+        jdbi.useHandle(h -> h.createUpdate("""
+                        INSERT INTO tandem_local.promotions (epoch, slot_start) VALUES (:epoch, :from)
+                        ON CONFLICT (epoch) DO UPDATE SET slot_start = EXCLUDED.slot_start, promoted_at = now()""")
+                .bind("epoch", epoch).bind("from", from).execute());
         boolean activated = new dev.tandem.replicator.failover.SiteStateWriter(jdbi).activate(state.siteId(), epoch, url, lease.get());
         if (!activated) {
             return new Promotion("promotion of site '" + state.siteId() + "' to epoch " + epoch
@@ -341,6 +345,24 @@ public final class ReplicationController implements AutoCloseable {
         mode = Mode.CAPTURE;
         return new Promotion("site '" + state.siteId() + "' promoted to active at epoch " + epoch + ": " + drained + "; capture slot "
                 + captureSettings.slot() + " created at position " + from + " before the first write", from);
+    }
+
+    /** Where this site's slot started when it was promoted to {@code epoch}, or -1. */
+    public long slotStartOf(long epoch) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT slot_start FROM tandem_local.promotions WHERE epoch = :epoch")
+                .bind("epoch", epoch).mapTo(Long.class).findOne().orElse(-1L));
+    }
+
+    /**
+     * After a switchover this site follows another: its own capture stops and its slot, offsets and
+     * peer positions go (it holds everything the new active site had at the hand-over).
+     */
+    public synchronized void retireCapture() {
+        stopCapture();
+        jdbi.useHandle(h -> h.createQuery("""
+                        SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = :slot AND active_pid IS NOT NULL""")
+                .bind("slot", captureSettings.slot()).mapTo(Boolean.class).list());
+        freshCaptureState();
     }
 
     private String applyPosition() {

@@ -29,6 +29,8 @@ public final class ActiveLease {
     private long promisesSentNanos = -1;
     private String lastLeaseError;
     private String lastPromiseError;
+    /** This cycle's renewal met a conflict: someone else may have written the lease. */
+    private boolean contested;
 
     public ActiveLease(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
                        SiteStateWriter writer) {
@@ -53,9 +55,18 @@ public final class ActiveLease {
 
     /** One cycle for the active site {@code state}; returns the sentence that explains it. */
     public synchronized String cycle(SiteState state) {
+        Duration fenceAfter = settings.fenceAfter();
+        long start = System.nanoTime();
+        if (securedSentNanos >= 0 && start - securedSentNanos > fenceAfter.toNanos()) {
+            // Lapsed already (this replicator stalled, or the last cycles failed): no late success excuses it.
+            return fence("no lease renewal succeeded and not every passive site promised to stay passive for "
+                    + (start - securedSentNanos) / 1_000_000 + " ms (failover.fenceAfter " + fenceAfter.toMillis() + " ms); witness: "
+                    + lastLeaseError + "; passive sites: " + lastPromiseError);
+        }
         long sent = System.nanoTime();
         java.util.concurrent.CompletableFuture<List<PeerClient.Answer>> promises =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> peers.askPromises(state.epoch()));
+        contested = false;
         String taken = renew(state, sent);
         List<PeerClient.Answer> answers = promises.join();
         if (taken != null) {
@@ -68,30 +79,30 @@ public final class ActiveLease {
                     + ", higher than this site's " + state.epoch());
         }
         List<String> promised = answers.stream().filter(a -> a.answered() && a.status() / 100 == 2).map(PeerClient.Answer::site).toList();
-        if (!peerSites.isEmpty() && promised.containsAll(peerSites)) {
+        boolean securedNow = leaseSentNanos == sent;
+        if (!contested && !peerSites.isEmpty() && promised.containsAll(peerSites)) {
+            // Promises count only while nobody contests the lease: a conflict usually means a contender wrote it.
             promisesSentNanos = sent;
             securedSentNanos = Math.max(securedSentNanos, sent);
             lastPromiseError = null;
+            securedNow = true;
         } else {
-            lastPromiseError = answers.stream().filter(a -> !a.answered() || a.status() / 100 != 2)
+            lastPromiseError = contested ? "not counted: the lease was contested" : answers.stream()
+                    .filter(a -> !a.answered() || a.status() / 100 != 2)
                     .map(a -> a.source() + ": " + (a.error() == null ? "HTTP " + a.status() : a.error()))
                     .reduce((x, y) -> x + "; " + y).orElse("passive sites " + peerSites + " did not all answer");
         }
-        long now = System.nanoTime();
-        Duration fenceAfter = settings.fenceAfter();
         if (securedSentNanos < 0) {
             // Never secured by this replicator: the deadline its predecessor left in the database
             // already stops writes; fencing waits for evidence (a higher epoch) or a lapse after a success.
             return "site '" + siteId + "' is active but not secured yet (witness: " + lastLeaseError + "; passive sites: "
                     + lastPromiseError + "): its writes stay refused until a renewal or every promise succeeds";
         }
-        if (now - securedSentNanos > fenceAfter.toNanos()) {
-            return fence("no lease renewal succeeded and not every passive site promised to stay passive for "
-                    + (now - securedSentNanos) / 1_000_000 + " ms (failover.fenceAfter " + fenceAfter.toMillis() + " ms); witness: "
-                    + lastLeaseError + "; passive sites: " + lastPromiseError);
+        if (!securedNow) {
+            return "site '" + siteId + "' could not renew the witness lease (" + lastLeaseError + ") nor get every promise ("
+                    + lastPromiseError + "): its writes stop " + fenceAfter.toMillis() + " ms after the last success";
         }
-        Duration remaining = fenceAfter.minusNanos(now - securedSentNanos);
-        if (!writer.extend(state.epoch(), remaining)) {
+        if (!writer.extend(state.epoch(), securedSentNanos + fenceAfter.toNanos())) {
             return "site '" + siteId + "' changed role or epoch meanwhile: the lease was not extended";
         }
         if (leaseSentNanos == sent) {
@@ -145,6 +156,7 @@ public final class ActiveLease {
             return null;
         } catch (Witness.LeaseConflictException e) {
             held = null;
+            contested = true;
             lastLeaseError = e.getMessage();
             return null; // read again next interval; a higher epoch there fences
         } catch (Witness.WitnessUnavailableException e) {

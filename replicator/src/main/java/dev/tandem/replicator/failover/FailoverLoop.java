@@ -123,7 +123,16 @@ public final class FailoverLoop {
             lastSlotStart = result.slotStart();
         }
         ActiveLease fresh = new ActiveLease(siteId, witness, peers, peerSites, settings, writer);
-        fresh.adopt(taken, sentNanos);
+        // The promotion steps took a moment: renew at once, so the new active site's writes are open
+        // for a full fenceAfter from now rather than from when the lease was taken.
+        long renewSent = System.nanoTime();
+        try {
+            Lease renewed = witness.replace(taken, siteId, taken.epoch(), taken.beat() + 1);
+            fresh.adopt(renewed, renewSent);
+            writer.extend(taken.epoch(), renewSent + settings.fenceAfter().toNanos());
+        } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
+            fresh.adopt(taken, sentNanos); // the next cycle renews, or fences once the lease lapsed
+        }
         lease = fresh;
         return result.sentence();
     }
@@ -139,9 +148,10 @@ public final class FailoverLoop {
      */
     public synchronized Takeover takeOver(String from, long epoch, long position) {
         SiteState state = gate.current();
-        if (state.role() == SiteRole.ACTIVE && state.epoch() == epoch + 1 && lastSlotStart >= 0) {
-            controller.peers().reset(from, lastSlotStart);
-            return new Takeover(200, "site '" + siteId + "' is already active at epoch " + state.epoch(), state.epoch(), lastSlotStart,
+        long recorded = state.role() == SiteRole.ACTIVE && state.epoch() == epoch + 1 ? controller.slotStartOf(state.epoch()) : -1;
+        if (recorded >= 0) {
+            controller.peers().reset(from, recorded);
+            return new Takeover(200, "site '" + siteId + "' is already active at epoch " + state.epoch(), state.epoch(), recorded,
                     settings.siteUrl());
         }
         if (state.role() != SiteRole.PASSIVE || state.epoch() != epoch) {
@@ -157,6 +167,7 @@ public final class FailoverLoop {
                     + "''s last transaction (" + position + "): try again", state.epoch(), -1, null);
         }
         Lease taken = null;
+        promises.promotionForced(); // the site that asked holds this site's promise: it handed over explicitly
         long sent = System.nanoTime();
         if (witness != null) {
             try {
@@ -245,7 +256,22 @@ public final class FailoverLoop {
                 if (witness != null) {
                     String handed = lease.handOver(target, state.epoch() + 1);
                     if (handed != null) {
-                        return abortSwitchover(state, "the witness lease could not be handed over: " + handed);
+                        // The write may have landed with its answer lost: un-fence only if the lease is still this site's.
+                        java.util.Optional<Lease> now;
+                        try {
+                            now = witness.read();
+                        } catch (Witness.WitnessUnavailableException e) {
+                            return "switchover stopped: the witness lease could not be handed over (" + handed + ") and cannot be read ("
+                                    + e.getMessage() + "); site '" + siteId + "' stays fenced (if the lease names site '" + target
+                                    + "', it promotes itself)";
+                        }
+                        if (now.isPresent() && now.get().heldBy(siteId, state.epoch())) {
+                            return abortSwitchover(state, "the witness lease could not be handed over: " + handed);
+                        }
+                        if (now.isEmpty() || !now.get().holder().equals(target)) {
+                            return "switchover stopped: the witness lease is held by " + now.map(Lease::toString).orElse("nobody")
+                                    + "; site '" + siteId + "' stays fenced";
+                        }
                     }
                 }
                 lease = null;
@@ -257,6 +283,8 @@ public final class FailoverLoop {
                 if (answer.isPresent() && answer.get().status() == 200) {
                     com.fasterxml.jackson.databind.JsonNode body = answer.get().body();
                     long slotStart = body.path("slotStart").asLong(-1);
+                    controller.drainWhileFenced(false);
+                    controller.retireCapture();
                     writer.follow(target, body.path("epoch").asLong(state.epoch() + 1), body.path("url").asText(null), slotStart);
                     return decisions.recordAndReturn("failover", "switchover done: site '" + target + "' is active at epoch "
                             + (state.epoch() + 1) + " and site '" + siteId + "' follows it from position " + slotStart + "; nothing was lost");
@@ -305,21 +333,39 @@ public final class FailoverLoop {
             return "not promoted: " + risk + ". Repeat with confirm=" + siteId + " to promote";
         }
         long epoch = state.epoch() + 1;
-        long sent = System.nanoTime();
         Lease taken = null;
+        promises.promotionForced();
         if (witness != null) {
             try {
                 java.util.Optional<Lease> current = witness.read();
                 epoch = Math.max(epoch, current.map(Lease::epoch).orElse(0L) + 1);
+                long takenAt = System.nanoTime();
                 taken = current.isEmpty() ? witness.create(siteId, epoch, 1)
                         : witness.replace(current.get(), siteId, epoch, current.get().beat() + 1);
+                // The old holder may write until fenceAfter (+ fenceTime) after its last renewal, which
+                // came before this take: wait that out before this site accepts a write.
+                long writableAt = takenAt + settings.fenceAfter().plus(settings.fenceTime()).toNanos();
+                while (System.nanoTime() < writableAt) {
+                    Thread.sleep(Math.max(1, (writableAt - System.nanoTime()) / 1_000_000));
+                }
             } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
+                promises.promotionAbandoned();
                 return "not promoted: the witness lease could not be taken (" + e.getMessage() + "); with the witness down, fence or stop "
                         + "the active site and set failover.witness.type: none on this site to promote without it";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "not promoted: interrupted while the old holder's writes ran out (the lease is taken; the promotion finishes by itself)";
             }
         }
         decisions.record("failover", "operator forced the promotion of site '" + siteId + "' to epoch " + epoch + ": " + risk);
         if (taken != null) {
+            long sent = System.nanoTime();
+            try {
+                taken = witness.replace(taken, siteId, taken.epoch(), taken.beat() + 1);
+            } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
+                return "not promoted yet: the lease was taken but could not be renewed (" + e.getMessage() + "); the promotion finishes "
+                        + "by itself when it can";
+            }
             return promote(taken, sent, "forced promotion: site '" + siteId + "' took the witness lease at epoch " + epoch);
         }
         return promoteWithoutWitness(epoch, "forced promotion without a witness: site '" + siteId + "' to epoch " + epoch);

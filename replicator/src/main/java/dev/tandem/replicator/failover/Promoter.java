@@ -112,14 +112,20 @@ public final class Promoter {
                     + settings.leaseTtl().toMillis() + " ms)";
         }
         long epoch = Math.max(state.epoch(), lease.map(Lease::epoch).orElse(0L)) + 1;
+        String bound = promises.beginPromotion();
+        if (bound != null) {
+            return silence + ", but site '" + bound + "' was just promised that this site stays passive: no promotion";
+        }
         long sent = System.nanoTime();
         Lease taken;
         try {
             taken = lease.isEmpty() ? witness.create(siteId, epoch, 1) : witness.replace(lease.get(), siteId, epoch, lease.get().beat() + 1);
         } catch (Witness.LeaseConflictException e) {
+            promises.promotionAbandoned();
             return silence + ", but the witness lease changed as this site tried to take it (another site renewed or took it): "
                     + "no promotion";
         } catch (Witness.WitnessUnavailableException e) {
+            // The write may have landed with its answer lost: the next read shows it (and finishes the promotion).
             return silence + ", but taking the witness lease failed (" + e.getMessage() + "): trying again next interval";
         }
         seenVersion = taken.version();
@@ -136,6 +142,11 @@ public final class Promoter {
      * renews it first (proving it is still its own), then promotes.
      */
     private String finishPromotion(SiteState state, Lease lease) {
+        String bound = promises.beginPromotion();
+        if (bound != null) {
+            return "the witness lease names site '" + siteId + "' at epoch " + lease.epoch() + ", but site '" + bound
+                    + "' was promised within failover.leaseTtl that this site stays passive: the promotion waits";
+        }
         long sent = System.nanoTime();
         try {
             Lease renewed = witness.replace(lease, siteId, lease.epoch(), lease.beat() + 1);
@@ -143,6 +154,7 @@ public final class Promoter {
                     + " while the site is passive at epoch " + state.epoch() + " (a promotion interrupted, or a switchover handed "
                     + "it over): the promotion is finished");
         } catch (Witness.LeaseConflictException | Witness.WitnessUnavailableException e) {
+            promises.promotionAbandoned();
             return "the witness lease names site '" + siteId + "' at epoch " + lease.epoch() + " but it could not be renewed ("
                     + e.getMessage() + "): not promoted yet";
         }
@@ -155,5 +167,6 @@ public final class Promoter {
 
     public void leadershipChanged() {
         seenVersion = null;
+        promises.promotionAbandoned();
     }
 }

@@ -15,15 +15,24 @@ public final class SiteStateWriter {
         this.jdbi = jdbi;
     }
 
-    /** Lets the active site at {@code epoch} accept writes for {@code remaining} more; false if it is no longer that. */
-    public boolean extend(long epoch, Duration remaining) {
-        return jdbi.withHandle(h -> h.createUpdate("""
-                        UPDATE tandem_local.site_state
-                        SET writes_until = clock_timestamp() + make_interval(secs => :seconds)
-                        WHERE role = 'active' AND epoch = :epoch""")
-                .bind("seconds", remaining.toNanos() / 1e9)
-                .bind("epoch", epoch)
-                .execute()) == 1;
+    /**
+     * Lets the active site at {@code epoch} accept writes until {@code deadlineNanos} (this
+     * process's monotonic clock), converted to the database's clock at the moment the statement
+     * runs, so no wait before it (a pool connection) lengthens the deadline. Never shortens it
+     * (that would wait for every writer in flight). False if the site is no longer that.
+     */
+    public boolean extend(long epoch, long deadlineNanos) {
+        return jdbi.inTransaction(h -> {
+            h.execute("SET LOCAL lock_timeout = '200ms'");
+            double seconds = (deadlineNanos - System.nanoTime()) / 1e9;
+            return h.createUpdate("""
+                            UPDATE tandem_local.site_state
+                            SET writes_until = greatest(writes_until, clock_timestamp() + make_interval(secs => :seconds))
+                            WHERE role = 'active' AND epoch = :epoch""")
+                    .bind("seconds", Math.max(0, seconds))
+                    .bind("epoch", epoch)
+                    .execute() == 1;
+        });
     }
 
     /** Without a witness the role alone decides: no lease deadline. */
@@ -48,20 +57,22 @@ public final class SiteStateWriter {
 
     /**
      * Makes this (passive or fenced) site the active one at {@code epoch}; its writes last
-     * {@code lease} (null: no witness, no deadline). False if the row changed meanwhile (the epoch
-     * only grows: a site already at a higher epoch is left alone).
+     * {@code lease} (null: no witness, no deadline; zero or less: none until the next renewal).
+     * False if the row changed meanwhile (the epoch only grows: a site already at a higher epoch is
+     * left alone).
      */
     public boolean activate(String siteId, long epoch, String url, Duration lease) {
         return jdbi.withHandle(h -> h.createUpdate("""
                         UPDATE tandem_local.site_state
                         SET role = 'active', epoch = :epoch, active_site_id = :site, active_site_url = :url, fenced_reason = NULL,
                             updated_at = now(),
-                            writes_until = CASE WHEN :seconds < 0 THEN NULL ELSE clock_timestamp() + make_interval(secs => :seconds) END
+                            writes_until = CASE WHEN :unbounded THEN NULL ELSE clock_timestamp() + make_interval(secs => :seconds) END
                         WHERE site_id = :site AND role <> 'active' AND epoch < :epoch""")
                 .bind("site", siteId)
                 .bind("epoch", epoch)
                 .bind("url", url)
-                .bind("seconds", lease == null ? -1.0 : lease.toNanos() / 1e9)
+                .bind("unbounded", lease == null)
+                .bind("seconds", lease == null ? 0.0 : Math.max(0, lease.toNanos() / 1e9))
                 .execute()) == 1;
     }
 

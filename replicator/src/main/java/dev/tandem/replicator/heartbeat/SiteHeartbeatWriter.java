@@ -45,7 +45,7 @@ public final class SiteHeartbeatWriter {
     public long finalBeat(org.jdbi.v3.core.Jdbi jdbi) {
         long next = ++beat;
         return jdbi.inTransaction(h -> {
-            long before = h.createQuery("SELECT (pg_current_wal_lsn() - '0/0')::bigint").mapTo(Long.class).one();
+            long before = h.createQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint").mapTo(Long.class).one();
             h.createUpdate("""
                             INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
                             SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
