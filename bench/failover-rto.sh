@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KILLS="${1:-20}"
 mvn -B -q -DskipTests install -pl s3mock-server,node-runtime,replicator -am >&2
-mvn -B -q -Psoak verify -pl replicator -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=SiteFailoverSoakIT -Dfailsafe.rerunFailingTestsCount=0 -Dtandem.rto.kills="$KILLS" >&2
+# -Dit.test selects the soak test in the default failsafe execution (with -Psoak it would run twice).
+mvn -B -q verify -pl replicator -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dit.test=SiteFailoverSoakIT -Dtandem.rto.kills="$KILLS" >&2
 grep -h '^kill [0-9]' replicator/target/failsafe-reports/dev.tandem.replicator.SiteFailoverSoakIT-output.txt >&2
 grep -h '"benchmark":"failover-rto"' replicator/target/failsafe-reports/dev.tandem.replicator.SiteFailoverSoakIT-output.txt | tail -n 1

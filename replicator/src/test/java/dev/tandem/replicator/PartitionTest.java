@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
@@ -55,6 +56,25 @@ class PartitionTest {
         });
         assertThat(f.writerA.count()).as("writes committed on site a meanwhile").isGreaterThan(before + 20);
         assertThat(f.writerB.count()).isZero();
+    }
+
+    @Test
+    @Order(0)
+    void aStreamBrokenWhileTheActiveSiteAnswersRaisesAnAlertAndNeverPromotes() throws Exception {
+        // Apply on b cannot store heartbeats any more (it retries), and a cannot reach b for promises:
+        // b hears nothing through the stream, but site a still answers its probe as active.
+        TwoSites.exec(f.sites.urlB(), "ALTER TABLE tandem.site_heartbeats ADD CONSTRAINT block_apply CHECK (beat < 0) NOT VALID");
+        f.aToB.cut();
+        await().atMost(RuntimeFixture.deadline(PROMOTE_AFTER.multipliedBy(4)))
+                .until(() -> f.b.health().contains("the change stream is broken while the site is alive"));
+        assertActiveStaysFor(PROMOTE_AFTER);
+        assertThat(JSON.readTree(f.b.get("/status")).path("failover").path("alert").asText())
+                .contains("answers as active at epoch 1");
+        TwoSites.exec(f.sites.urlB(), "ALTER TABLE tandem.site_heartbeats DROP CONSTRAINT block_apply");
+        f.aToB.restore();
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+                .until(() -> JSON.readTree(f.b.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE) < 1000
+                        && !f.b.health().contains("stream is broken"));
     }
 
     @Test

@@ -19,6 +19,7 @@ public final class SiteRoleWatcher {
     private long settledEpoch = 1;
     private long lastReadNanos = System.nanoTime();
     private boolean lastLeased;
+    private String stoppedBecause;
 
     /**
      * @param blindFor how long runs go on while the site state cannot be read, when the site's
@@ -54,7 +55,15 @@ public final class SiteRoleWatcher {
                 return site.refusal() + ": nothing runs here";
             }
             int stopped = executions.stopAll(site.refusal());
+            stoppedBecause = site.refusal();
             return site.refusal() + ": stopped " + stopped + " running execution(s) on this member";
+        }
+        if (stoppedBecause != null) {
+            int settled = executions.settleStoppedRuns("stopped on this member because " + stoppedBecause).size();
+            stoppedBecause = null;
+            if (settled > 0 && site.epoch() <= settledEpoch) {
+                return "site '" + site.siteId() + "' accepts writes again: " + settled + " execution(s) stopped meanwhile marked incomplete";
+            }
         }
         if (site.epoch() <= settledEpoch) {
             return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch();

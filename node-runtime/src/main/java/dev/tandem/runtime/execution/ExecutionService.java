@@ -116,6 +116,17 @@ public final class ExecutionService implements Managed {
         return ids;
     }
 
+    /**
+     * Runs this member stopped while the site refused writes (fenced, lease lapsed) could not record
+     * their end; once writes are accepted again, and nothing runs here, they are marked incomplete.
+     */
+    public List<UUID> settleStoppedRuns(String reason) {
+        if (runningHere() > 0) {
+            return List.of();
+        }
+        return executions.markIncomplete(settings.memberId(), reason);
+    }
+
     /** Records the execution as running and starts it; returns the stored record. */
     public Execution run(StoredJob job, Map<String, String> givenOptions, String user) {
         return start(prepare(job, givenOptions, user));

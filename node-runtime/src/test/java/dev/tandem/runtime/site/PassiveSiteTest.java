@@ -122,6 +122,27 @@ class PassiveSiteTest {
     }
 
     @Test
+    void aFenceStopsWhatRunsOnTheMemberAndTheRunIsRecordedIncompleteOnceWritesReturn() throws Exception {
+        String job = api.postYaml("/api/v1/projects/kept/jobs/import", """
+                - name: long
+                  sequence: {commands: [{exec: 'sleep 987'}]}
+                """).json().path("jobs").get(0).path("id").asText();
+        String execution = dev.tandem.runtime.testing.Runs.start(api, job, Map.of());
+        java.util.function.BooleanSupplier sleeping = () -> ProcessHandle.allProcesses()
+                .anyMatch(p -> p.info().commandLine().orElse("").contains("sleep 987"));
+        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10))).until(sleeping::getAsBoolean);
+        setRole("fenced", ACTIVE_URL);
+        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10))).until(() -> !sleeping.getAsBoolean());
+        assertThat(api.get("/api/v1/executions/" + execution).json().path("status").asText())
+                .as("the end cannot be recorded while fenced").isEqualTo("running");
+        setRole("active", null);
+        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10)))
+                .until(() -> api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("incomplete"));
+        assertThat(api.get("/api/v1/executions/" + execution).json().path("reason").asText()).contains("is fenced");
+        assertThat(api.delete("/api/v1/jobs/" + job).status()).isEqualTo(204);
+    }
+
+    @Test
     void theEpochNeverGoesBackwards() throws SQLException {
         try (Connection c = TestPostgres.connect(DB)) {
             c.createStatement().executeUpdate("UPDATE tandem_local.site_state SET epoch = epoch + 1");

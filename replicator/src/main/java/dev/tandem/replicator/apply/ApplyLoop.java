@@ -13,6 +13,14 @@ public interface ApplyLoop extends AutoCloseable {
     /** True when apply keeps failing (still retrying): an operator should look. */
     boolean stalled();
 
+    /**
+     * Before a promotion: waits up to {@code within} until everything the transport still holds
+     * was applied; returns what happened, as a sentence.
+     */
+    default String drain(java.time.Duration within) {
+        return "apply stopped";
+    }
+
     @Override
     void close();
 }

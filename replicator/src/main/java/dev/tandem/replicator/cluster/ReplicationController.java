@@ -321,8 +321,10 @@ public final class ReplicationController implements AutoCloseable {
             return new Promotion("site '" + state.siteId() + "' is already at epoch " + state.epoch() + " (not below " + epoch
                     + "): not promoted", -1);
         }
+        ApplyLoop loop = apply;
+        String drained = loop == null ? "apply was not running" : loop.drain(settings.interval().multipliedBy(2));
         stopApply();
-        String drained = "apply stopped at source position " + applyPosition();
+        drained += " at source position " + applyPosition();
         stopCapture();
         freshCaptureState();
         CaptureEngine prepared = engines.apply(epoch);

@@ -41,6 +41,8 @@ public final class KafkaSubscriber extends SubscriberState {
     private final ApplyStats stats;
     private volatile boolean reseed;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** Records between this site's position and the topic's high watermark after the last poll; -1 unknown. */
+    private volatile long lag = -1;
     private Thread thread;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before consuming. */
@@ -135,6 +137,7 @@ public final class KafkaSubscriber extends SubscriberState {
                     lastCommitNanos = System.nanoTime();
                 }
                 ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(toCommit == null ? settings.interval().toMillis() : 100));
+                lag = records.isEmpty() ? kafka.currentLag(partition).orElse(-1) : -1;
                 long open = applier.openTransactionSinceNanos();
                 if (records.isEmpty() && open >= 0 && System.nanoTime() - open > settings.streamTimeout().toNanos()) {
                     // Do not hold a half-applied transaction (and the rows it locked) forever: start over
@@ -173,6 +176,25 @@ public final class KafkaSubscriber extends SubscriberState {
         } finally {
             consumer = null;
         }
+    }
+
+    /** Waits until the consumer reached the topic's high watermark with no transaction half-applied. */
+    @Override
+    public String drain(Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (lag == 0 && applier.openTransactionSinceNanos() < 0) {
+                return "apply drained the topic to its high watermark";
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return "apply could not drain the topic within " + within.toMillis() + " ms (" + (lag < 0 ? "the broker does not answer"
+                : lag + " record(s) left") + "): what it did not receive is listed by the old site's divergence report";
     }
 
     @Override

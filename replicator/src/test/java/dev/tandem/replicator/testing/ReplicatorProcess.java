@@ -16,6 +16,7 @@ public final class ReplicatorProcess implements AutoCloseable {
     private final String peers;
     private final String sources;
     private final int port;
+    private final int adminPort = TwoSites.portForAProcess();
     private String extra = "";
     private Process process;
     private Path log;
@@ -57,7 +58,7 @@ public final class ReplicatorProcess implements AutoCloseable {
     /** Starts (again) on the same port and configuration. */
     public ReplicatorProcess start() {
         log = sites.dir().resolve("replicator-" + site + "-" + port + "-" + System.nanoTime() + ".log");
-        Path config = sites.config(site, dbUrl, transport, kafka, peers, sources, port,
+        Path config = sites.config(site, dbUrl, transport, kafka, peers, sources, port, adminPort,
                 "level: INFO\n  loggers:\n    org.apache.kafka: WARN\n    io.debezium: WARN\n  appenders: [{type: file, currentLogFilename: " + log + ", archive: false}]",
                 extra);
         try {
@@ -68,6 +69,21 @@ public final class ReplicatorProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return this;
+    }
+
+    /** POSTs one of its admin tasks (e.g. {@code switchover?to=b}) and returns the output. */
+    public String task(String task) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + adminPort + "/tasks/" + task))
+                    .timeout(java.time.Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body().trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The /status document, or null while the process does not answer. */

@@ -81,7 +81,12 @@ public final class TwoSites implements AutoCloseable {
 
     /** SIGKILL of site a's PostgreSQL (its postmaster; its backends exit when it is gone). */
     public void killDatabaseA() throws IOException, InterruptedException {
-        String pid = Files.readAllLines(dir.resolve("pg-a").resolve("postmaster.pid")).get(0).trim();
+        killDatabase("a");
+    }
+
+    /** SIGKILL of a site's PostgreSQL (its postmaster; its backends exit when it is gone). */
+    public void killDatabase(String site) throws IOException, InterruptedException {
+        String pid = Files.readAllLines(dir.resolve("pg-" + site).resolve("postmaster.pid")).get(0).trim();
         new ProcessBuilder("kill", "-KILL", pid).start().waitFor();
     }
 
@@ -121,6 +126,11 @@ public final class TwoSites implements AutoCloseable {
 
     public Path config(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, String logging,
                        String extra) {
+        return config(site, dbUrl, transport, kafka, peers, sources, port, 0, logging, extra);
+    }
+
+    public Path config(String site, String dbUrl, String transport, String kafka, String peers, String sources, int port, int adminPort,
+                       String logging, String extra) {
         String yaml = """
                 site:
                   id: %s
@@ -145,12 +155,12 @@ public final class TwoSites implements AutoCloseable {
                   adminConnectors:
                     - type: http
                       bindHost: 127.0.0.1
-                      port: 0
+                      port: %d
                   requestLog:
                     appenders: []
                 logging:
                   %s
-                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, interval, kafka == null ? "\"\"" : kafka, port, logging) + extra;
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, interval, kafka == null ? "\"\"" : kafka, port, adminPort, logging) + extra;
         Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
         try {
             Files.writeString(config, yaml);
