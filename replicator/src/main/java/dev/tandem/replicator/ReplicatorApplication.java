@@ -74,6 +74,8 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.promote());
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.switchover());
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.fence());
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.divergence());
+        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.reseed());
     }
 
     @Override
@@ -149,7 +151,9 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         Promises promises = new Promises(failoverSettings.leaseTtl());
         PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2));
         FailoverLoop failover = new FailoverLoop(settings.siteId(), witness, peerClient, settings.peers(), failoverSettings, controller, gate,
-                new SiteStateWriter(database.jdbi()), promises, applyStats, decisions);
+                new SiteStateWriter(database.jdbi()), promises, applyStats, decisions,
+                new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)));
+        failover.automaticFailback(config.failover.failback.equals("automatic"));
         environment.lifecycle().manage(new PeriodicRunner("failover", settings.interval(), () -> {
             failover.cycle();
             return null; // Decisions logs each new sentence once
@@ -164,7 +168,8 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
                 failover));
         environment.healthChecks().register("replication", new ReplicationHealthCheck(controller));
         environment.healthChecks().register("failover", new FailoverHealthCheck(failover, controller::site));
-        environment.admin().addTask(new ReseedTask(controller));
+        environment.admin().addTask(new ReseedTask(controller, failover));
+        environment.jersey().register(new dev.tandem.replicator.api.DivergenceResource(failover));
         environment.admin().addTask(new PromoteTask(settings.siteId(), failover));
         environment.admin().addTask(new FenceTask(failover));
         environment.admin().addTask(new SwitchoverTask(failover));

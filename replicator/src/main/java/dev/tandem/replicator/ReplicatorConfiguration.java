@@ -92,6 +92,13 @@ public class ReplicatorConfiguration extends Configuration {
         /** A passive site promotes only after the active site's heartbeats stopped for this long. */
         @NotNull @JsonProperty public Duration promoteAfter = Duration.seconds(5);
         @Valid @NotNull @JsonProperty public WitnessFactory witness = new WitnessFactory();
+        /**
+         * A fenced former active site whose successor answers: manual (an operator runs the reseed
+         * task after reading the situation) or automatic (divergence report, then copy and follow).
+         */
+        @NotNull @Pattern(regexp = "manual|automatic") @JsonProperty public String failback = "manual";
+        /** Where divergence reports are written (JSON and text), relative to the working directory. */
+        @NotEmpty @JsonProperty public String reportDir = "divergence";
     }
 
     public static class WitnessFactory {

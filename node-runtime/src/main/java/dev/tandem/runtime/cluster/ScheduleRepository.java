@@ -54,6 +54,12 @@ public final class ScheduleRepository {
      * modified it when that member is known here, else by {@code member}. Jobs that arrived by
      * replication or a restore have none. Returns how many rows were created.
      */
+    /** True when the takeover of a promotion to {@code epoch} was settled (schedules rebuilt for it). */
+    public boolean settledAt(long epoch) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM tandem_local.site_takeovers WHERE epoch = :epoch")
+                .bind("epoch", epoch).mapTo(Long.class).one()) > 0;
+    }
+
     public int rebuildMissing(String member) {
         List<UUID> missing = jdbi.withHandle(h -> h.createQuery("""
                         SELECT j.id FROM tandem.jobs j LEFT JOIN tandem_local.schedules s ON s.job_id = j.id

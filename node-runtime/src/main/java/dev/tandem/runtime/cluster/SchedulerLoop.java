@@ -30,6 +30,7 @@ public final class SchedulerLoop {
     private final ExecutionService executions;
     private final SiteGate gate;
     private final Dispatcher dispatcher;
+    private long settledEpoch = 1;
 
     public SchedulerLoop(String memberId, ClusterSettings settings, ScheduleRepository schedules, MemberRepository members,
                          JobRepository jobs, ProjectRepository projects, ExecutionService executions, SiteGate gate, Dispatcher dispatcher) {
@@ -46,8 +47,17 @@ public final class SchedulerLoop {
 
     /** One cycle; returns the sentence that explains what it did. */
     public String cycle() {
-        if (!gate.current().acceptsWrites()) {
-            return "site is " + gate.current().role().sql() + ": no schedule fires here";
+        dev.tandem.runtime.site.SiteState site = gate.current();
+        if (!site.acceptsWrites()) {
+            return "site is " + site.role().sql() + ": no schedule fires here";
+        }
+        if (site.epoch() > settledEpoch) {
+            // After a promotion the schedule rows are rebuilt from the jobs (after their last
+            // replicated fire) by the site-role loop; rows left from an earlier epoch must not fire.
+            if (!schedules.settledAt(site.epoch())) {
+                return "site '" + site.siteId() + "' became active at epoch " + site.epoch() + ": schedules wait until the takeover settled";
+            }
+            settledEpoch = site.epoch();
         }
         Optional<MemberView> me = members.find(memberId);
         if (me.isPresent() && me.get().schedulesPaused()) {

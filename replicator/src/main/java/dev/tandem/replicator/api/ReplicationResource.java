@@ -197,6 +197,27 @@ public final class ReplicationResource {
         return Response.ok(answer).build();
     }
 
+    /**
+     * What this site applied of {@code source}'s transactions: a returning old active site asks
+     * the new one, to know where its divergence report starts.
+     */
+    @GET
+    @Path("applied")
+    public Response applied(@QueryParam("source") String source) {
+        Response refused = refuse(source);
+        if (refused != null) {
+            return refused;
+        }
+        dev.tandem.runtime.site.SiteState state = controller.currentSite();
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("siteId", state.siteId());
+        body.put("role", state.role().sql());
+        body.put("epoch", state.epoch());
+        body.put("source", source);
+        body.put("position", controller.appliedFrom(source));
+        return Response.ok(body).build();
+    }
+
     /** A switchover's hand-over: the fenced active site asks this (target) site to take over. */
     public record TakeoverRequest(String site, String target, Long epoch, Long position) {}
 

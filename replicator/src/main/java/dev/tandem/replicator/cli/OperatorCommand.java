@@ -42,6 +42,15 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
         return new OperatorCommand("switchover", "Hands this active site's role to a passive site, losing nothing (--to SITE)");
     }
 
+    public static OperatorCommand divergence() {
+        return new OperatorCommand("divergence", "Prints this site's last divergence report (what it committed that the active site never applied)");
+    }
+
+    public static OperatorCommand reseed() {
+        return new OperatorCommand("reseed", "Passive site: replace its data with a copy of the active site. Fenced former active site: "
+                + "write its divergence report, then copy the active site and follow it");
+    }
+
     public static OperatorCommand fence() {
         return new OperatorCommand("fence", "Fences this site now: no write commits, schedules stop, runs are aborted (--reason TEXT)");
     }
@@ -74,10 +83,13 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
             case "switchover" -> post(http, admin + "/tasks/switchover?to=" + encode(namespace.getString("to")) + "&timeout="
                     + namespace.getInt("timeout"), Duration.ofSeconds(namespace.getInt("timeout") + 30L));
             case "fence" -> post(http, admin + "/tasks/fence?reason=" + encode(namespace.getString("reason")), Duration.ofSeconds(30));
+            case "reseed" -> post(http, admin + "/tasks/reseed", Duration.ofSeconds(300));
+            case "divergence" -> text(http, app + "/divergence?format=text", config.replication.token);
             default -> throw new IllegalArgumentException(getName());
         };
         System.out.println(output);
-        if (output.startsWith("refused") || output.startsWith("not promoted") || output.startsWith("switchover aborted")) {
+        if (output.startsWith("refused") || output.startsWith("not promoted") || output.startsWith("switchover aborted")
+                || output.startsWith("no report")) {
             throw new IllegalStateException("(see above)");
         }
     }
@@ -104,6 +116,17 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
             throw new IOException("the replicator at " + url + " answered HTTP " + response.statusCode() + ": " + response.body());
         }
         return JSON.readTree(response.body());
+    }
+
+    private static String text(HttpClient http, String url, String token) throws IOException, InterruptedException {
+        HttpResponse<String> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IOException("the replicator at " + url + " does not answer (" + e + "): is it running?", e);
+        }
+        return response.statusCode() == 200 ? response.body().stripTrailing() : "no report: " + response.body();
     }
 
     private static String post(HttpClient http, String url, Duration timeout) throws IOException, InterruptedException {

@@ -349,6 +349,35 @@ public final class ReplicationController implements AutoCloseable {
                 + captureSettings.slot() + " created at position " + from + " before the first write", from);
     }
 
+    /** The commit position of the last transaction of {@code source} applied here, or -1. */
+    public long appliedFrom(String source) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = :source")
+                .bind("source", source).mapTo(Long.class).findOne().orElse(-1L));
+    }
+
+    /** The next apply loop replaces this site's replicated data with a fresh copy first (a failback). */
+    public synchronized void reseedOnNextApply() {
+        reseedRequested = true;
+        retryApplyAtNanos = 0;
+    }
+
+    /**
+     * The divergence report of this (fenced) site against what {@code activeSite} applied, decoded
+     * from this site's capture slot; capture is stopped first (the slot must not be in use).
+     */
+    public synchronized dev.tandem.replicator.failback.DivergenceReport divergenceReport(long epoch, String activeSite, long activeEpoch,
+                                                                                       long applied) {
+        stopCapture();
+        return jdbi.withHandle(h -> {
+            try {
+                return dev.tandem.replicator.failback.DivergenceReporter.report(h.getConnection(), captureSettings.slot(),
+                        captureSettings.publication(), settings.siteId(), epoch, activeSite, activeEpoch, applied);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException("cannot decode this site's WAL for the divergence report: " + e.getMessage(), e);
+            }
+        });
+    }
+
     /** Where this site's slot started when it was promoted to {@code epoch}, or -1. */
     public long slotStartOf(long epoch) {
         return jdbi.withHandle(h -> h.createQuery("SELECT slot_start FROM tandem_local.promotions WHERE epoch = :epoch")

@@ -37,11 +37,15 @@ public final class FailoverLoop {
     private long lastSlotStart = -1;
     /** The site a switchover is handing over to, while it runs. */
     private volatile String switchingTo;
+    private final dev.tandem.replicator.failback.ReportFolder reports;
+    private volatile boolean automaticFailback;
+    private volatile dev.tandem.replicator.failback.DivergenceReport lastReport;
     private volatile String last;
 
     public FailoverLoop(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
                         ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
-                        Decisions decisions) {
+                        Decisions decisions, dev.tandem.replicator.failback.ReportFolder reports) {
+        this.reports = reports;
         this.siteId = siteId;
         this.witness = witness;
         this.peers = peers;
@@ -89,6 +93,14 @@ public final class FailoverLoop {
         if (state.role() == SiteRole.FENCED && switchingTo != null && lease != null) {
             // A switchover fenced this site: it keeps the lease and the promises until the hand-over.
             return remember("switchover to site '" + switchingTo + "' in progress: " + lease.cycle(state));
+        }
+        if (state.role() == SiteRole.FENCED && automaticFailback && switchingTo == null) {
+            boolean newActive = peers.statuses().stream()
+                    .anyMatch(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch());
+            if (newActive) {
+                lease = null;
+                return record(failback());
+            }
         }
         if (state.role() == SiteRole.FENCED) {
             lease = null;
@@ -369,6 +381,61 @@ public final class FailoverLoop {
             return promote(taken, sent, "forced promotion: site '" + siteId + "' took the witness lease at epoch " + epoch);
         }
         return promoteWithoutWitness(epoch, "forced promotion without a witness: site '" + siteId + "' to epoch " + epoch);
+    }
+
+    /**
+     * Brings this fenced (former active) site back as a passive site of the site that is active now
+     * (DESIGN.md invariant 6): first the divergence report — every transaction this site committed
+     * that the active site never applied, decoded from this site's own WAL — written to
+     * {@code reportDir} as JSON and text; only then this site drops its slot and replaces its
+     * replicated data with a copy of the active site, and follows it.
+     */
+    public synchronized String failback() {
+        SiteState state = gate.current();
+        if (state.role() != SiteRole.FENCED && !(state.role() == SiteRole.ACTIVE && state.leaseLapsed())) {
+            return "refused: site '" + siteId + "' is " + state.role().sql() + "; failback brings back a fenced former active site";
+        }
+        if (!controller.leading()) {
+            return "refused: this replicator does not lead site '" + siteId + "'";
+        }
+        java.util.Optional<PeerClient.Answer> active = peers.statuses().stream()
+                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch()).findFirst();
+        if (active.isEmpty()) {
+            return "refused: no other site answers as active at an epoch above " + state.epoch() + "; failback needs the new active site";
+        }
+        String activeSite = active.get().site();
+        long activeEpoch = active.get().epoch();
+        java.util.Optional<PeerClient.Answer> applied = peers.applied(siteId).stream()
+                .filter(a -> a.answered() && activeSite.equals(a.site()) && a.body() != null).findFirst();
+        if (applied.isEmpty()) {
+            return "refused: site '" + activeSite + "' does not say what it applied of site '" + siteId + "'";
+        }
+        long position = applied.get().body().path("position").asLong(-1);
+        String activeUrl = active.get().body() == null ? null : active.get().body().path("activeSiteUrl").asText(null);
+        if (writer.fence("fenced for failback: the divergence report is being written")) {
+            decisions.record("failover", "site '" + siteId + "' fenced before its divergence report");
+        }
+        dev.tandem.replicator.failback.DivergenceReport report = controller.divergenceReport(state.epoch(), activeSite, activeEpoch, position);
+        java.nio.file.Path written = reports.write(report);
+        lastReport = report;
+        controller.retireCapture();
+        writer.followWithCopy(activeSite, activeEpoch, activeUrl);
+        controller.reseedOnNextApply();
+        return record("failback of site '" + siteId + "': divergence report written to " + written + " (" + report.transactions().size()
+                + " transaction(s), " + report.rows() + " row change(s) never applied on site '" + activeSite + "'"
+                + (report.unrecoverable() == null ? "" : "; NOT COMPLETE: " + report.unrecoverable()) + "); site '" + siteId
+                + "' now copies site '" + activeSite + "' (epoch " + activeEpoch + ") and follows it");
+    }
+
+    /** With failover.failback: automatic, a fenced site whose successor answers runs its failback by itself. */
+    public void automaticFailback(boolean automatic) {
+        this.automaticFailback = automatic;
+    }
+
+    /** The divergence report this replicator wrote last, or the newest one in the report folder. */
+    public dev.tandem.replicator.failback.DivergenceReport lastReport() {
+        dev.tandem.replicator.failback.DivergenceReport report = lastReport;
+        return report != null ? report : reports.newest();
     }
 
     /** An operator's fence of this site. */

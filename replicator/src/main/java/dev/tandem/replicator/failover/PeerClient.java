@@ -72,6 +72,15 @@ public final class PeerClient {
                 .build(), timeout);
     }
 
+    /** What each other site applied of {@code sourceSite}'s transactions ({@code position}, -1 for none). */
+    public List<Answer> applied(String sourceSite) {
+        return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/applied?source=" + sourceSite))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build());
+    }
+
     /** Every other site's status (role, epoch, applied position). */
     public List<Answer> statuses() {
         return all(source -> HttpRequest.newBuilder(source.resolve("/status"))

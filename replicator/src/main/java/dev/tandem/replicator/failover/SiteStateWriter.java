@@ -106,4 +106,20 @@ public final class SiteStateWriter {
                     .execute();
         });
     }
+
+    /**
+     * After a failback's divergence report: this site becomes a passive site of {@code activeSite}
+     * at {@code epoch}; what it applied before is forgotten (a fresh copy follows).
+     */
+    public void followWithCopy(String activeSite, long epoch, String activeUrl) {
+        jdbi.useTransaction(h -> {
+            h.createUpdate("""
+                            UPDATE tandem_local.site_state
+                            SET role = 'passive', epoch = greatest(epoch, :epoch), active_site_id = :active, active_site_url = :url,
+                                fenced_reason = NULL, writes_until = NULL, updated_at = now()""")
+                    .bind("epoch", epoch).bind("active", activeSite).bind("url", activeUrl)
+                    .execute();
+            h.execute("DELETE FROM tandem_local.applied_position");
+        });
+    }
 }

@@ -7,19 +7,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code POST /tasks/reseed} on a passive site's replicator (admin port): replace the site's
- * replicated data with a fresh copy of the active site, then stream from there.
+ * {@code POST /tasks/reseed} (admin port). On a passive site: replace the site's replicated data
+ * with a fresh copy of the active site, then stream from there. On a fenced former active site:
+ * the failback — its divergence report first, then the copy (see {@code FailoverLoop#failback}).
  */
 public final class ReseedTask extends Task {
     private final ReplicationController controller;
+    private final dev.tandem.replicator.failover.FailoverLoop failover;
 
-    public ReseedTask(ReplicationController controller) {
+    public ReseedTask(ReplicationController controller, dev.tandem.replicator.failover.FailoverLoop failover) {
         super("reseed");
         this.controller = controller;
+        this.failover = failover;
     }
 
     @Override
     public void execute(Map<String, List<String>> parameters, PrintWriter output) {
-        output.println(controller.requestReseed());
+        dev.tandem.runtime.site.SiteState site = controller.currentSite();
+        boolean former = site.role() == dev.tandem.runtime.site.SiteRole.FENCED
+                || site.role() == dev.tandem.runtime.site.SiteRole.ACTIVE && site.leaseLapsed();
+        output.println(former ? failover.failback() : controller.requestReseed());
     }
 }

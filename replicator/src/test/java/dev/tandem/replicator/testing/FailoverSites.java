@@ -50,8 +50,10 @@ public final class FailoverSites implements AutoCloseable {
             TwoSites.exec(sites.urlA(), sql);
             TwoSites.exec(sites.urlB(), sql);
         }
-        a = sites.start("a", sites.urlA(), transport, null, "[b]", "[" + aToB.url() + "]", portA, failover(witnessA, key));
-        b = sites.start("b", sites.urlB(), transport, null, "[a]", "[" + bToA.url() + "]", portB, failover(witnessB, key));
+        a = sites.start("a", sites.urlA(), transport, null, "[b]", "[" + aToB.url() + "]", portA,
+                failover(witnessA, key, sites.dir().resolve("divergence-a").toString()));
+        b = sites.start("b", sites.urlB(), transport, null, "[a]", "[" + bToA.url() + "]", portB,
+                failover(witnessB, key, sites.dir().resolve("divergence-b").toString()));
         writerA = new Writer("a", sites.urlA());
         writerB = new Writer("b", sites.urlB());
     }
@@ -60,6 +62,7 @@ public final class FailoverSites implements AutoCloseable {
     public static String defaultFailover(String witnessEndpoint, String key) {
         return """
                 failover:
+                  reportDir: %s
                   witness:
                     type: s3
                     endpoint: %s
@@ -67,12 +70,13 @@ public final class FailoverSites implements AutoCloseable {
                     key: %s
                     accessKeyId: test
                     secretAccessKey: test
-                """.formatted(witnessEndpoint, S3Server.BUCKET, key);
+                """.formatted(RuntimeFixture.tempDir("tandem-divergence"), witnessEndpoint, S3Server.BUCKET, key);
     }
 
-    private static String failover(LinkProxy witness, String key) {
+    private static String failover(LinkProxy witness, String key, String reportDir) {
         return """
                 failover:
+                  reportDir: %s
                   fenceAfter: %dms
                   fenceTime: %dms
                   leaseTtl: %dms
@@ -85,7 +89,7 @@ public final class FailoverSites implements AutoCloseable {
                     accessKeyId: test
                     secretAccessKey: test
                     timeout: 400ms
-                """.formatted(FENCE_AFTER.toMillis(), FENCE_TIME.toMillis(), LEASE_TTL.toMillis(), PROMOTE_AFTER.toMillis(),
+                """.formatted(reportDir, FENCE_AFTER.toMillis(), FENCE_TIME.toMillis(), LEASE_TTL.toMillis(), PROMOTE_AFTER.toMillis(),
                 witness.url(), S3Server.BUCKET, key);
     }
 

@@ -1,0 +1,87 @@
+package dev.tandem.replicator.failback;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the divergence report from this site's own capture slot, without consuming it: the slot
+ * was never confirmed past what every passive site applied, so every transaction the new active
+ * site may lack is still decodable ({@code pg_logical_slot_peek_binary_changes}, pgoutput). The
+ * slot must not be in use (capture stopped: the site is fenced).
+ */
+public final class DivergenceReporter {
+    private static final String HEARTBEATS = "site_heartbeats";
+
+    private DivergenceReporter() {
+    }
+
+    /** The report for {@code site} (active until {@code epoch}) against what {@code activeSite} applied. */
+    public static DivergenceReport report(Connection c, String slot, String publication, String site, long epoch, String activeSite,
+                                          long activeEpoch, long applied) throws SQLException {
+        String generated = Instant.now().toString();
+        String walStatus = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(wal_status, 'unknown') FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    walStatus = rs.getString(1);
+                }
+            }
+        }
+        String after = applied < 0 ? "the beginning" : "position " + applied;
+        if (walStatus == null) {
+            return new DivergenceReport(site, epoch, activeSite, activeEpoch, applied, generated, List.of(), 0,
+                    "this site has no replication slot '" + slot + "' any more, so what it committed after " + after
+                            + " cannot be decoded: compare the sites by hand (or accept the loss) before reseeding");
+        }
+        if ("lost".equals(walStatus)) {
+            return new DivergenceReport(site, epoch, activeSite, activeEpoch, applied, generated, List.of(), 0,
+                    "replication slot '" + slot + "' was invalidated (it held more WAL than max_slot_wal_keep_size): the WAL after "
+                            + after + " is gone, so what this site committed after it cannot be listed; the transactions "
+                            + "site '" + activeSite + "' applied are safe, anything later from this site is lost");
+        }
+        PgOutputDecoder decoder = new PgOutputDecoder();
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false); // a cursor: the changes are read in batches, not all at once
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT data FROM pg_logical_slot_peek_binary_changes(?, NULL, NULL, 'proto_version', '1', 'publication_names', ?)")) {
+            ps.setFetchSize(1000);
+            ps.setString(1, slot);
+            ps.setString(2, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    decoder.accept(rs.getBytes(1));
+                }
+            }
+            c.commit();
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+        List<PgOutputDecoder.Transaction> all = decoder.transactions();
+        // The applied position is a commit position as the capture reported it; whether that is the
+        // commit record's start or its end, the transaction at exactly that position was applied.
+        boolean byFinal = all.stream().anyMatch(t -> t.finalLsn() == applied);
+        boolean byEnd = !byFinal && all.stream().anyMatch(t -> t.endLsn() == applied);
+        List<DivergenceReport.Entry> entries = new ArrayList<>();
+        int heartbeats = 0;
+        for (PgOutputDecoder.Transaction t : all) {
+            boolean wasApplied = byFinal ? t.finalLsn() <= applied : byEnd ? t.endLsn() <= applied : t.finalLsn() < applied;
+            if (wasApplied || t.changes().isEmpty()) {
+                continue;
+            }
+            if (t.onlyTable(HEARTBEATS)) {
+                heartbeats++;
+                continue;
+            }
+            entries.add(new DivergenceReport.Entry(t.xid(), t.finalLsn(), t.committedAt().toString(), t.changes()));
+        }
+        // The slot was confirmed only through transactions every peer had applied (capture's slot
+        // safety), so nothing the active site lacks lies before it: the list is complete.
+        return new DivergenceReport(site, epoch, activeSite, activeEpoch, applied, generated, entries, heartbeats, null);
+    }
+}
