@@ -20,6 +20,15 @@ public final class DivergenceReporter {
     private DivergenceReporter() {
     }
 
+    private static boolean follows(Connection c, String activeSite) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tandem_local.applied_position WHERE source_site = ?")) {
+            ps.setString(1, activeSite);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** The report for {@code site} (active until {@code epoch}) against what {@code activeSite} applied. */
     public static DivergenceReport report(Connection c, String slot, String publication, String site, long epoch, String activeSite,
                                           long activeEpoch, long applied) throws SQLException {
@@ -34,6 +43,11 @@ public final class DivergenceReporter {
             }
         }
         String after = applied < 0 ? "the beginning" : "position " + applied;
+        if (walStatus == null && follows(c, activeSite)) {
+            // No slot, but this site applies the active site's changes: it was a passive site, and
+            // committed nothing of its own to the replicated tables.
+            return new DivergenceReport(site, epoch, activeSite, activeEpoch, applied, generated, List.of(), 0, null);
+        }
         if (walStatus == null) {
             return new DivergenceReport(site, epoch, activeSite, activeEpoch, applied, generated, List.of(), 0,
                     "this site has no replication slot '" + slot + "' any more, so what it committed after " + after

@@ -399,9 +399,9 @@ public final class FailoverLoop {
             return "refused: this replicator does not lead site '" + siteId + "'";
         }
         java.util.Optional<PeerClient.Answer> active = peers.statuses().stream()
-                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch()).findFirst();
+                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
         if (active.isEmpty()) {
-            return "refused: no other site answers as active at an epoch above " + state.epoch() + "; failback needs the new active site";
+            return "refused: no other site answers as active at epoch " + state.epoch() + " or above; failback needs the active site";
         }
         String activeSite = active.get().site();
         long activeEpoch = active.get().epoch();

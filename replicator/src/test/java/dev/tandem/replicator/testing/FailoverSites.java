@@ -34,10 +34,26 @@ public final class FailoverSites implements AutoCloseable {
     public final TwoSites.Replicator b;
     public final Writer writerA;
     public final Writer writerB;
+    private final String key;
+
+    /** The witness lease's object key (one per fixture). */
+    public String leaseKey() {
+        return key;
+    }
 
     public FailoverSites(String transport, String... setupOnBothSites) {
+        this(transport, false, setupOnBothSites);
+    }
+
+    /** Both sites with {@code failback: automatic} (a fenced former active site resyncs by itself). */
+    public static FailoverSites withAutomaticFailback(String transport) {
+        return new FailoverSites(transport, true);
+    }
+
+    private FailoverSites(String transport, boolean automaticFailback, String... setupOnBothSites) {
+        String failback = automaticFailback ? "automatic" : "manual";
         S3Server s3 = S3Server.shared();
-        String key = "witness/" + UUID.randomUUID() + ".json";
+        key = "witness/" + UUID.randomUUID() + ".json";
         witnessA = new LinkProxy("a-witness", s3.port());
         witnessB = new LinkProxy("b-witness", s3.port());
         int portA = RuntimeFixture.freePort();
@@ -51,9 +67,9 @@ public final class FailoverSites implements AutoCloseable {
             TwoSites.exec(sites.urlB(), sql);
         }
         a = sites.start("a", sites.urlA(), transport, null, "[b]", "[" + aToB.url() + "]", portA,
-                failover(witnessA, key, sites.dir().resolve("divergence-a").toString()));
+                failover(witnessA, key, sites.dir().resolve("divergence-a").toString(), failback));
         b = sites.start("b", sites.urlB(), transport, null, "[a]", "[" + bToA.url() + "]", portB,
-                failover(witnessB, key, sites.dir().resolve("divergence-b").toString()));
+                failover(witnessB, key, sites.dir().resolve("divergence-b").toString(), failback));
         writerA = new Writer("a", sites.urlA());
         writerB = new Writer("b", sites.urlB());
     }
@@ -73,9 +89,10 @@ public final class FailoverSites implements AutoCloseable {
                 """.formatted(RuntimeFixture.tempDir("tandem-divergence"), witnessEndpoint, S3Server.BUCKET, key);
     }
 
-    private static String failover(LinkProxy witness, String key, String reportDir) {
+    private static String failover(LinkProxy witness, String key, String reportDir, String failback) {
         return """
                 failover:
+                  failback: %s
                   reportDir: %s
                   fenceAfter: %dms
                   fenceTime: %dms
@@ -89,7 +106,7 @@ public final class FailoverSites implements AutoCloseable {
                     accessKeyId: test
                     secretAccessKey: test
                     timeout: 400ms
-                """.formatted(reportDir, FENCE_AFTER.toMillis(), FENCE_TIME.toMillis(), LEASE_TTL.toMillis(), PROMOTE_AFTER.toMillis(),
+                """.formatted(failback, reportDir, FENCE_AFTER.toMillis(), FENCE_TIME.toMillis(), LEASE_TTL.toMillis(), PROMOTE_AFTER.toMillis(),
                 witness.url(), S3Server.BUCKET, key);
     }
 
