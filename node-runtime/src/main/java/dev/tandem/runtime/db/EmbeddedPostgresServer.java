@@ -25,6 +25,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    // The first start runs initdb; on a busy 2-core machine (two sites starting at
+                    // once, CI) that takes longer than the library's 10 s default.
+                    .setPGStartupWait(java.time.Duration.ofSeconds(90))
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
                     .setServerConfig("fsync", fsync ? "on" : "off")
