@@ -56,13 +56,10 @@ public final class ActiveLease {
     /** One cycle for the active site {@code state}; returns the sentence that explains it. */
     public synchronized String cycle(SiteState state) {
         Duration fenceAfter = settings.fenceAfter();
-        long start = System.nanoTime();
-        if (securedSentNanos >= 0 && start - securedSentNanos > fenceAfter.toNanos()) {
-            // Lapsed already (this replicator stalled, or the last cycles failed): no late success excuses it.
-            return fence("no lease renewal succeeded and not every passive site promised to stay passive for "
-                    + (start - securedSentNanos) / 1_000_000 + " ms (failover.fenceAfter " + fenceAfter.toMillis() + " ms); witness: "
-                    + lastLeaseError + "; passive sites: " + lastPromiseError);
-        }
+        // A lapse is judged after this cycle's attempt, not before: a slow witness call in the last
+        // cycle must not fence a site whose lease is still its own. That is safe because the
+        // database refused writes from the deadline on, a renewal succeeds only on the version this
+        // site wrote (nobody took it), and a passive site gives no promise once it takes the lease.
         long sent = System.nanoTime();
         java.util.concurrent.CompletableFuture<List<PeerClient.Answer>> promises =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> peers.askPromises(state.epoch()));
@@ -91,6 +88,12 @@ public final class ActiveLease {
                     .filter(a -> !a.answered() || a.status() / 100 != 2)
                     .map(a -> a.source() + ": " + (a.error() == null ? "HTTP " + a.status() : a.error()))
                     .reduce((x, y) -> x + "; " + y).orElse("passive sites " + peerSites + " did not all answer");
+        }
+        long now = System.nanoTime();
+        if (securedSentNanos >= 0 && !securedNow && now - securedSentNanos > fenceAfter.toNanos()) {
+            return fence("no lease renewal succeeded and not every passive site promised to stay passive for "
+                    + (now - securedSentNanos) / 1_000_000 + " ms (failover.fenceAfter " + fenceAfter.toMillis() + " ms); witness: "
+                    + lastLeaseError + "; passive sites: " + lastPromiseError);
         }
         if (securedSentNanos < 0) {
             // Never secured by this replicator: the deadline its predecessor left in the database

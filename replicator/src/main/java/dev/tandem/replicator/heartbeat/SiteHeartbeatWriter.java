@@ -26,15 +26,7 @@ public final class SiteHeartbeatWriter {
     /** Commits one beat; throws {@code SiteNotActiveException} when this site is not active. */
     public long beat() {
         long next = ++beat;
-        gate.write(h -> h.createUpdate("""
-                        INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
-                        SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
-                        ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, beat = EXCLUDED.beat, written_at = EXCLUDED.written_at""")
-                .bind("id", rowId)
-                .bind("site", siteId)
-                .bind("beat", next)
-                .bind("at", Instant.now())
-                .execute());
+        gate.write(h -> write(h, next));
         return next;
     }
 
@@ -46,16 +38,20 @@ public final class SiteHeartbeatWriter {
         long next = ++beat;
         return jdbi.inTransaction(h -> {
             long before = h.createQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint").mapTo(Long.class).one();
-            h.createUpdate("""
-                            INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
-                            SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
-                            ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, beat = EXCLUDED.beat, written_at = EXCLUDED.written_at""")
-                    .bind("id", rowId)
-                    .bind("site", siteId)
-                    .bind("beat", next)
-                    .bind("at", Instant.now())
-                    .execute();
+            write(h, next);
             return before;
         });
+    }
+
+    private int write(org.jdbi.v3.core.Handle h, long beat) {
+        return h.createUpdate("""
+                        INSERT INTO tandem.site_heartbeats (id, site_id, epoch, beat, written_at)
+                        SELECT :id, :site, epoch, :beat, :at FROM tandem_local.site_state
+                        ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, beat = EXCLUDED.beat, written_at = EXCLUDED.written_at""")
+                .bind("id", rowId)
+                .bind("site", siteId)
+                .bind("beat", beat)
+                .bind("at", Instant.now())
+                .execute();
     }
 }
