@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.replicator.testing.NumberWriter;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
@@ -53,54 +54,17 @@ class FailbackTest {
         }
     }
 
-    /** Commits numbered rows on one site through its gate, from {@code first} on, until stopped. */
-    static final class NumberWriter implements AutoCloseable {
-        final List<Long> committed = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean stop;
-
-        NumberWriter(String url, long first) {
-            SiteGate gate = new SiteGate(Jdbi.create(url, "postgres", ""));
-            thread = new Thread(() -> {
-                long n = first;
-                while (!stop) {
-                    long number = n;
-                    try {
-                        gate.write(h -> h.createUpdate("INSERT INTO tandem.test_numbers (id, n) VALUES (:id, :n)")
-                                .bind("id", UUID.randomUUID()).bind("n", number).execute());
-                        committed.add(number);
-                        n++;
-                    } catch (RuntimeException refused) {
-                        // fenced or lapsed: nothing committed
-                    }
-                    try {
-                        Thread.sleep(5); // the write rate, not a synchronisation
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "numbers-" + first);
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop = true;
-            thread.join(10_000);
-        }
-    }
-
     @Test
     @Order(1)
     void theDivergenceReportListsExactlyWhatTheNewActiveNeverAppliedThenTheOldSiteResyncs() throws Exception {
-        NumberWriter onA = new NumberWriter(f.sites.urlA(), 1);
+        NumberWriter onA = new NumberWriter(java.util.Map.of("a", f.sites.urlA()), 1, 5);
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onA.committed.size() > 100);
         f.witnessA.cut();
         f.aToB.cut();
         f.bToA.cut();
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlB()).role() == SiteRole.ACTIVE);
         onA.close();
-        NumberWriter onB = new NumberWriter(f.sites.urlB(), 1_000_000);
+        NumberWriter onB = new NumberWriter(java.util.Map.of("b", f.sites.urlB()), 1_000_000, 5);
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 50);
         onB.close();
         assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.FENCED);
@@ -147,7 +111,7 @@ class FailbackTest {
         // is away its slot is invalidated (WAL beyond max_slot_wal_keep_size).
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
                 && JSON.readTree(f.a.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE) < 1000);
-        NumberWriter onB = new NumberWriter(f.sites.urlB(), 2_000_000);
+        NumberWriter onB = new NumberWriter(java.util.Map.of("b", f.sites.urlB()), 2_000_000, 5);
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 20);
         f.witnessB.cut();
         f.aToB.cut();

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.replicator.testing.NumberWriter;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.RuntimeFixture;
@@ -45,47 +46,11 @@ class SwitchoverTest {
         }
     }
 
-    /** Writes numbered rows to whichever site accepts them; records every number that committed. */
-    static final class NumberWriter implements AutoCloseable {
-        final List<Long> committed = new CopyOnWriteArrayList<>();
-        final List<String> committedOn = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean stop;
-
-        NumberWriter() {
-            SiteGate a = new SiteGate(Jdbi.create(f.sites.urlA(), "postgres", ""));
-            SiteGate b = new SiteGate(Jdbi.create(f.sites.urlB(), "postgres", ""));
-            thread = new Thread(() -> {
-                long n = 1;
-                while (!stop) {
-                    for (var entry : List.of(java.util.Map.entry("a", a), java.util.Map.entry("b", b))) {
-                        long number = n;
-                        try {
-                            entry.getValue().write(h -> h.createUpdate("INSERT INTO tandem.test_numbers (id, n) VALUES (:id, :n)")
-                                    .bind("id", UUID.randomUUID()).bind("n", number).execute());
-                            committed.add(number);
-                            committedOn.add(entry.getKey());
-                            n++;
-                            break;
-                        } catch (RuntimeException refused) {
-                            // not accepting writes there: try the other site
-                        }
-                    }
-                    try {
-                        Thread.sleep(5); // the write rate, not a synchronisation
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "number-writer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop = true;
-            thread.join(10_000);
-        }
+    static java.util.Map<String, String> bothSitesAFirst() {
+        java.util.Map<String, String> sites = new java.util.LinkedHashMap<>();
+        sites.put("a", f.sites.urlA());
+        sites.put("b", f.sites.urlB());
+        return sites;
     }
 
     @Test
@@ -93,7 +58,7 @@ class SwitchoverTest {
     void aPlannedSwitchoverUnderLoadLosesNothingAndTheOldSiteFollowsTheNewOne() throws Exception {
         long epoch = state(f.sites.urlA()).epoch();
         String result;
-        NumberWriter writer = new NumberWriter();
+        NumberWriter writer = new NumberWriter(bothSitesAFirst(), 1, 5);
         try {
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> writer.committed.size() > 200);
             result = task(f.a, "switchover?to=b");

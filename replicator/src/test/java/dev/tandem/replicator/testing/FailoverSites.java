@@ -139,8 +139,7 @@ public final class FailoverSites implements AutoCloseable {
         private final Jdbi jdbi;
         private final SiteGate gate;
         public final List<Write> committed = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean stop;
+        private final java.util.concurrent.ScheduledExecutorService pace = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         public volatile String lastError;
 
         Writer(String site, String url) {
@@ -153,27 +152,18 @@ public final class FailoverSites implements AutoCloseable {
                 return java.sql.DriverManager.getConnection(url, p);
             });
             this.gate = new SiteGate(jdbi);
-            this.thread = new Thread(this::run, "writer-" + site);
-            thread.setDaemon(true);
-            thread.start();
+            pace.scheduleWithFixedDelay(this::writeOnce, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
 
-        private void run() {
-            while (!stop) {
-                long began = System.nanoTime();
-                try {
-                    long epoch = gate.write(h -> h.createQuery(
-                                    "INSERT INTO tandem_local.write_probe (epoch) SELECT epoch FROM tandem_local.site_state RETURNING epoch")
-                            .mapTo(Long.class).one());
-                    committed.add(new Write(site, epoch, began, System.nanoTime()));
-                } catch (RuntimeException refused) {
-                    lastError = refused.getMessage(); // passive, fenced, lease lapsed, or the database is down: nothing committed
-                }
-                try {
-                    Thread.sleep(20); // the write rate of this probe, not a synchronisation
-                } catch (InterruptedException e) {
-                    return;
-                }
+        private void writeOnce() {
+            long began = System.nanoTime();
+            try {
+                long epoch = gate.write(h -> h.createQuery(
+                                "INSERT INTO tandem_local.write_probe (epoch) SELECT epoch FROM tandem_local.site_state RETURNING epoch")
+                        .mapTo(Long.class).one());
+                committed.add(new Write(site, epoch, began, System.nanoTime()));
+            } catch (RuntimeException refused) {
+                lastError = refused.getMessage(); // passive, fenced, lease lapsed, or the database is down: nothing committed
             }
         }
 
@@ -187,8 +177,7 @@ public final class FailoverSites implements AutoCloseable {
 
         @Override
         public void close() {
-            stop = true;
-            thread.interrupt();
+            pace.shutdownNow();
         }
     }
 
