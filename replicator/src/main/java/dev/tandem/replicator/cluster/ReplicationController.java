@@ -391,8 +391,17 @@ public final class ReplicationController implements AutoCloseable {
     public synchronized void retireCapture() {
         stopCapture();
         jdbi.useHandle(h -> h.createQuery("""
-                        SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = :slot AND active_pid IS NOT NULL""")
+                        SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots
+                        WHERE slot_name = :slot AND active_pid IS NOT NULL""")
                 .bind("slot", captureSettings.slot()).mapTo(Boolean.class).list());
+        // pg_terminate_backend(pid, timeout) waits for the walsender to exit; the slot is released
+        // a moment later, and only a released slot can be dropped.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && jdbi.withHandle(h -> h.createQuery(
+                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = :slot AND active")
+                .bind("slot", captureSettings.slot()).mapTo(Long.class).one()) > 0) {
+            Thread.onSpinWait();
+        }
         freshCaptureState();
     }
 
