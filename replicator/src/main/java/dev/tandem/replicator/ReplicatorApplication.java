@@ -111,12 +111,12 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
             }
 
             @Override
-            public ApplyLoop applyLoop(boolean reseed) {
+            public ApplyLoop applyLoop(boolean reseed, java.net.URI firstSource) {
                 Applier applier = new Applier(settings.siteId(), connections, applyStats);
                 SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout());
                 return settings.transport() == ReplicationSettings.Transport.KAFKA
-                        ? new KafkaSubscriber(settings, applier, seeds, applyStats, decisions, reseed)
-                        : new DirectSubscriber(settings, token, applier, seeds, applyStats, decisions, reseed);
+                        ? new KafkaSubscriber(settings, applier, seeds, applyStats, decisions, reseed, firstSource)
+                        : new DirectSubscriber(settings, token, applier, seeds, applyStats, decisions, reseed, firstSource);
             }
         };
         ReplicationController controller = new ReplicationController(settings, new LeaderLock(connections), gate,

@@ -39,11 +39,23 @@ public final class RuntimeFixture {
         }
     }
 
+    /** A new temporary directory, deleted when the test JVM exits (databases in it are gigabytes after a run). */
     public static Path tempDir(String prefix) {
         try {
-            return Files.createTempDirectory(prefix);
+            Path dir = Files.createTempDirectory(prefix);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
+            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes a directory tree, best effort. */
+    public static void deleteQuietly(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: a file still being written (a database stopping) stays for the next clean-up
         }
     }
 

@@ -27,8 +27,11 @@ public final class ReplicationController implements AutoCloseable {
     public interface Transports {
         FrameSink sink(long retainedAfter);
 
-        /** {@code reseed}: replace this site's replicated data with a fresh copy first. */
-        ApplyLoop applyLoop(boolean reseed);
+        /**
+         * {@code reseed}: replace this site's replicated data with a fresh copy first;
+         * {@code firstSource}: the source to try first (one of replication.sources), or null.
+         */
+        ApplyLoop applyLoop(boolean reseed, java.net.URI firstSource);
     }
 
     public enum Mode { STANDBY, CAPTURE, APPLY, IDLE }
@@ -50,6 +53,8 @@ public final class ReplicationController implements AutoCloseable {
     private volatile boolean draining;
     private boolean closed;
     private boolean reseedRequested;
+    /** The source a requested copy is taken from first (the one that answered as active), or null. */
+    private java.net.URI reseedFrom;
     private volatile SiteState site;
     private volatile CaptureEngine capture;
     private volatile FrameSink sink;
@@ -184,8 +189,9 @@ public final class ReplicationController implements AutoCloseable {
             loop = null;
         }
         if (loop == null) {
-            loop = transports.applyLoop(reseedRequested);
+            loop = transports.applyLoop(reseedRequested, reseedFrom);
             reseedRequested = false;
+            reseedFrom = null;
             apply = loop;
             loop.start();
             retryApplyAtNanos = System.nanoTime() + 10 * settings.interval().toNanos();
@@ -265,6 +271,11 @@ public final class ReplicationController implements AutoCloseable {
      * the active site (after an invalidated slot, or a divergence). Returns what will happen.
      */
     public synchronized String requestReseed() {
+        return requestReseed(null);
+    }
+
+    /** As {@link #requestReseed()}, copying from {@code source} first (null: replication.sources in order). */
+    public synchronized String requestReseed(java.net.URI source) {
         SiteState state = gate.current();
         if (state.role() != SiteRole.PASSIVE) {
             return "refused: site '" + state.siteId() + "' is " + state.role().sql() + "; only a passive site is reseeded";
@@ -275,12 +286,19 @@ public final class ReplicationController implements AutoCloseable {
         }
         stopApply();
         reseedRequested = true;
+        reseedFrom = source;
         retryApplyAtNanos = 0;
         return record("reseed requested: site '" + state.siteId() + "' will replace its replicated data with a copy of the active site");
     }
 
     public Mode mode() {
         return mode;
+    }
+
+    /** True when no apply loop runs, or the one there stopped on a problem. */
+    public boolean applyStopped() {
+        ApplyLoop loop = apply;
+        return loop == null || loop.stopped();
     }
 
     /** While true, a fenced site keeps capturing (a switchover drains what was committed to the peers). */
@@ -356,8 +374,9 @@ public final class ReplicationController implements AutoCloseable {
     }
 
     /** The next apply loop replaces this site's replicated data with a fresh copy first (a failback). */
-    public synchronized void reseedOnNextApply() {
+    public synchronized void reseedOnNextApply(java.net.URI source) {
         reseedRequested = true;
+        reseedFrom = source;
         retryApplyAtNanos = 0;
     }
 

@@ -41,6 +41,8 @@ public final class FailoverLoop {
     private volatile boolean automaticFailback;
     private volatile dev.tandem.replicator.failback.DivergenceReport lastReport;
     private volatile String last;
+    /** The epoch of a promoted site this passive site last asked a fresh copy of, or -1. */
+    private long reseedAskedAtEpoch = -1;
 
     public FailoverLoop(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
                         ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
@@ -69,7 +71,7 @@ public final class FailoverLoop {
             public long appliedPosition() {
                 return applyStats.appliedPosition();
             }
-        }, this::promote);
+        }, this::promote, this::followSuccessor);
     }
 
     /** One cycle; returns the sentence that explains it (recorded when it matters). */
@@ -147,6 +149,22 @@ public final class FailoverLoop {
         }
         lease = fresh;
         return result.sentence();
+    }
+
+    /**
+     * Another site was promoted at {@code epoch} while this passive site followed the old one: this
+     * site's data is a copy, so it takes a fresh copy of the new active site and follows it. Asked
+     * once per epoch, and again only if that copy stopped (a copy under way is not restarted).
+     */
+    private String followSuccessor(String site, long epoch, java.net.URI source) {
+        if (reseedAskedAtEpoch == epoch && !controller.applyStopped()) {
+            return "site '" + siteId + "' is taking a fresh copy of site '" + site + "' to follow it";
+        }
+        String asked = controller.requestReseed(source);
+        if (!asked.startsWith("refused")) {
+            reseedAskedAtEpoch = epoch;
+        }
+        return asked;
     }
 
     /** What a switchover's target answers: where the site it promoted to starts its slot, and its URL. */
@@ -420,7 +438,7 @@ public final class FailoverLoop {
         lastReport = report;
         controller.retireCapture();
         writer.followWithCopy(activeSite, activeEpoch, activeUrl);
-        controller.reseedOnNextApply();
+        controller.reseedOnNextApply(active.get().source());
         return record("failback of site '" + siteId + "': divergence report written to " + written + " (" + report.transactions().size()
                 + " transaction(s), " + report.rows() + " row change(s) never applied on site '" + activeSite + "'"
                 + (report.unrecoverable() == null ? "" : "; NOT COMPLETE: " + report.unrecoverable()) + "); site '" + siteId

@@ -2,6 +2,7 @@ package dev.tandem.replicator.failover;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.replicator.Causes;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -101,7 +102,7 @@ public final class PeerClient {
                     .thenApply(r -> answer(source, r))
                     .completeOnTimeout(new Answer(source, 0, null, null, null, null, "no answer within " + timeout.toMillis() + " ms"),
                             timeout.toMillis() + 100, TimeUnit.MILLISECONDS)
-                    .exceptionally(e -> new Answer(source, 0, null, null, null, null, rootMessage(e))));
+                    .exceptionally(e -> new Answer(source, 0, null, null, null, null, Causes.rootMessage(e))));
         }
         return calls.stream().map(CompletableFuture::join).toList();
     }
@@ -127,13 +128,5 @@ public final class PeerClient {
             }
         }
         return null;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
     }
 }

@@ -12,12 +12,18 @@ import java.util.Optional;
  * the active site silent for {@code promoteAfter}; no promise binding this site; the active site
  * not answering as active; no other passive site ahead; and the lease taken from the witness at a
  * higher epoch after one version of it stayed unchanged for {@code leaseTtl} (watched every
- * interval). A heartbeat arriving resets the silence, so flapping heartbeats never promote.
+ * interval). A heartbeat arriving resets the silence, so flapping heartbeats never promote. When
+ * another site answers as active at a higher epoch, this site follows it instead (a fresh copy).
  */
 public final class Promoter {
     /** Performs the promotion steps once the lease is taken; returns the sentence. */
     public interface Promotion {
         String promote(Lease lease, long sentNanos, String why);
+    }
+
+    /** What this passive site does when another site was promoted above its epoch; returns the sentence. */
+    public interface Successor {
+        String follow(String site, long epoch, java.net.URI source);
     }
 
     /** What the passive side observes on its own clock. */
@@ -36,12 +42,13 @@ public final class Promoter {
     private final Promises promises;
     private final Observations observed;
     private final Promotion promotion;
+    private final Successor successor;
     private String seenVersion;
     private long seenSinceNanos;
     private volatile String alert;
 
     public Promoter(String siteId, Witness witness, PeerClient peers, FailoverSettings settings, Promises promises,
-                    Observations observed, Promotion promotion) {
+                    Observations observed, Promotion promotion, Successor successor) {
         this.siteId = siteId;
         this.witness = witness;
         this.peers = peers;
@@ -49,6 +56,7 @@ public final class Promoter {
         this.promises = promises;
         this.observed = observed;
         this.promotion = promotion;
+        this.successor = successor;
     }
 
     /** One cycle for the passive site {@code state}; returns the sentence that explains it. */
@@ -81,12 +89,22 @@ public final class Promoter {
         }
         String silence = "the active site has been silent longer than failover.promoteAfter (" + settings.promoteAfter().toMillis()
                 + " ms)";
+        List<PeerClient.Answer> answers = peers.statuses();
+        Optional<PeerClient.Answer> promoted = answers.stream()
+                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch())
+                .max(java.util.Comparator.comparingLong(PeerClient.Answer::epoch));
+        if (promoted.isPresent()) {
+            // Another site was promoted while this one followed the old active site: its stream
+            // starts from a new slot, so this copy is replaced by a fresh one of the new active site.
+            return silence + ", and site '" + promoted.get().site() + "' answers as active at epoch " + promoted.get().epoch()
+                    + ", above this site's epoch " + state.epoch() + " (it was promoted): no promotion; "
+                    + successor.follow(promoted.get().site(), promoted.get().epoch(), promoted.get().source());
+        }
         String promisedTo = promises.binding();
         if (promisedTo != null) {
             return silence + ", but site '" + promisedTo + "' asked this site within failover.leaseTtl to stay passive, so it is "
                     + "alive: no promotion";
         }
-        List<PeerClient.Answer> answers = peers.statuses();
         Optional<PeerClient.Answer> activeAnswers = answers.stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
         if (activeAnswers.isPresent()) {

@@ -44,19 +44,22 @@ public final class DirectSubscriber extends SubscriberState {
     private final AtomicReference<Applied> toAck = new AtomicReference<>();
     private volatile Applied acked;
     private volatile boolean reseed;
+    /** Where the rotation over replication.sources starts (the source named first by whoever asked for this loop). */
+    private final int firstAttempt;
     private volatile HttpURLConnection current;
     private Thread thread;
     private ScheduledExecutorService ackSender;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before streaming. */
     public DirectSubscriber(ReplicationSettings settings, String token, Applier applier, SeedClient seeds, ApplyStats stats,
-                            Decisions decisions, boolean reseed) {
+                            Decisions decisions, boolean reseed, URI firstSource) {
         super(applier, decisions);
         this.settings = settings;
         this.token = token;
         this.seeds = seeds;
         this.stats = stats;
         this.reseed = reseed;
+        this.firstAttempt = firstSource == null ? 0 : Math.max(0, settings.sources().indexOf(firstSource));
         this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).build();
     }
 
@@ -80,7 +83,7 @@ public final class DirectSubscriber extends SubscriberState {
     }
 
     private void run() {
-        int attempt = 0;
+        int attempt = firstAttempt;
         try {
             while (running) {
                 URI source = settings.sources().get(attempt % settings.sources().size());

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.transport;
 
+import dev.tandem.replicator.Causes;
 import dev.tandem.replicator.ReplicationSettings;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
@@ -15,6 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -40,17 +46,21 @@ public final class KafkaSubscriber extends SubscriberState {
     private final SeedClient seeds;
     private final ApplyStats stats;
     private volatile boolean reseed;
+    /** Where the rotation over replication.sources starts (the source named first by whoever asked for this loop). */
+    private final int firstAttempt;
     private volatile KafkaConsumer<String, byte[]> consumer;
-    /** Records between this site's position and the topic's high watermark after the last poll; -1 unknown. */
-    private volatile long lag = -1;
+    /** The topic being consumed (null before the first), and the offset after the last record handled. */
+    private volatile TopicPartition consuming;
+    private volatile long handledOffset = -1;
     private Thread thread;
 
     /** With {@code reseed}, the site's replicated data is replaced by a fresh copy before consuming. */
     public KafkaSubscriber(ReplicationSettings settings, Applier applier, SeedClient seeds, ApplyStats stats, Decisions decisions,
-                           boolean reseed) {
+                           boolean reseed, URI firstSource) {
         super(applier, decisions);
         this.stats = stats;
         this.reseed = reseed;
+        this.firstAttempt = firstSource == null ? 0 : Math.max(0, settings.sources().indexOf(firstSource));
         this.settings = settings;
         this.seeds = seeds;
     }
@@ -64,7 +74,7 @@ public final class KafkaSubscriber extends SubscriberState {
     }
 
     private void run() {
-        int attempt = 0;
+        int attempt = firstAttempt;
         try {
             while (running) {
                 try {
@@ -121,6 +131,8 @@ public final class KafkaSubscriber extends SubscriberState {
         try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p)) {
             consumer = kafka;
             kafka.assign(List.of(partition)); // one partition, one reader: no rebalancing
+            handledOffset = kafka.position(partition); // where it resumes: everything below was handled before
+            consuming = partition;
             long position = applier.appliedPosition(sourceSite);
             boolean skippingGap = false;
             problem = null;
@@ -137,7 +149,6 @@ public final class KafkaSubscriber extends SubscriberState {
                     lastCommitNanos = System.nanoTime();
                 }
                 ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(toCommit == null ? settings.interval().toMillis() : 100));
-                lag = records.isEmpty() ? kafka.currentLag(partition).orElse(-1) : -1;
                 long open = applier.openTransactionSinceNanos();
                 if (records.isEmpty() && open >= 0 && System.nanoTime() - open > settings.streamTimeout().toNanos()) {
                     // Do not hold a half-applied transaction (and the rows it locked) forever: start over
@@ -149,6 +160,7 @@ public final class KafkaSubscriber extends SubscriberState {
                 for (ConsumerRecord<String, byte[]> record : records) {
                     Frame frame = Frames.decode(record.value());
                     if (frame.seq() != 0 && (skippingGap || !applier.inTransaction(frame.xid()))) {
+                        handledOffset = record.offset() + 1;
                         continue; // the rest of a transaction whose start was skipped or precedes our offset
                     }
                     long committed;
@@ -162,6 +174,7 @@ public final class KafkaSubscriber extends SubscriberState {
                         failures++;
                         problem = (failures >= STALLED_AFTER_FAILURES ? "stalled: " : "") + e.getMessage();
                         skippingGap = true;
+                        handledOffset = record.offset() + 1;
                         continue;
                     }
                     if (committed >= 0) {
@@ -171,6 +184,7 @@ public final class KafkaSubscriber extends SubscriberState {
                             problem = null;
                         }
                     }
+                    handledOffset = record.offset() + 1;
                 }
             }
         } finally {
@@ -178,23 +192,56 @@ public final class KafkaSubscriber extends SubscriberState {
         }
     }
 
-    /** Waits until the consumer reached the topic's high watermark with no transaction half-applied. */
+    /**
+     * Waits until apply handled every record the topic held when asked (its high watermark, read
+     * from the broker now, not from the consumer's last fetch, which a dead broker leaves stale) and
+     * no transaction is half-applied. Without an answer from the broker it says so and returns.
+     */
     @Override
     public String drain(Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
+        TopicPartition partition = consuming;
+        if (partition == null) {
+            return "apply had not reached the topic yet: nothing was drained";
+        }
+        long highWatermark;
+        try {
+            highWatermark = highWatermark(partition, within);
+        } catch (Exception e) {
+            return "apply could not drain topic " + partition.topic() + ": the broker did not answer within " + within.toMillis()
+                    + " ms (" + Causes.rootMessage(e) + "); what this site did not receive is listed by the old site's divergence report";
+        }
         while (System.nanoTime() < deadline) {
-            if (lag == 0 && applier.openTransactionSinceNanos() < 0) {
-                return "apply drained the topic to its high watermark";
+            if (handledOffset >= highWatermark && applier.openTransactionSinceNanos() < 0) {
+                return "apply drained topic " + partition.topic() + " to its high watermark (offset " + highWatermark + ")";
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
-        return "apply could not drain the topic within " + within.toMillis() + " ms (" + (lag < 0 ? "the broker does not answer"
-                : lag + " record(s) left") + "): what it did not receive is listed by the old site's divergence report";
+        long left = highWatermark - Math.max(handledOffset, 0);
+        return "apply could not drain topic " + partition.topic() + " within " + within.toMillis() + " ms (" + left
+                + " record(s) left below its high watermark " + highWatermark + "): what this site did not receive is listed by the "
+                + "old site's divergence report";
+    }
+
+    /** The partition's high watermark as the broker says it now (a short-lived client: the consumer is not thread-safe). */
+    private long highWatermark(TopicPartition partition, Duration within) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrap());
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) within.toMillis());
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) within.toMillis());
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "tandem-drain-" + settings.siteId());
+        Admin admin = Admin.create(p);
+        try {
+            return admin.listOffsets(Map.of(partition, OffsetSpec.latest()), new ListOffsetsOptions().timeoutMs((int) within.toMillis()))
+                    .partitionResult(partition).get(within.toMillis(), TimeUnit.MILLISECONDS).offset();
+        } finally {
+            admin.close(Duration.ofMillis(100)); // an unanswered call is not waited for again
+        }
     }
 
     @Override

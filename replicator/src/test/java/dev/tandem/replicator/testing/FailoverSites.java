@@ -11,9 +11,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Two sites with failover on: a real S3 witness, and one blackholing link per directed path
- * (site a to the witness, site b to the witness, a's replicator to b's, b's to a's), so a test
- * can partition any of them. Each site has a writer that commits through the site gate, as the
+ * Two sites (or three) with failover on: a real S3 witness, and one blackholing link per directed
+ * path (each site's replicator to the witness, and each replicator to every other one's), so a
+ * test can partition any of them. Each site has a writer that commits through the site gate, as the
  * runtime does, and records every committed write with its epoch and when it began and ended.
  */
 public final class FailoverSites implements AutoCloseable {
@@ -34,6 +34,11 @@ public final class FailoverSites implements AutoCloseable {
     public final TwoSites.Replicator b;
     public final Writer writerA;
     public final Writer writerB;
+    /** With {@link #threeSites}: a second passive site, else null. */
+    public final TwoSites.Replicator c;
+    private final java.util.Map<String, String> urls = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, LinkProxy> links = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, Writer> writers = new java.util.LinkedHashMap<>();
     private final String key;
 
     /** The witness lease's object key (one per fixture). */
@@ -42,36 +47,96 @@ public final class FailoverSites implements AutoCloseable {
     }
 
     public FailoverSites(String transport, String... setupOnBothSites) {
-        this(transport, false, setupOnBothSites);
+        this(List.of("a", "b"), transport, null, false, setupOnBothSites);
     }
 
     /** Both sites with {@code failback: automatic} (a fenced former active site resyncs by itself). */
     public static FailoverSites withAutomaticFailback(String transport) {
-        return new FailoverSites(transport, true);
+        return new FailoverSites(List.of("a", "b"), transport, null, true);
     }
 
-    private FailoverSites(String transport, boolean automaticFailback, String... setupOnBothSites) {
+    /** Two sites streaming through the Kafka broker at {@code bootstrapServers}. */
+    public static FailoverSites overKafka(String bootstrapServers, String... setupOnBothSites) {
+        return new FailoverSites(List.of("a", "b"), "kafka", bootstrapServers, false, setupOnBothSites);
+    }
+
+    /** Site a active, sites b and c passive, each pair linked both ways (direct transport). */
+    public static FailoverSites threeSites(String... setupOnEverySite) {
+        return new FailoverSites(List.of("a", "b", "c"), "direct", null, false, setupOnEverySite);
+    }
+
+    private FailoverSites(List<String> ids, String transport, String kafka, boolean automaticFailback, String... setupOnEverySite) {
         String failback = automaticFailback ? "automatic" : "manual";
         S3Server s3 = S3Server.shared();
         key = "witness/" + UUID.randomUUID() + ".json";
-        witnessA = new LinkProxy("a-witness", s3.port());
-        witnessB = new LinkProxy("b-witness", s3.port());
-        int portA = RuntimeFixture.freePort();
-        int portB = RuntimeFixture.freePort();
-        aToB = new LinkProxy("a-to-b", portB);
-        bToA = new LinkProxy("b-to-a", portA);
-        TwoSites.exec(sites.urlA(), "CREATE TABLE tandem_local.write_probe (id bigserial PRIMARY KEY, epoch bigint NOT NULL)");
-        TwoSites.exec(sites.urlB(), "CREATE TABLE tandem_local.write_probe (id bigserial PRIMARY KEY, epoch bigint NOT NULL)");
-        for (String sql : setupOnBothSites) {
-            TwoSites.exec(sites.urlA(), sql);
-            TwoSites.exec(sites.urlB(), sql);
+        java.util.Map<String, Integer> ports = new java.util.HashMap<>();
+        for (String id : ids) {
+            urls.put(id, id.equals("a") ? sites.urlA() : id.equals("b") ? sites.urlB() : sites.addPassiveSite(id));
+            ports.put(id, RuntimeFixture.freePort());
+            links.put(id + ">witness", new LinkProxy(id + "-witness", s3.port()));
         }
-        a = sites.start("a", sites.urlA(), transport, null, "[b]", "[" + aToB.url() + "]", portA,
-                failover(witnessA, key, sites.dir().resolve("divergence-a").toString(), failback));
-        b = sites.start("b", sites.urlB(), transport, null, "[a]", "[" + bToA.url() + "]", portB,
-                failover(witnessB, key, sites.dir().resolve("divergence-b").toString(), failback));
-        writerA = new Writer("a", sites.urlA());
-        writerB = new Writer("b", sites.urlB());
+        for (String from : ids) {
+            for (String to : ids) {
+                if (!from.equals(to)) {
+                    links.put(from + ">" + to, new LinkProxy(from + "-to-" + to, ports.get(to)));
+                }
+            }
+        }
+        java.util.Map<String, TwoSites.Replicator> started = new java.util.HashMap<>();
+        for (String id : ids) {
+            String url = urls.get(id);
+            TwoSites.exec(url, "CREATE TABLE tandem_local.write_probe (id bigserial PRIMARY KEY, epoch bigint NOT NULL)");
+            for (String sql : setupOnEverySite) {
+                TwoSites.exec(url, sql);
+            }
+        }
+        for (String id : ids) {
+            List<String> others = ids.stream().filter(o -> !o.equals(id)).toList();
+            String peers = others.toString();
+            String sources = others.stream().map(o -> link(id, o).url()).toList().toString();
+            started.put(id, sites.start(id, urls.get(id), transport, kafka, peers, sources, ports.get(id),
+                    failover(witnessLink(id), key, sites.dir().resolve("divergence-" + id).toString(), failback)));
+            writers.put(id, new Writer(id, urls.get(id)));
+        }
+        witnessA = witnessLink("a");
+        witnessB = witnessLink("b");
+        aToB = link("a", "b");
+        bToA = link("b", "a");
+        a = started.get("a");
+        b = started.get("b");
+        c = started.get("c");
+        writerA = writers.get("a");
+        writerB = writers.get("b");
+    }
+
+    /** The directed link from site {@code from}'s replicator to site {@code to}'s. */
+    public LinkProxy link(String from, String to) {
+        return links.get(from + ">" + to);
+    }
+
+    /** The link from a site's replicator to the witness. */
+    public LinkProxy witnessLink(String site) {
+        return links.get(site + ">witness");
+    }
+
+    /** Cuts every link from and to {@code site}, the witness's included. */
+    public void isolate(String site) {
+        links.forEach((name, link) -> {
+            String[] ends = name.split(">");
+            if (ends[0].equals(site) || ends[1].equals(site)) {
+                link.cut();
+            }
+        });
+    }
+
+    /** A site's JDBC URL. */
+    public String url(String site) {
+        return urls.get(site);
+    }
+
+    /** A site's writer (through the site gate, every 20 ms). */
+    public Writer writer(String site) {
+        return writers.get(site);
     }
 
     /** A failover block with the default timing (interval 1 s, fenceAfter 3 s, leaseTtl 4 s, promoteAfter 5 s). */
@@ -187,8 +252,8 @@ public final class FailoverSites implements AutoCloseable {
      * writes at the same instant).
      */
     public void assertNoOverlap() {
-        List<Write> all = new java.util.ArrayList<>(writerA.committed);
-        all.addAll(writerB.committed);
+        List<Write> all = new java.util.ArrayList<>();
+        writers.values().forEach(w -> all.addAll(w.committed));
         all.sort(java.util.Comparator.comparingLong(Write::beganNanos));
         java.util.Map<String, Write> latestEnding = new java.util.HashMap<>();
         for (Write write : all) {
@@ -203,11 +268,8 @@ public final class FailoverSites implements AutoCloseable {
 
     @Override
     public void close() {
-        writerA.close();
-        writerB.close();
+        writers.values().forEach(Writer::close);
         sites.close();
-        for (LinkProxy proxy : List.of(witnessA, witnessB, aToB, bToA)) {
-            proxy.close();
-        }
+        links.values().forEach(LinkProxy::close);
     }
 }

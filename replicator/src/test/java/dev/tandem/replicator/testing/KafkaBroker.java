@@ -6,6 +6,7 @@ import org.apache.kafka.common.test.TestKitNodes;
 /** A real Kafka broker in this JVM (KRaft, one combined broker and controller node). */
 public final class KafkaBroker implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
+    private boolean closed;
 
     public KafkaBroker() {
         try {
@@ -30,8 +31,13 @@ public final class KafkaBroker implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    /** Stops the broker (once; a second call does nothing). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             cluster.close();
         } catch (Exception e) {

@@ -36,6 +36,7 @@ public final class TwoSites implements AutoCloseable {
     private final EmbeddedPostgresServer a;
     private final EmbeddedPostgresServer b;
     private final List<Replicator> replicators = new ArrayList<>();
+    private final List<EmbeddedPostgresServer> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The replicators' interval (tests use 500 ms; the default timing needs 1 s). */
     public String interval = "500ms";
 
@@ -47,24 +48,39 @@ public final class TwoSites implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             a.close();
             b.close();
+            extra.forEach(EmbeddedPostgresServer::close);
+            RuntimeFixture.deleteQuietly(dir); // once the databases stopped writing into it
         }));
-        for (EmbeddedPostgresServer server : List.of(a, b)) {
-            try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", "");
-                 Statement s = c.createStatement()) {
-                s.execute("CREATE DATABASE tandem");
-                s.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
-                s.execute("ALTER SYSTEM SET wal_sender_timeout = '10s'");
-                s.execute("SELECT pg_reload_conf()");
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-            PGSimpleDataSource ds = new PGSimpleDataSource();
-            ds.setUrl(server.jdbcUrl("tandem"));
-            ds.setUser("postgres");
-            Migrations.migrate(ds);
-        }
+        prepare(a);
+        prepare(b);
         exec(urlA(), "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://site-a.test', 'a')");
         exec(urlB(), "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)");
+    }
+
+    /** One more passive site with its own PostgreSQL (for tests with three sites); returns its JDBC URL. */
+    public String addPassiveSite(String id) {
+        EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dir.resolve("pg-" + id), 0, false);
+        extra.add(server);
+        prepare(server);
+        String url = server.jdbcUrl("tandem");
+        exec(url, "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('" + id + "', 'passive', 1)");
+        return url;
+    }
+
+    private static void prepare(EmbeddedPostgresServer server) {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", "");
+             Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE tandem");
+            s.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'");
+            s.execute("ALTER SYSTEM SET wal_sender_timeout = '10s'");
+            s.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setUrl(server.jdbcUrl("tandem"));
+        ds.setUser("postgres");
+        Migrations.migrate(ds);
     }
 
     public String urlA() {
