@@ -46,6 +46,13 @@ public final class Promoter {
     private String seenVersion;
     private long seenSinceNanos;
     private volatile String alert;
+    /** Each other site's last answer, and when it came (on this site's clock). */
+    private record Seen(PeerClient.Answer answer, long nanos) {}
+
+    private final java.util.Map<java.net.URI, Seen> lastAnswers = new java.util.HashMap<>();
+    /** The last answer of a site as active at this site's epoch or above, and when it came. */
+    private PeerClient.Answer activeSeen;
+    private long activeSeenNanos;
 
     public Promoter(String siteId, Witness witness, PeerClient peers, FailoverSettings settings, Promises promises,
                     Observations observed, Promotion promotion, Successor successor) {
@@ -108,13 +115,29 @@ public final class Promoter {
         Optional<PeerClient.Answer> activeAnswers = answers.stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
         if (activeAnswers.isPresent()) {
-            alert = silence + ", but site '" + activeAnswers.get().site() + "' answers as active at epoch " + activeAnswers.get().epoch()
+            activeSeen = activeAnswers.get();
+            activeSeenNanos = System.nanoTime();
+        }
+        // One probe lost on a busy network does not make a live site silent: an answer as active
+        // within fenceAfter still counts. A site that answered may write until fenceAfter after
+        // its last renewal anyway, so waiting that long after its last answer costs nothing.
+        if (activeSeen != null && activeSeen.epoch() >= state.epoch() && System.nanoTime() - activeSeenNanos < settings.fenceAfter().toNanos()) {
+            alert = silence + ", but site '" + activeSeen.site() + "' answers as active at epoch " + activeSeen.epoch()
                     + ": the change stream is broken while the site is alive (no promotion; repair the stream)";
             return alert;
         }
         long mine = observed.appliedPosition();
-        Optional<PeerClient.Answer> ahead = answers.stream()
-                .filter(a -> a.answered() && "passive".equals(a.role()) && a.appliedPosition() != null && a.appliedPosition() > mine)
+        // A passive site ahead of this one that missed one probe is still ahead: its last answer
+        // counts for leaseTtl (it is promoting itself meanwhile, or it is gone and stops counting).
+        long now = System.nanoTime();
+        for (PeerClient.Answer answer : answers) {
+            if (answer.answered()) {
+                lastAnswers.put(answer.source(), new Seen(answer, now));
+            }
+        }
+        lastAnswers.values().removeIf(seen -> now - seen.nanos() > settings.leaseTtl().toNanos());
+        Optional<PeerClient.Answer> ahead = lastAnswers.values().stream().map(Seen::answer)
+                .filter(a -> "passive".equals(a.role()) && a.appliedPosition() != null && a.appliedPosition() > mine)
                 .findFirst();
         if (ahead.isPresent()) {
             return silence + ", but passive site '" + ahead.get().site() + "' applied more (position " + ahead.get().appliedPosition()
