@@ -57,13 +57,15 @@ public final class DispatchBench {
                 return;
             }
             double dbScheduler = dbScheduler(url, variant, runs);
-            double tandem = tandem(jar, url, work, variant, runs);
+            double[] tandem = tandem(jar, url, work, variant, runs);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("variant", variant);
             result.put("runs", runs);
-            result.put("tandemPerSecond", round(tandem));
             result.put("dbSchedulerPerSecond", round(dbScheduler));
-            result.put("ratio", round(tandem / dbScheduler));
+            result.put("tandemScheduledPerSecond", round(tandem[0]));
+            result.put("ratio", round(tandem[0] / dbScheduler));
+            result.put("tandemApiPerSecond", round(tandem[1]));
+            result.put("apiRatio", round(tandem[1] / dbScheduler));
             result.put("atMostOnce", true);
             result.put("date", java.time.LocalDate.now().toString());
             System.out.println(JSON.writeValueAsString(result));
@@ -88,6 +90,7 @@ public final class DispatchBench {
             }
             Map<String, AtomicInteger> starts = new ConcurrentHashMap<>();
             AtomicInteger done = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicLong lastDone = new java.util.concurrent.atomic.AtomicLong();
             OneTimeTask<Void> task = Tasks.oneTime("bench").execute((instance, context) -> {
                 starts.computeIfAbsent(instance.getId(), k -> new AtomicInteger()).incrementAndGet();
                 if (variant.equals("process")) {
@@ -99,6 +102,7 @@ public final class DispatchBench {
                         Thread.currentThread().interrupt();
                     }
                 }
+                lastDone.accumulateAndGet(System.currentTimeMillis(), Math::max);
                 done.incrementAndGet();
             });
             List<Scheduler> schedulers = new ArrayList<>();
@@ -108,25 +112,29 @@ public final class DispatchBench {
             }
             schedulers.forEach(Scheduler::start);
             int warmup = Math.min(200, runs);
-            long start = System.nanoTime();
-            for (int i = 0; i < warmup + runs; i++) {
-                if (i == warmup) {
-                    while (done.get() < warmup) {
-                        Thread.sleep(5);
-                    }
-                    start = System.nanoTime();
-                }
-                schedulers.get(i % 3).schedule(task.instance("run-" + i), Instant.now());
+            for (int i = 0; i < warmup; i++) {
+                schedulers.get(i % 3).schedule(task.instance("warmup-" + i), Instant.now());
+            }
+            while (done.get() < warmup) {
+                Thread.sleep(5);
+            }
+            // Every task due at one instant, all scheduled before it (as Tandem's jobs all fire at one time).
+            Instant due = Instant.now().plusSeconds(5);
+            for (int i = 0; i < runs; i++) {
+                schedulers.get(i % 3).schedule(task.instance("run-" + i), due);
+            }
+            if (Instant.now().isAfter(due)) {
+                throw new IllegalStateException("scheduling took longer than the 5 s margin");
             }
             while (done.get() < warmup + runs) {
                 Thread.sleep(5);
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double seconds = Duration.between(due, Instant.ofEpochMilli(lastDone.get())).toNanos() / 1e9;
             schedulers.forEach(s -> s.stop());
             if (starts.size() != warmup + runs || starts.values().stream().anyMatch(n -> n.get() != 1)) {
                 throw new IllegalStateException("db-scheduler did not start every task exactly once");
             }
-            System.err.printf("db-scheduler (%s): %d runs in %.2f s%n", variant, runs, seconds);
+            System.err.printf("db-scheduler (%s): %d tasks due at one instant, all done %.2f s after it%n", variant, runs, seconds);
             return runs / seconds;
         }
     }
@@ -229,7 +237,8 @@ public final class DispatchBench {
         return bases;
     }
 
-    static double tandem(Path jar, String url, Path work, String variant, int runs) throws Exception {
+    /** {executions/s of scheduled fires, executions/s of API runs}. */
+    static double[] tandem(Path jar, String url, Path work, String variant, int runs) throws Exception {
         List<Process> members = new ArrayList<>();
         try {
             List<String> bases = startMembers(jar, url, work, members);
@@ -240,7 +249,10 @@ public final class DispatchBench {
                     "- name: work\n  multipleExecutions: true\n  sequence: {commands: [{" + step + "}]}\n", "application/yaml");
             String job = imported.path("jobs").get(0).path("id").asText();
             measureTandem(http, bases, job, Math.min(200, runs), url);
-            double perSecond = measureTandem(http, bases, job, runs, url);
+            double apiPerSecond = measureTandem(http, bases, job, runs, url);
+            String stepLine = "{" + step + "}";
+            scheduledRound(http, bases, url, "warmup", stepLine, Math.min(200, runs));
+            double scheduledPerSecond = scheduledRound(http, bases, url, "measured", stepLine, runs);
             try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "");
                  ResultSet rs = c.createStatement().executeQuery("SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM tandem.executions")) {
                 rs.next();
@@ -248,7 +260,7 @@ public final class DispatchBench {
                     throw new IllegalStateException("some Tandem executions did not succeed");
                 }
             }
-            return perSecond;
+            return new double[] {scheduledPerSecond, apiPerSecond};
         } finally {
             for (Process p : members) {
                 p.destroy();
@@ -265,21 +277,27 @@ public final class DispatchBench {
     static double measureTandem(HttpClient http, List<String> bases, String job, int runs, String url) throws Exception {
         Semaphore inFlight = new Semaphore(16 * bases.size());
         AtomicInteger failures = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<String> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
         AtomicInteger submitted = new AtomicInteger();
-        ExecutorService submitters = Executors.newFixedThreadPool(16 * bases.size());
+        ExecutorService submitters = Executors.newFixedThreadPool(16 * bases.size(), r -> {
+            Thread t = new Thread(r, "submitter");
+            t.setDaemon(true); // a failed run ends the bench instead of keeping the JVM alive
+            return t;
+        });
         long finishedBefore;
         try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
             finishedBefore = finished(c);
+            java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean(true);
             Thread poller = new Thread(() -> {
                 long released = 0;
-                while (!Thread.currentThread().isInterrupted()) {
+                while (polling.get()) { // not the interrupt flag: the driver may swallow it mid-query
                     try {
                         long done = finished(c) - finishedBefore;
                         if (done > released) {
                             inFlight.release((int) (done - released));
                             released = done;
                         }
-                        Thread.sleep(2);
+                        Thread.sleep(20); // a count per tick: the driver must not load the cores it measures on
                     } catch (InterruptedException e) {
                         return;
                     } catch (Exception e) {
@@ -287,32 +305,112 @@ public final class DispatchBench {
                     }
                 }
             });
+            poller.setDaemon(true);
             poller.start();
             long start = System.nanoTime();
             for (int i = 0; i < runs; i++) {
-                inFlight.acquire();
+                while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                    if (failures.get() > 0) {
+                        polling.set(false);
+                        throw new IllegalStateException(failures.get() + " run calls failed; the first: " + firstFailure.get());
+                    }
+                }
                 String base = bases.get(i % bases.size());
                 submitters.execute(() -> {
                     try {
                         send(http, "POST", base + "/api/v1/jobs/" + job + "/run", "{}", "application/json");
                         submitted.incrementAndGet();
                     } catch (Exception e) {
+                        firstFailure.compareAndSet(null, e.getMessage());
                         failures.incrementAndGet();
                     }
                 });
             }
             while (finished(c) - finishedBefore < runs && failures.get() == 0) {
-                Thread.sleep(2);
+                Thread.sleep(20);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             submitters.shutdown();
+            polling.set(false);
             poller.interrupt();
             poller.join();
             if (failures.get() > 0) {
-                throw new IllegalStateException(failures.get() + " run calls failed");
+                throw new IllegalStateException(failures.get() + " run calls failed; the first: " + firstFailure.get());
             }
             System.err.printf("Tandem: %d runs in %.2f s%n", runs, seconds);
             return runs / seconds;
+        }
+    }
+
+    /**
+     * {@code jobs} jobs, imported through the three members in turn (so each owns a third of the
+     * schedules), all firing at the same second: a project whose schedules are switched off gets
+     * them all, is switched on at least 10 s before the next fire second, and the round lasts from
+     * that fire time until the last of its executions ended (both read from the database clock).
+     * Checks that every job started exactly once at that fire time and succeeded.
+     */
+    static double scheduledRound(HttpClient http, List<String> bases, String url, String name, String step, int jobs) throws Exception {
+        int second = 30;
+        send(http, "POST", bases.get(0) + "/api/v1/projects", "{\"name\":\"" + name + "\",\"config\":{\"scheduleEnabled\":false}}",
+                "application/json");
+        int chunk = 100;
+        for (int from = 0, call = 0; from < jobs; from += chunk, call++) {
+            StringBuilder yaml = new StringBuilder();
+            for (int i = from; i < Math.min(jobs, from + chunk); i++) {
+                yaml.append("- name: j").append(i).append("\n  multipleExecutions: true\n  schedule: {crontab: '").append(second)
+                        .append(" * * * * ? *'}\n  sequence: {commands: [").append(step).append("]}\n");
+            }
+            send(http, "POST", bases.get(call % bases.size()) + "/api/v1/projects/" + name + "/jobs/import", yaml.toString(), "application/yaml");
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
+            String ofProject = " FROM tandem.executions e JOIN tandem.projects p ON p.id = e.project_id WHERE p.name = '" + name + "'";
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            // Switch on only while the next fire second is at least 10 s away.
+            while (true) {
+                int now = (int) scalar(c, "SELECT extract(second FROM now())::int");
+                if (now >= second + 5 && now <= second + 20) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            send(http, "PUT", bases.get(0) + "/api/v1/projects/" + name + "/config", "{\"scheduleEnabled\":true}", "application/json");
+            String fireTime = "date_trunc('minute', (SELECT min(fire_time)" + ofProject + "))";
+            while (scalar(c, "SELECT count(*)" + ofProject + " AND e.status NOT IN ('queued', 'running')") < jobs) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the scheduled round '" + name + "' did not finish: "
+                            + scalar(c, "SELECT count(*)" + ofProject) + " executions of " + jobs);
+                }
+                Thread.sleep(50);
+            }
+            send(http, "PUT", bases.get(0) + "/api/v1/projects/" + name + "/config", "{\"scheduleEnabled\":false}", "application/json");
+            long total = scalar(c, "SELECT count(*)" + ofProject);
+            long distinct = scalar(c, "SELECT count(DISTINCT (e.job_id, e.fire_time))" + ofProject);
+            long succeeded = scalar(c, "SELECT count(*)" + ofProject + " AND e.status = 'succeeded'");
+            long oneFireTime = scalar(c, "SELECT count(DISTINCT e.fire_time)" + ofProject);
+            if (total != jobs || distinct != jobs || succeeded != jobs || oneFireTime != 1) {
+                throw new IllegalStateException("scheduled round '" + name + "': " + total + " executions, " + distinct
+                        + " distinct (job, fire time), " + succeeded + " succeeded, " + oneFireTime + " fire time(s); expected " + jobs
+                        + " once each at one fire time");
+            }
+            double seconds = scalar(c, "SELECT (extract(epoch FROM max(e.ended_at) - min(e.fire_time)) * 1000)::bigint" + ofProject) / 1000.0;
+            long spread = scalar(c, "SELECT (count(DISTINCT e.member_id))" + ofProject);
+            System.err.printf("Tandem scheduled (%s): %d jobs firing at one second on %d members, all ended %.2f s after it (fire time %s)%n",
+                    name, jobs, spread, seconds, scalarText(c, "SELECT " + fireTime + "::text"));
+            return jobs / seconds;
+        }
+    }
+
+    static long scalar(Connection c, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static String scalarText(Connection c, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

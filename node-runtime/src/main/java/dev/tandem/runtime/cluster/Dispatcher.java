@@ -32,8 +32,7 @@ public final class Dispatcher {
     }
 
     public Execution run(StoredJob job, Map<String, String> options, String user) {
-        Optional<MemberView> me = members.find(self);
-        if (me.isPresent() && me.get().draining()) {
+        if (members.draining(self)) {
             throw new ApiException(503, "member " + self + " is draining and starts no new execution; use another member");
         }
         RemoteExecutionPolicy.Choice choice = choose(job);

@@ -68,6 +68,12 @@ public final class MemberRepository {
         return query(null);
     }
 
+    /** Whether a member is draining (one indexed row, no counts: asked on every run). */
+    public boolean draining(String id) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT draining FROM tandem_local.members WHERE id = :id")
+                .bind("id", id).mapTo(Boolean.class).findOne().orElse(false));
+    }
+
     /** One member, by one indexed query (no scan of the others): called on every run and tick. */
     public Optional<MemberView> find(String id) {
         return query(id).stream().findFirst();

@@ -19,6 +19,9 @@ import java.util.Optional;
  */
 public final class SchedulerLoop {
     static final int MAX_MISSED_RECORDS = 100;
+    /** Due schedules taken per query; a cycle takes up to this many batches while they come full. */
+    static final int BATCH = 100;
+    static final int MAX_BATCHES_PER_CYCLE = 50;
     private long cycles;
 
     private final String memberId;
@@ -70,30 +73,38 @@ public final class SchedulerLoop {
             schedules.pruneClaims();
         }
         Instant now = schedules.databaseNow();
-        List<ScheduleRepository.Due> due = schedules.due(memberId, now, 100);
         int fired = 0;
         int missed = 0;
+        int dueCount = 0;
         List<String> failures = new java.util.ArrayList<>();
-        for (ScheduleRepository.Due schedule : due) {
-            try {
-                int[] counts = fire(schedule, now);
-                fired += counts[0];
-                missed += counts[1];
-            } catch (RuntimeException e) {
-                // One broken schedule must not hold the others back: record why, move it on.
-                failures.add(schedule.jobId() + ": " + e.getMessage());
-                CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
-                        .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
+        Map<String, Boolean> switchedOff = new java.util.HashMap<>(); // per cycle: one project lookup, not one per fire
+        List<ScheduleRepository.Due> due;
+        int batches = 0;
+        do {
+            // A full batch means more may be due: take the next one now rather than a tick later.
+            due = schedules.due(memberId, now, BATCH);
+            dueCount += due.size();
+            for (ScheduleRepository.Due schedule : due) {
+                try {
+                    int[] counts = fire(schedule, now, switchedOff);
+                    fired += counts[0];
+                    missed += counts[1];
+                } catch (RuntimeException e) {
+                    // One broken schedule must not hold the others back: record why, move it on.
+                    failures.add(schedule.jobId() + ": " + e.getMessage());
+                    CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
+                            .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
+                }
             }
-        }
+        } while (due.size() == BATCH && failures.isEmpty() && ++batches < MAX_BATCHES_PER_CYCLE);
         if (!failures.isEmpty()) {
             return "fired " + fired + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
         }
-        return due.isEmpty() ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + due.size() + " due schedule(s)";
+        return dueCount == 0 ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + dueCount + " due schedule(s)";
     }
 
     /** Fires (or records as missed) every due fire time of one schedule, then moves it on; returns {fired, missed}. */
-    private int[] fire(ScheduleRepository.Due schedule, Instant now) {
+    private int[] fire(ScheduleRepository.Due schedule, Instant now, Map<String, Boolean> projectSwitchedOff) {
         Optional<StoredJob> job = jobs.find(schedule.jobId().toString());
         if (job.isEmpty()) {
             schedules.delete(schedule.jobId());
@@ -112,7 +123,7 @@ public final class SchedulerLoop {
                 ? CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), horizon.minusSeconds(1)).orElse(now.plusSeconds(1))
                 : schedule.nextFireAt();
         List<Instant> onTime = CronSchedules.between(schedule.cron(), schedule.timeZone(), firstOnTime, now, 1000);
-        boolean switchedOff = !definition.scheduled() || projectSwitchedOff(job.get().project());
+        boolean switchedOff = !definition.scheduled() || projectSwitchedOff.computeIfAbsent(job.get().project(), this::projectSwitchedOff);
         int fired = 0;
         int missed = 0;
         if (!switchedOff) {

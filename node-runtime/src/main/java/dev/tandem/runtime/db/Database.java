@@ -37,6 +37,9 @@ public final class Database implements Managed {
         config.setUsername(user);
         config.setPassword(password);
         config.setMaximumPoolSize(settings.maxPoolSize());
+        // Set once per connection: the site gate relies on it (a fresh snapshot per statement), and
+        // asking Jdbi for it per transaction costs pgjdbc a SHOW round trip each time.
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(settings.connectionTimeout().toMillis());
         config.setValidationTimeout(Math.min(settings.connectionTimeout().toMillis(), 3000));
         config.setInitializationFailTimeout(settings.connectionTimeout().toMillis());

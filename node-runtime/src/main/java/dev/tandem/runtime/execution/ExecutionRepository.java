@@ -40,21 +40,21 @@ public final class ExecutionRepository {
 
     /** Inserts in the caller's transaction; empty when an exclusive job already has a queued or running execution. */
     public Optional<Execution> insert(Handle h, NewExecution e) {
-        int rows = h.createUpdate("""
+        return h.createQuery("""
+                        WITH e AS (
                         INSERT INTO tandem.executions (id, project_id, job_id, job_name, status, options, user_name, member_id, started_at,
                                                        exclusive, attempt, retry_of, fire_time, queued_at)
                         VALUES (:id, :project, :job, :name, :status, CAST(:options AS jsonb), :user, :member, now(), :exclusive, :attempt,
                                 :retryOf, :fireTime, CASE WHEN :status = 'queued' THEN now() END)
-                        ON CONFLICT (job_id) WHERE status IN ('queued', 'running') AND exclusive DO NOTHING""")
+                        ON CONFLICT (job_id) WHERE status IN ('queued', 'running') AND exclusive DO NOTHING
+                        RETURNING *)
+                        """ + "SELECT " + COLUMNS + " FROM e JOIN tandem.projects p ON p.id = e.project_id")
                 .bind("id", e.id()).bind("project", e.projectId()).bind("job", e.jobId()).bind("name", e.jobName())
                 .bind("status", e.status().sql()).bind("options", json.write(e.options())).bind("user", e.user())
                 .bind("member", e.memberId()).bind("exclusive", e.exclusive()).bind("attempt", e.attempt())
                 .bind("retryOf", e.retryOf()).bind("fireTime", e.fireTime() == null ? null : Timestamp.from(e.fireTime()))
-                .execute();
-        if (rows == 0) {
-            return Optional.empty();
-        }
-        return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", e.id()).map((rs, ctx) -> execution(rs)).findOne();
+                .map((rs, ctx) -> execution(rs))
+                .findOne(); // empty: the exclusive job already has a queued or running execution
     }
 
     /** A fire time that could not start, recorded once with its reason. */

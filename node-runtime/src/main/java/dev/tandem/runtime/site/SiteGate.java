@@ -4,7 +4,6 @@ import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
  * The only way the runtime writes replicated data. Every write transaction first takes the site
@@ -12,7 +11,9 @@ import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
  * takes the same lock exclusively (trigger of migration V4), so it waits for in-flight writes and
  * every later write sees the new role. No write can commit after a fence, whatever any cache
  * says (DESIGN.md "Site state"). This replaces {@code SELECT ... FOR SHARE} on the row, which
- * serialised every write on one tuple (a MultiXact and WAL record per transaction).
+ * serialised every write on one tuple (a MultiXact and WAL record per transaction). It needs READ
+ * COMMITTED (a new snapshot per statement, so the read after the lock sees a fence that committed
+ * while it waited): PostgreSQL's default, and set on every pooled connection by {@code Database}.
  */
 public final class SiteGate {
     /** Shared by writers, taken exclusively by the trigger on tandem_local.site_state updates. */
@@ -35,7 +36,7 @@ public final class SiteGate {
      * transaction admitted just before the deadline cannot commit long after it.
      */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
-        return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, handle -> {
+        return jdbi.inTransaction(handle -> {
             SiteState state = lockState(handle);
             if (!state.acceptsWrites()) {
                 throw new SiteNotActiveException(state);
