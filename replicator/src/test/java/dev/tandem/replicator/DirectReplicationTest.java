@@ -180,8 +180,10 @@ class DirectReplicationTest {
 
     @Test
     void theReplicationEndpointsRefuseCallersWithoutTheTokenAndAcknowledgementsThatDoNotMatch() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         java.util.function.BiFunction<String, String, Integer> post = (token, body) -> {
+            // A new client (and connection) per call: Jetty closes a connection after refusing a
+            // request, and a pooled one could be reused in the moment it closes.
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             try {
                 var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(replicatorA.url() + "/replication/v1/ack"))
                         .header("Content-Type", "application/json")

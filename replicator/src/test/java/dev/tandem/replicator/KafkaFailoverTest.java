@@ -12,6 +12,8 @@ import dev.tandem.replicator.testing.KafkaBroker;
 import dev.tandem.replicator.testing.NumberWriter;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -50,13 +52,21 @@ class KafkaFailoverTest {
     @Test
     @Order(1)
     void anActiveSiteThatStillReachesTheBrokerLosesNothingWhenThePassiveSitePromotes() throws Exception {
-        NumberWriter onA = new NumberWriter(Map.of("a", f.url("a")), 1, 5);
+        NumberWriter onA = new NumberWriter(Map.of("a", f.url("a")), 1, 20);
         long epoch = state(f.url("a")).epoch();
-        try {
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onA.committed.size() > 100);
+        // Apply on b is held up (a lock on the table it writes), so when b takes the lease the topic
+        // holds a backlog: a's last seconds of numbers and heartbeats. The lock is let go the moment
+        // b takes the lease; b must apply that backlog before it accepts a write.
+        try (Connection lock = DriverManager.getConnection(f.url("b"), "postgres", "")) {
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onA.committed.size() > 50);
+            lock.setAutoCommit(false);
+            lock.createStatement().execute("LOCK TABLE tandem.test_numbers IN ACCESS EXCLUSIVE MODE");
             f.witnessA.cut();
             f.aToB.cut();
             f.bToA.cut();
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(20))
+                    .until(() -> f.b.get("/status").contains("took it at epoch " + (epoch + 1)));
+            lock.rollback();
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> state(f.url("a")).role() == SiteRole.FENCED);
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.url("b")).role() == SiteRole.ACTIVE);
         } finally {

@@ -19,10 +19,12 @@ import java.util.Optional;
  */
 public final class SchedulerLoop {
     static final int MAX_MISSED_RECORDS = 100;
-    /** Due schedules taken per query; a cycle takes up to this many batches while they come full. */
+    /** Due schedules taken per query; a cycle takes up to MAX_BATCHES_PER_CYCLE batches while they come full. */
     static final int BATCH = 100;
     static final int MAX_BATCHES_PER_CYCLE = 50;
     private long cycles;
+    /** Set by a batch that took {@link #BATCH} due schedules (more may be due). */
+    private boolean fullBatch;
 
     private final String memberId;
     private final ClusterSettings settings;
@@ -48,8 +50,22 @@ public final class SchedulerLoop {
         this.dispatcher = dispatcher;
     }
 
-    /** One cycle; returns the sentence that explains what it did. */
+    /**
+     * One cycle; returns the sentence that explains what it did. A full batch means more may be
+     * due: the next batch is taken at once rather than a tick later, each one checking the site,
+     * the member and the clock again.
+     */
     public String cycle() {
+        String said;
+        int batches = 0;
+        do {
+            fullBatch = false;
+            said = batch();
+        } while (fullBatch && ++batches < MAX_BATCHES_PER_CYCLE);
+        return said;
+    }
+
+    private String batch() {
         dev.tandem.runtime.site.SiteState site = gate.current();
         if (!site.acceptsWrites()) {
             return "site is " + site.role().sql() + ": no schedule fires here";
@@ -73,34 +89,28 @@ public final class SchedulerLoop {
             schedules.pruneClaims();
         }
         Instant now = schedules.databaseNow();
+        List<ScheduleRepository.Due> due = schedules.due(memberId, now, BATCH);
         int fired = 0;
         int missed = 0;
-        int dueCount = 0;
         List<String> failures = new java.util.ArrayList<>();
-        Map<String, Boolean> switchedOff = new java.util.HashMap<>(); // per cycle: one project lookup, not one per fire
-        List<ScheduleRepository.Due> due;
-        int batches = 0;
-        do {
-            // A full batch means more may be due: take the next one now rather than a tick later.
-            due = schedules.due(memberId, now, BATCH);
-            dueCount += due.size();
-            for (ScheduleRepository.Due schedule : due) {
-                try {
-                    int[] counts = fire(schedule, now, switchedOff);
-                    fired += counts[0];
-                    missed += counts[1];
-                } catch (RuntimeException e) {
-                    // One broken schedule must not hold the others back: record why, move it on.
-                    failures.add(schedule.jobId() + ": " + e.getMessage());
-                    CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
-                            .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
-                }
+        Map<String, Boolean> switchedOff = new java.util.HashMap<>(); // one project lookup per batch, not one per fire
+        for (ScheduleRepository.Due schedule : due) {
+            try {
+                int[] counts = fire(schedule, now, switchedOff);
+                fired += counts[0];
+                missed += counts[1];
+            } catch (RuntimeException e) {
+                // One broken schedule must not hold the others back: record why, move it on.
+                failures.add(schedule.jobId() + ": " + e.getMessage());
+                CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
+                        .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
             }
-        } while (due.size() == BATCH && failures.isEmpty() && ++batches < MAX_BATCHES_PER_CYCLE);
+        }
         if (!failures.isEmpty()) {
             return "fired " + fired + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
         }
-        return dueCount == 0 ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + dueCount + " due schedule(s)";
+        fullBatch = due.size() == BATCH;
+        return due.isEmpty() ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + due.size() + " due schedule(s)";
     }
 
     /** Fires (or records as missed) every due fire time of one schedule, then moves it on; returns {fired, missed}. */

@@ -295,6 +295,17 @@ public final class ReplicationController implements AutoCloseable {
         return mode;
     }
 
+    /** The site this passive site follows and the last position it applied of it. */
+    public record Following(String site, long position) {}
+
+    /** What this site follows now, or null if it holds no copy. */
+    public Following following() {
+        return jdbi.withHandle(h -> h.createQuery("""
+                        SELECT s.active_site_id, p.commit_lsn FROM tandem_local.site_state s
+                        JOIN tandem_local.applied_position p ON p.source_site = s.active_site_id""")
+                .map((rs, ctx) -> new Following(rs.getString(1), rs.getLong(2))).findOne().orElse(null));
+    }
+
     /** True when no apply loop runs, or the one there stopped on a problem. */
     public boolean applyStopped() {
         ApplyLoop loop = apply;

@@ -30,7 +30,7 @@ public final class FailoverLoop {
     private final ApplyStats applyStats;
     private final Decisions decisions;
     private final Promoter promoter;
-    private ActiveLease lease;
+    private volatile ActiveLease lease;
     private long leadingSinceNanos = -1;
     /** Since when this replicator watches the active site as a passive one (leading, and passive). */
     private long watchingSinceNanos = -1;
@@ -41,8 +41,12 @@ public final class FailoverLoop {
     private volatile boolean automaticFailback;
     private volatile dev.tandem.replicator.failback.DivergenceReport lastReport;
     private volatile String last;
-    /** The epoch of a promoted site this passive site last asked a fresh copy of, or -1. */
+    /** The epoch of a promoted site this passive site last asked a fresh copy of, or -1; how often, and when again. */
     private long reseedAskedAtEpoch = -1;
+    private int reseedAsks;
+    private long nextReseedAskNanos;
+    /** Set while this passive copy holds transactions a newly promoted site lacks (an operator decides). */
+    private volatile String successorAlert;
 
     public FailoverLoop(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
                         ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
@@ -157,12 +161,43 @@ public final class FailoverLoop {
      * once per epoch, and again only if that copy stopped (a copy under way is not restarted).
      */
     private String followSuccessor(String site, long epoch, java.net.URI source) {
+        if (reseedAskedAtEpoch != epoch) {
+            reseedAsks = 0;
+        }
         if (reseedAskedAtEpoch == epoch && !controller.applyStopped()) {
             return "site '" + siteId + "' is taking a fresh copy of site '" + site + "' to follow it";
         }
+        long now = System.nanoTime();
+        if (reseedAskedAtEpoch == epoch && now < nextReseedAskNanos) {
+            return "the copy of site '" + site + "' stopped (" + controller.problem() + "); asked again in "
+                    + (nextReseedAskNanos - now) / 1_000_000_000 + " s";
+        }
+        ReplicationController.Following mine = controller.following();
+        if (mine != null && !mine.site().equals(site)) {
+            // Only a copy that holds nothing the new active site lacks is replaced by itself.
+            java.util.Optional<PeerClient.Answer> theirs = peers.applied(mine.site()).stream()
+                    .filter(a -> a.answered() && site.equals(a.site()) && a.body() != null).findFirst();
+            if (theirs.isEmpty()) {
+                return "site '" + site + "' does not say what it applied of site '" + mine.site() + "', so it is not known whether this "
+                        + "copy holds transactions it lacks: not replaced yet";
+            }
+            long applied = theirs.get().body().path("position").asLong(-1);
+            if (mine.position() > applied) {
+                successorAlert = "site '" + siteId + "' applied site '" + mine.site() + "''s transactions up to position " + mine.position()
+                        + ", but site '" + site + "', active at epoch " + epoch + ", only up to " + applied + ": this copy holds "
+                        + "transactions the active site never received, so it is kept as it is and follows nobody; list them from site '"
+                        + mine.site() + "''s divergence report when it returns, then reseed this site (./tandem reseed " + siteId + ")";
+                return successorAlert;
+            }
+        }
+        successorAlert = null;
         String asked = controller.requestReseed(source);
         if (!asked.startsWith("refused")) {
             reseedAskedAtEpoch = epoch;
+            reseedAsks++;
+            // A copy that keeps failing (a schema mismatch during an upgrade, a refused token) is not
+            // pulled again every interval: 10 s, 20 s, ... up to 5 minutes between attempts.
+            nextReseedAskNanos = now + Math.min(300L, 10L << Math.min(reseedAsks - 1, 5)) * 1_000_000_000L;
         }
         return asked;
     }
@@ -463,12 +498,18 @@ public final class FailoverLoop {
         return record(changed ? "site '" + siteId + "' fenced by an operator: " + reason : "site '" + siteId + "' was already fenced");
     }
 
-    public synchronized ActiveLease.View leaseView() {
-        return lease == null ? null : lease.view();
+    /** Not synchronized: /status must answer while a cycle promotes (which can take seconds). */
+    public ActiveLease.View leaseView() {
+        ActiveLease current = lease;
+        return current == null ? null : current.view();
     }
 
     /** Null when healthy; else an alert for health (the stream is broken while the active site is alive). */
     public String alert() {
+        String held = successorAlert;
+        if (held != null) {
+            return held;
+        }
         return promoter == null ? null : promoter.alert();
     }
 

@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,8 +45,8 @@ public final class DirectSubscriber extends SubscriberState {
     private final AtomicReference<Applied> toAck = new AtomicReference<>();
     private volatile Applied acked;
     private volatile boolean reseed;
-    /** Where the rotation over replication.sources starts (the source named first by whoever asked for this loop). */
-    private final int firstAttempt;
+    /** replication.sources, or only the source named by whoever asked for this loop (the site that answers as active). */
+    private final List<URI> sources;
     private volatile HttpURLConnection current;
     private Thread thread;
     private ScheduledExecutorService ackSender;
@@ -59,7 +60,7 @@ public final class DirectSubscriber extends SubscriberState {
         this.seeds = seeds;
         this.stats = stats;
         this.reseed = reseed;
-        this.firstAttempt = firstSource == null ? 0 : Math.max(0, settings.sources().indexOf(firstSource));
+        this.sources = firstSource == null ? settings.sources() : List.of(firstSource);
         this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).build();
     }
 
@@ -83,10 +84,10 @@ public final class DirectSubscriber extends SubscriberState {
     }
 
     private void run() {
-        int attempt = firstAttempt;
+        int attempt = 0;
         try {
             while (running) {
-                URI source = settings.sources().get(attempt % settings.sources().size());
+                URI source = sources.get(attempt % sources.size());
                 try {
                     SeedClient.Following following = seeds.ensureSeeded(source, reseed, stats, decisions);
                     reseed = false;

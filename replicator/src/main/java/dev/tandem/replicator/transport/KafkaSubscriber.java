@@ -46,8 +46,8 @@ public final class KafkaSubscriber extends SubscriberState {
     private final SeedClient seeds;
     private final ApplyStats stats;
     private volatile boolean reseed;
-    /** Where the rotation over replication.sources starts (the source named first by whoever asked for this loop). */
-    private final int firstAttempt;
+    /** replication.sources, or only the source named by whoever asked for this loop (the site that answers as active). */
+    private final List<URI> sources;
     private volatile KafkaConsumer<String, byte[]> consumer;
     /** The topic being consumed (null before the first), and the offset after the last record handled. */
     private volatile TopicPartition consuming;
@@ -60,7 +60,7 @@ public final class KafkaSubscriber extends SubscriberState {
         super(applier, decisions);
         this.stats = stats;
         this.reseed = reseed;
-        this.firstAttempt = firstSource == null ? 0 : Math.max(0, settings.sources().indexOf(firstSource));
+        this.sources = firstSource == null ? settings.sources() : List.of(firstSource);
         this.settings = settings;
         this.seeds = seeds;
     }
@@ -74,7 +74,7 @@ public final class KafkaSubscriber extends SubscriberState {
     }
 
     private void run() {
-        int attempt = firstAttempt;
+        int attempt = 0;
         try {
             while (running) {
                 try {
@@ -84,7 +84,7 @@ public final class KafkaSubscriber extends SubscriberState {
                             throw new ApplyRefusedException("this site holds no copy yet and replication.sources is empty: "
                                     + "name the active site's replicator so it can be seeded");
                         }
-                        URI source = settings.sources().get(attempt % settings.sources().size());
+                        URI source = sources.get(attempt % sources.size());
                         following = seeds.ensureSeeded(source, reseed, stats, decisions);
                         reseed = false;
                     }
@@ -131,6 +131,7 @@ public final class KafkaSubscriber extends SubscriberState {
         try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p)) {
             consumer = kafka;
             kafka.assign(List.of(partition)); // one partition, one reader: no rebalancing
+            consuming = null;
             handledOffset = kafka.position(partition); // where it resumes: everything below was handled before
             consuming = partition;
             long position = applier.appliedPosition(sourceSite);
@@ -189,6 +190,7 @@ public final class KafkaSubscriber extends SubscriberState {
             }
         } finally {
             consumer = null;
+            consuming = null;
         }
     }
 
@@ -201,8 +203,13 @@ public final class KafkaSubscriber extends SubscriberState {
     public String drain(Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
         TopicPartition partition = consuming;
+        while (partition == null && System.nanoTime() < deadline) {
+            pause(10); // the consumer is (re)connecting: wait for it within the same budget
+            partition = consuming;
+        }
         if (partition == null) {
-            return "apply had not reached the topic yet: nothing was drained";
+            return "apply could not drain: it was not consuming the topic within " + within.toMillis() + " ms; what this site did not "
+                    + "receive is listed by the old site's divergence report";
         }
         long highWatermark;
         try {
@@ -212,13 +219,10 @@ public final class KafkaSubscriber extends SubscriberState {
                     + " ms (" + Causes.rootMessage(e) + "); what this site did not receive is listed by the old site's divergence report";
         }
         while (System.nanoTime() < deadline) {
-            if (handledOffset >= highWatermark && applier.openTransactionSinceNanos() < 0) {
+            if (consuming != null && handledOffset >= highWatermark && applier.openTransactionSinceNanos() < 0) {
                 return "apply drained topic " + partition.topic() + " to its high watermark (offset " + highWatermark + ")";
             }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!pause(10)) {
                 break;
             }
         }
@@ -226,6 +230,16 @@ public final class KafkaSubscriber extends SubscriberState {
         return "apply could not drain topic " + partition.topic() + " within " + within.toMillis() + " ms (" + left
                 + " record(s) left below its high watermark " + highWatermark + "): what this site did not receive is listed by the "
                 + "old site's divergence report";
+    }
+
+    private static boolean pause(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** The partition's high watermark as the broker says it now (a short-lived client: the consumer is not thread-safe). */

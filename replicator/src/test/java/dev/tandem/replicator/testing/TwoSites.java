@@ -41,7 +41,13 @@ public final class TwoSites implements AutoCloseable {
     public String interval = "500ms";
 
     public TwoSites() {
-        this.dir = RuntimeFixture.tempDir("tandem-two-sites");
+        try {
+            // Not RuntimeFixture.tempDir: its clean-up could race the databases' stop; this one is
+            // deleted by the hook below once they stopped.
+            this.dir = Files.createTempDirectory("tandem-two-sites");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         this.a = EmbeddedPostgresServer.start(dir.resolve("pg-a"), 0, false);
         this.b = EmbeddedPostgresServer.start(dir.resolve("pg-b"), 0, false);
         // The servers outlive the class's runtimes, which write their goodbye while stopping.
