@@ -109,50 +109,41 @@ class SiteFailoverSoakIT {
     /** Commits numbered rows on whichever site accepts them; remembers which site committed each. */
     static final class Writer implements AutoCloseable {
         final Map<Long, String> committedOn = new ConcurrentHashMap<>();
-        private final Thread thread;
-        private volatile boolean stop;
+        private final java.util.concurrent.ScheduledExecutorService pace = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         private volatile List<Site> sites;
+        private long n = 1;
 
         Writer(List<Site> sites) {
             this.sites = sites;
-            thread = new Thread(this::run, "numbered-writer");
-            thread.start();
+            pace.scheduleWithFixedDelay(this::writeOnce, 0, 10, java.util.concurrent.TimeUnit.MILLISECONDS); // the write rate
         }
 
-        private void run() {
-            long n = 1;
-            while (!stop) {
-                for (Site site : sites) {
-                    try {
-                        long number = n;
-                        Jdbi jdbi = Jdbi.create(() -> {
-                            java.util.Properties p = new java.util.Properties();
-                            p.setProperty("user", "postgres");
-                            p.setProperty("connectTimeout", "1");
-                            p.setProperty("socketTimeout", "3");
-                            return java.sql.DriverManager.getConnection(site.url(), p);
-                        });
-                        new SiteGate(jdbi).write(h -> h.createUpdate("INSERT INTO tandem.test_numbers (id, n) VALUES (:id, :n)")
-                                .bind("id", UUID.randomUUID()).bind("n", number).execute());
-                        committedOn.put(number, site.id);
-                        n++;
-                        break;
-                    } catch (RuntimeException refused) {
-                        // passive, fenced, or down: the other site
-                    }
-                }
+        private void writeOnce() {
+            for (Site site : sites) {
                 try {
-                    Thread.sleep(10); // the write rate, not a synchronisation
-                } catch (InterruptedException e) {
-                    return;
+                    long number = n;
+                    Jdbi jdbi = Jdbi.create(() -> {
+                        java.util.Properties p = new java.util.Properties();
+                        p.setProperty("user", "postgres");
+                        p.setProperty("connectTimeout", "1");
+                        p.setProperty("socketTimeout", "3");
+                        return java.sql.DriverManager.getConnection(site.url(), p);
+                    });
+                    new SiteGate(jdbi).write(h -> h.createUpdate("INSERT INTO tandem.test_numbers (id, n) VALUES (:id, :n)")
+                            .bind("id", UUID.randomUUID()).bind("n", number).execute());
+                    committedOn.put(number, site.id);
+                    n++;
+                    break;
+                } catch (RuntimeException refused) {
+                    // passive, fenced, or down: the other site
                 }
             }
         }
 
         @Override
         public void close() throws InterruptedException {
-            stop = true;
-            thread.join(10_000);
+            pace.shutdownNow();
+            pace.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
