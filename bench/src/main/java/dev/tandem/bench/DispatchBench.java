@@ -56,8 +56,10 @@ public final class DispatchBench {
                 System.out.println(JSON.writeValueAsString(pickup(jar, url, work, runs)));
                 return;
             }
-            double dbScheduler = dbScheduler(url, variant, runs);
-            double[] tandem = tandem(jar, url, work, variant, runs);
+            // DISPATCH_ONLY=tandem-scheduled measures only Tandem's scheduled fires (for profiling; no ratio).
+            boolean scheduledOnly = "tandem-scheduled".equals(System.getenv("DISPATCH_ONLY"));
+            double dbScheduler = scheduledOnly ? Double.NaN : dbScheduler(url, variant, runs);
+            double[] tandem = tandem(jar, url, work, variant, runs, scheduledOnly);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("variant", variant);
             result.put("runs", runs);
@@ -219,8 +221,15 @@ public final class DispatchBench {
                       requestLog: {appenders: []}
                     logging: {level: WARN}
                     """.formatted(i, dir, port, url, TOKEN, THREADS));
-            members.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString(), "server", config.toString())
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx512m", "-XX:+UseSerialGC"));
+            // DISPATCH_MEMBER_OPTS: extra JVM options for the members (e.g. a flight recording per member).
+            String extra = System.getenv().getOrDefault("DISPATCH_MEMBER_OPTS", "").replace("{member}", "t" + i);
+            if (!extra.isBlank()) {
+                command.addAll(List.of(extra.trim().split("\\s+")));
+            }
+            command.addAll(List.of("-jar", jar.toString(), "server", config.toString()));
+            members.add(new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile()).start());
             bases.add("http://127.0.0.1:" + port);
         }
@@ -238,7 +247,7 @@ public final class DispatchBench {
     }
 
     /** {executions/s of scheduled fires, executions/s of API runs}. */
-    static double[] tandem(Path jar, String url, Path work, String variant, int runs) throws Exception {
+    static double[] tandem(Path jar, String url, Path work, String variant, int runs, boolean scheduledOnly) throws Exception {
         List<Process> members = new ArrayList<>();
         try {
             List<String> bases = startMembers(jar, url, work, members);
@@ -248,8 +257,11 @@ public final class DispatchBench {
             JsonNode imported = send(http, "POST", bases.get(0) + "/api/v1/projects/bench/jobs/import",
                     "- name: work\n  multipleExecutions: true\n  sequence: {commands: [{" + step + "}]}\n", "application/yaml");
             String job = imported.path("jobs").get(0).path("id").asText();
-            measureTandem(http, bases, job, Math.min(200, runs), url);
-            double apiPerSecond = measureTandem(http, bases, job, runs, url);
+            double apiPerSecond = Double.NaN;
+            if (!scheduledOnly) {
+                measureTandem(http, bases, job, Math.min(200, runs), url);
+                apiPerSecond = measureTandem(http, bases, job, runs, url);
+            }
             String stepLine = "{" + step + "}";
             scheduledRound(http, bases, url, "warmup", stepLine, Math.min(200, runs));
             double scheduledPerSecond = scheduledRound(http, bases, url, "measured", stepLine, runs);
@@ -447,7 +459,8 @@ public final class DispatchBench {
         }
     }
 
-    static double round(double v) {
-        return Math.round(v * 100) / 100.0;
+    /** Two decimals; null (JSON null) for a figure not measured. */
+    static Double round(double v) {
+        return Double.isNaN(v) ? null : Math.round(v * 100) / 100.0;
     }
 }

@@ -6,8 +6,10 @@ import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Sends each run, from the API or from a schedule, where the project's remote execution policy
@@ -44,26 +46,28 @@ public final class Dispatcher {
         return executions.queue(job, options, user, target, null);
     }
 
-    /** A scheduled fire; true when this call started or queued it (false: already claimed, or recorded missed). */
-    public boolean fire(StoredJob job, Instant fireTime) {
-        RemoteExecutionPolicy.Choice choice = choose(job);
-        if (choice.member().isEmpty()) {
-            executions.recordMissed(job, fireTime, "missed: " + choice.reason());
-            return false;
+    /**
+     * Where a scheduled fire goes, by the project's policy: this member, another one (the decision
+     * is recorded), or none (the reason says why). The project's configuration and the member list
+     * are read once per batch of fires by the caller.
+     */
+    public RemoteExecutionPolicy.Choice target(StoredJob job, Instant fireTime, Map<String, Object> projectConfig,
+                                               Supplier<List<MemberView>> memberList) {
+        RemoteExecutionPolicy.Choice choice = choose(job, projectConfig, memberList);
+        if (choice.member().isPresent() && !choice.member().get().equals(self)) {
+            decisions.record("policy", "fire of '" + job.definition().fullName() + "' at " + fireTime + ": " + choice.reason());
         }
-        String target = choice.member().get();
-        if (target.equals(self)) {
-            return executions.fireScheduled(job, fireTime).isPresent();
-        }
-        decisions.record("policy", "fire of '" + job.definition().fullName() + "' at " + fireTime + ": " + choice.reason());
-        return executions.queueScheduled(job, fireTime, target).isPresent();
+        return choice;
     }
 
     private RemoteExecutionPolicy.Choice choose(StoredJob job) {
-        Map<String, Object> config = projects.find(job.project()).map(p -> p.config()).orElse(Map.of());
+        return choose(job, projects.find(job.project()).map(p -> p.config()).orElse(Map.of()), members::list);
+    }
+
+    private RemoteExecutionPolicy.Choice choose(StoredJob job, Map<String, Object> config, Supplier<List<MemberView>> memberList) {
         if (!(config.get("remoteExecution") instanceof Map<?, ?>)) {
             return new RemoteExecutionPolicy.Choice(Optional.of(self), "no policy");
         }
-        return policy.choose(job.project(), config, self, members.list());
+        return policy.choose(job.project(), config, self, memberList.get());
     }
 }

@@ -115,13 +115,18 @@ public final class ScheduleRepository {
                 .list());
     }
 
-    /** Moves the next fire time on; 0 rows means someone moved or changed the schedule meanwhile. */
+    /** Moves the next fire time on; false means someone moved or changed the schedule meanwhile. */
     public boolean advance(UUID jobId, String owner, long version, Instant next) {
-        return jdbi.withHandle(h -> h.createUpdate("""
+        return jdbi.withHandle(h -> advance(h, jobId, owner, version, next));
+    }
+
+    /** {@link #advance(UUID, String, long, Instant)} in the caller's transaction. */
+    public static boolean advance(Handle h, UUID jobId, String owner, long version, Instant next) {
+        return h.createUpdate("""
                         UPDATE tandem_local.schedules SET next_fire_at = :next, version = version + 1, updated_at = now()
                         WHERE job_id = :job AND owner_member = :owner AND version = :version""")
                 .bind("job", jobId).bind("owner", owner).bind("version", version).bind("next", Timestamp.from(next))
-                .execute() == 1);
+                .execute() == 1;
     }
 
     public void delete(UUID jobId) {

@@ -8,9 +8,15 @@ import dev.tandem.runtime.project.ProjectRepository;
 import dev.tandem.runtime.site.SiteGate;
 import java.time.Duration;
 import java.time.Instant;
+import dev.tandem.runtime.site.SiteNotActiveException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * Fires the schedules this member owns. Each (job, fire time) is claimed in the database before
@@ -90,37 +96,81 @@ public final class SchedulerLoop {
         }
         Instant now = schedules.databaseNow();
         List<ScheduleRepository.Due> due = schedules.due(memberId, now, BATCH);
-        int fired = 0;
-        int missed = 0;
-        List<String> failures = new java.util.ArrayList<>();
-        Map<String, Boolean> switchedOff = new java.util.HashMap<>(); // one project lookup per batch, not one per fire
+        if (due.isEmpty()) {
+            return "no schedule due";
+        }
+        Map<UUID, StoredJob> found = jobs.findAll(due.stream().map(ScheduleRepository.Due::jobId).toList());
+        Map<String, Map<String, Object>> projectConfigs = new HashMap<>(); // read once per batch, not once per fire
+        Supplier<List<MemberView>> memberList = once(members::list);
+        List<Plan> plans = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         for (ScheduleRepository.Due schedule : due) {
             try {
-                int[] counts = fire(schedule, now, switchedOff);
-                fired += counts[0];
-                missed += counts[1];
+                plans.add(plan(schedule, found.get(schedule.jobId()), now, projectConfigs, memberList));
             } catch (RuntimeException e) {
-                // One broken schedule must not hold the others back: record why, move it on.
-                failures.add(schedule.jobId() + ": " + e.getMessage());
-                CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
-                        .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
+                failed(schedule, now, e, failures);
+            }
+        }
+        // One order for every member's claims, so two members' batches never wait on each other in a cycle.
+        plans.sort(Comparator.comparing(plan -> plan.schedule().jobId()));
+        int[] counts = new int[2];
+        boolean batched;
+        try {
+            add(counts, gate.write(h -> {
+                int[] inBatch = new int[2];
+                for (Plan plan : plans) {
+                    add(inBatch, apply(h, plan));
+                }
+                return inBatch;
+            }));
+            batched = true;
+        } catch (SiteNotActiveException e) {
+            return "site stopped accepting writes (" + e.getMessage() + "): " + due.size() + " due schedule(s) wait";
+        } catch (RuntimeException batchFailure) {
+            batched = false;
+        }
+        if (batched) {
+            plans.forEach(plan -> executions.launchClaimed(plan.fires()));
+        } else {
+            // One schedule's failure rolled the whole batch back: take them one by one, so the others still fire.
+            for (Plan plan : plans) {
+                try {
+                    add(counts, gate.write(h -> apply(h, plan)));
+                } catch (RuntimeException e) {
+                    failed(plan.schedule(), now, e, failures);
+                    continue;
+                }
+                executions.launchClaimed(plan.fires());
             }
         }
         if (!failures.isEmpty()) {
-            return "fired " + fired + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
+            return "fired " + counts[0] + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
         }
         fullBatch = due.size() == BATCH;
-        return due.isEmpty() ? "no schedule due" : "fired " + fired + " and recorded " + missed + " missed fire time(s) for " + due.size() + " due schedule(s)";
+        return "fired " + counts[0] + " and recorded " + counts[1] + " missed fire time(s) for " + due.size() + " due schedule(s)";
     }
 
-    /** Fires (or records as missed) every due fire time of one schedule, then moves it on; returns {fired, missed}. */
-    private int[] fire(ScheduleRepository.Due schedule, Instant now, Map<String, Boolean> projectSwitchedOff) {
-        Optional<StoredJob> job = jobs.find(schedule.jobId().toString());
-        if (job.isEmpty()) {
-            schedules.delete(schedule.jobId());
-            return new int[] {0, 0};
+    /** What one due schedule does in this batch: fire times to record as missed, fires to claim, and its next fire time. */
+    private record Plan(ScheduleRepository.Due schedule, StoredJob job, List<Missed> missed,
+                        List<ExecutionService.ScheduledFire> fires, Optional<Instant> next) {}
+
+    private record Missed(Instant fireTime, String reason) {}
+
+    /** Works out, outside any transaction, what one due schedule does (job null: it was deleted). */
+    private Plan plan(ScheduleRepository.Due schedule, StoredJob job, Instant now, Map<String, Map<String, Object>> projectConfigs,
+                      Supplier<List<MemberView>> memberList) {
+        Optional<Instant> next = CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now);
+        if (job == null) {
+            return new Plan(schedule, null, List.of(), List.of(), Optional.empty());
         }
-        JobDefinition definition = job.get().definition();
+        JobDefinition definition = job.definition();
+        Map<String, Object> config = projectConfigs.computeIfAbsent(job.project(),
+                project -> projects.find(project).map(p -> p.config()).orElse(Map.of()));
+        boolean switchedOff = !definition.scheduled()
+                || Boolean.FALSE.equals(config.get("scheduleEnabled")) || Boolean.FALSE.equals(config.get("executionEnabled"));
+        if (switchedOff) {
+            return new Plan(schedule, job, List.of(), List.of(), next);
+        }
         Instant horizon = now.minus(settings.misfireThreshold());
         List<Instant> late = schedule.nextFireAt().isBefore(horizon)
                 ? CronSchedules.between(schedule.cron(), schedule.timeZone(), schedule.nextFireAt(), horizon, MAX_MISSED_RECORDS + 1)
@@ -132,25 +182,67 @@ public final class SchedulerLoop {
         Instant firstOnTime = schedule.nextFireAt().isBefore(horizon)
                 ? CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), horizon.minusSeconds(1)).orElse(now.plusSeconds(1))
                 : schedule.nextFireAt();
-        List<Instant> onTime = CronSchedules.between(schedule.cron(), schedule.timeZone(), firstOnTime, now, 1000);
-        boolean switchedOff = !definition.scheduled() || projectSwitchedOff.computeIfAbsent(job.get().project(), this::projectSwitchedOff);
-        int fired = 0;
-        int missed = 0;
-        if (!switchedOff) {
-            missed = recordMissed(job.get(), late, moreLate, horizon, now);
-            for (Instant fireTime : onTime) {
-                if (dispatcher.fire(job.get(), fireTime)) {
-                    fired++;
+        List<Missed> missed = missedRecords(late, moreLate, horizon, now);
+        List<ExecutionService.ScheduledFire> fires = new ArrayList<>();
+        for (Instant fireTime : CronSchedules.between(schedule.cron(), schedule.timeZone(), firstOnTime, now, 1000)) {
+            RemoteExecutionPolicy.Choice choice = dispatcher.target(job, fireTime, config, memberList);
+            if (choice.member().isPresent()) {
+                fires.add(executions.prepareFire(job, fireTime, choice.member().get()));
+            } else {
+                missed.add(new Missed(fireTime, "missed: " + choice.reason()));
+            }
+        }
+        return new Plan(schedule, job, missed, fires, next);
+    }
+
+    /** Carries a plan out in the caller's write transaction; returns {fired, missed}. */
+    private int[] apply(org.jdbi.v3.core.Handle h, Plan plan) {
+        UUID jobId = plan.schedule().jobId();
+        int[] counts = new int[2];
+        if (plan.job() != null) {
+            for (Missed missed : plan.missed()) {
+                if (executions.recordMissed(h, plan.job(), missed.fireTime(), missed.reason())) {
+                    counts[1]++;
+                }
+            }
+            for (ExecutionService.ScheduledFire fire : plan.fires()) {
+                if (executions.claim(h, fire).isPresent()) {
+                    counts[0]++;
                 }
             }
         }
-        Optional<Instant> next = CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now);
-        if (next.isPresent()) {
-            schedules.advance(schedule.jobId(), memberId, schedule.version(), next.get());
+        if (plan.next().isPresent()) {
+            ScheduleRepository.advance(h, jobId, memberId, plan.schedule().version(), plan.next().get());
         } else {
-            schedules.delete(schedule.jobId());
+            ScheduleRepository.remove(h, jobId);
         }
-        return new int[] {fired, missed};
+        return counts;
+    }
+
+    /** One broken schedule must not hold the others back: record why, move it on. */
+    private void failed(ScheduleRepository.Due schedule, Instant now, RuntimeException e, List<String> failures) {
+        failures.add(schedule.jobId() + ": " + e.getMessage());
+        CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), now)
+                .ifPresent(next -> schedules.advance(schedule.jobId(), memberId, schedule.version(), next));
+    }
+
+    private static void add(int[] into, int[] counts) {
+        into[0] += counts[0];
+        into[1] += counts[1];
+    }
+
+    private static <T> Supplier<T> once(Supplier<T> supplier) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public T get() {
+                if (value == null) {
+                    value = supplier.get();
+                }
+                return value;
+            }
+        };
     }
 
     /**
@@ -158,22 +250,14 @@ public final class SchedulerLoop {
      * {@link #MAX_MISSED_RECORDS} are recorded and the last record says that more, up to the
      * misfire horizon, were missed too.
      */
-    private int recordMissed(StoredJob job, List<Instant> late, boolean more, Instant horizon, Instant now) {
-        int recorded = 0;
+    private List<Missed> missedRecords(List<Instant> late, boolean more, Instant horizon, Instant now) {
+        List<Missed> records = new ArrayList<>();
         for (int i = 0; i < late.size(); i++) {
             Instant fireTime = late.get(i);
-            String reason = "missed: the fire time was " + Duration.between(fireTime, now).toSeconds()
+            records.add(new Missed(fireTime, "missed: the fire time was " + Duration.between(fireTime, now).toSeconds()
                     + " s ago, past the misfire threshold of " + settings.misfireThreshold().toSeconds() + " s"
-                    + (more && i == late.size() - 1 ? "; every later fire time until " + horizon + " was missed too" : "");
-            if (executions.recordMissed(job, fireTime, reason)) {
-                recorded++;
-            }
+                    + (more && i == late.size() - 1 ? "; every later fire time until " + horizon + " was missed too" : "")));
         }
-        return recorded;
-    }
-
-    private boolean projectSwitchedOff(String project) {
-        Map<String, Object> config = projects.find(project).map(p -> p.config()).orElse(Map.of());
-        return Boolean.FALSE.equals(config.get("scheduleEnabled")) || Boolean.FALSE.equals(config.get("executionEnabled"));
+        return records;
     }
 }

@@ -133,48 +133,83 @@ public final class ExecutionService implements Managed {
     }
 
     /**
-     * A scheduled fire on this member: claims (job, fire time) and records the execution in one
-     * transaction, then starts it. Empty when another member already claimed that fire time. A
-     * fire that cannot start (options, exclusivity) is recorded as missed with the reason.
+     * A scheduled fire prepared outside any transaction (options resolved, payload sealed), to be
+     * claimed with {@link #claim} in the caller's transaction (a batch of fires commits at once) and
+     * started with {@link #launchClaimed} after that commit.
      */
-    public Optional<Execution> fireScheduled(StoredJob job, Instant fireTime) {
-        return claimScheduled(job, fireTime, settings.memberId());
+    public final class ScheduledFire {
+        private final StoredJob job;
+        private final Instant fireTime;
+        private final String target;
+        private final Attempt attempt;
+        private final String cannotStart;
+        private final UUID id = Ids.next();
+        private final QueuedPayload payload;
+        private Execution claimed;
+
+        private ScheduledFire(StoredJob job, Instant fireTime, String target) {
+            this.job = job;
+            this.fireTime = fireTime;
+            this.target = target;
+            Attempt prepared = null;
+            String problem = null;
+            try {
+                prepared = prepare(job, Map.of(), "scheduler");
+            } catch (ApiException e) {
+                problem = "cannot start: " + e.getMessage();
+            }
+            this.attempt = prepared;
+            this.cannotStart = problem;
+            this.payload = prepared == null || isLocal() ? null : QueuedPayload.of(Map.of(), prepared.options(), masterKeys, id);
+        }
+
+        private boolean isLocal() {
+            return target.equals(settings.memberId());
+        }
     }
 
-    /** A scheduled fire for another member (remote execution policy): claimed like a local fire, then queued. */
-    public Optional<Execution> queueScheduled(StoredJob job, Instant fireTime, String target) {
-        return claimScheduled(job, fireTime, target);
+    public ScheduledFire prepareFire(StoredJob job, Instant fireTime, String target) {
+        return new ScheduledFire(job, fireTime, target);
     }
 
-    private Optional<Execution> claimScheduled(StoredJob job, Instant fireTime, String target) {
-        Attempt attempt;
-        try {
-            attempt = prepare(job, Map.of(), "scheduler");
-        } catch (ApiException e) {
-            recordMissed(job, fireTime, "cannot start: " + e.getMessage());
+    /**
+     * In the caller's write transaction: claims (job, fire time) and records the execution
+     * (running here, or queued for its target). Empty when the fire time was already claimed, or
+     * when it could not start (then it is recorded as missed with the reason).
+     */
+    public Optional<Execution> claim(org.jdbi.v3.core.Handle h, ScheduledFire fire) {
+        fire.claimed = null;
+        if (fire.cannotStart != null) {
+            recordMissed(h, fire.job, fire.fireTime, fire.cannotStart);
             return Optional.empty();
         }
-        boolean here = target.equals(settings.memberId());
-        UUID id = Ids.next();
-        QueuedPayload payload = here ? null : QueuedPayload.of(Map.of(), attempt.options(), masterKeys, id);
-        ExecutionRepository.NewExecution row = newExecution(id, attempt, here ? ExecutionStatus.RUNNING : ExecutionStatus.QUEUED, target, fireTime);
-        Optional<Execution> inserted = gate.write(h -> {
-            if (!claimFire(h, job, fireTime, id)) {
-                return Optional.<Execution>empty();
-            }
-            Optional<Execution> execution = executions.insert(h, row);
-            if (execution.isEmpty()) {
-                executions.insertMissed(h, id, job.projectId(), job.id(), attempt.definition().fullName(), settings.memberId(), fireTime,
-                        "job '" + attempt.definition().fullName() + "' was still running and does not allow multiple executions");
-            } else if (!here) {
-                payload.enqueue(h, id, target);
-            }
-            return execution;
-        });
-        if (here) {
-            inserted.ifPresent(execution -> launch(execution, attempt));
+        if (!claimFire(h, fire.job, fire.fireTime, fire.id)) {
+            return Optional.empty();
         }
-        return inserted;
+        ExecutionStatus status = fire.isLocal() ? ExecutionStatus.RUNNING : ExecutionStatus.QUEUED;
+        Optional<Execution> execution = executions.insert(h, newExecution(fire.id, fire.attempt, status, fire.target, fire.fireTime));
+        if (execution.isEmpty()) {
+            executions.insertMissed(h, fire.id, fire.job.projectId(), fire.job.id(), fire.attempt.definition().fullName(),
+                    settings.memberId(), fire.fireTime,
+                    "job '" + fire.attempt.definition().fullName() + "' was still running and does not allow multiple executions");
+        } else if (!fire.isLocal()) {
+            fire.payload.enqueue(h, fire.id, fire.target);
+        }
+        fire.claimed = execution.orElse(null);
+        return execution;
+    }
+
+    /** After the claiming transaction committed: starts the fires claimed for this member. */
+    public void launchClaimed(List<ScheduledFire> fires) {
+        for (ScheduledFire fire : fires) {
+            if (fire.claimed != null && fire.isLocal()) {
+                try {
+                    launch(fire.claimed, fire.attempt);
+                } catch (ApiException e) {
+                    LOG.warn("Scheduled fire of '{}' at {} did not start: {}", fire.attempt.definition().fullName(), fire.fireTime, e.getMessage());
+                }
+            }
+        }
     }
 
     /** Queues a run for another member (remote execution policy); it picks it up through the database. */
@@ -240,14 +275,17 @@ public final class ExecutionService implements Managed {
 
     /** Records a fire time that could not start; false when it was already claimed. */
     public boolean recordMissed(StoredJob job, Instant fireTime, String reason) {
+        return gate.write(h -> recordMissed(h, job, fireTime, reason));
+    }
+
+    /** {@link #recordMissed(StoredJob, Instant, String)} in the caller's write transaction. */
+    public boolean recordMissed(org.jdbi.v3.core.Handle h, StoredJob job, Instant fireTime, String reason) {
         UUID id = Ids.next();
-        return gate.write(h -> {
-            if (!claimFire(h, job, fireTime, id)) {
-                return false;
-            }
-            executions.insertMissed(h, id, job.projectId(), job.id(), job.definition().fullName(), settings.memberId(), fireTime, reason);
-            return true;
-        });
+        if (!claimFire(h, job, fireTime, id)) {
+            return false;
+        }
+        executions.insertMissed(h, id, job.projectId(), job.id(), job.definition().fullName(), settings.memberId(), fireTime, reason);
+        return true;
     }
 
     private boolean claimFire(org.jdbi.v3.core.Handle h, StoredJob job, Instant fireTime, UUID executionId) {

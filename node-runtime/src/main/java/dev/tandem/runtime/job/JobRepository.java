@@ -175,6 +175,19 @@ public final class JobRepository {
         return gate.read(h -> find(h, idOrUuid));
     }
 
+    /** Jobs by Tandem id in one query; an id without a job is left out. */
+    public Map<UUID, StoredJob> findAll(java.util.Collection<UUID> ids) {
+        Map<UUID, StoredJob> found = new LinkedHashMap<>();
+        if (ids.isEmpty()) {
+            return found;
+        }
+        gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.id = ANY(:ids)")
+                .bindArray("ids", UUID.class, ids)
+                .map((rs, ctx) -> job(rs)).list())
+                .forEach(job -> found.put(job.id(), job));
+        return found;
+    }
+
     public StoredJob require(String idOrUuid) {
         return find(idOrUuid).orElseThrow(() -> ApiException.notFound("job '" + idOrUuid + "'"));
     }

@@ -40,7 +40,7 @@ class ClusterSchedulingTest {
         a1 = RuntimeFixture.api(M1);
         a2 = RuntimeFixture.api(M2);
         a3 = RuntimeFixture.api(M3);
-        for (String p : List.of("sched", "misfire", "switched", "forward", "ops")) {
+        for (String p : List.of("sched", "misfire", "switched", "forward", "ops", "batch")) {
             a1.post("/api/v1/projects", Map.of("name", p));
         }
     }
@@ -159,6 +159,52 @@ class ClusterSchedulingTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(on) > 0);
         a1.delete("/api/v1/jobs/" + on);
         assertThat(executionsOf(off)).isZero();
+    }
+
+    /**
+     * Due schedules are claimed in one transaction per batch. A schedule whose fire fails in the
+     * database (here a trigger refuses its execution row) rolls that batch back; the others of the
+     * batch must still fire, every second, and the broken one must move on instead of blocking.
+     */
+    @Test
+    void aScheduleThatFailsInTheDatabaseDoesNotHoldBackTheOthersOfItsBatch() throws Exception {
+        sql("""
+                CREATE FUNCTION public.refuse_broken() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$""");
+        sql("""
+                CREATE TRIGGER refuse_broken BEFORE INSERT ON tandem.executions FOR EACH ROW
+                WHEN (NEW.job_name = 'batch-broken') EXECUTE FUNCTION public.refuse_broken()""");
+        try {
+            List<String> ids = new ArrayList<>();
+            for (String name : List.of("batch-good-1", "batch-broken", "batch-good-2")) {
+                ids.add(importJob(a1, "batch", """
+                        - name: %s
+                          multipleExecutions: true
+                          schedule: {crontab: '* * * * * ?'}
+                          sequence: {commands: [{type: tandem-noop}]}
+                        """.formatted(name)));
+            }
+            String broken = ids.get(1);
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+                    .until(() -> executionsOf(ids.get(0)) >= 4 && executionsOf(ids.get(2)) >= 4);
+            for (String good : List.of(ids.get(0), ids.get(2))) {
+                List<String> gaps = rows("""
+                        SELECT extract(epoch FROM fire_time - lag(fire_time) OVER (ORDER BY fire_time))::text FROM tandem.executions
+                        WHERE job_id = ?::uuid ORDER BY fire_time OFFSET 1""", good);
+                assertThat(gaps).as("a good schedule fires every second beside the broken one").allSatisfy(g -> assertThat(Double.parseDouble(g)).isEqualTo(1.0));
+            }
+            assertThat(executionsOf(broken)).isZero();
+            Instant before = Instant.parse(rows("SELECT to_char(next_fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM tandem_local.schedules WHERE job_id = ?::uuid", broken).get(0));
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> Instant.parse(rows(
+                    "SELECT to_char(next_fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM tandem_local.schedules WHERE job_id = ?::uuid",
+                    broken).get(0)).isAfter(before));
+            for (String id : ids) {
+                a1.delete("/api/v1/jobs/" + id);
+            }
+        } finally {
+            sql("DROP TRIGGER refuse_broken ON tandem.executions");
+            sql("DROP FUNCTION public.refuse_broken()");
+        }
     }
 
     @Test
