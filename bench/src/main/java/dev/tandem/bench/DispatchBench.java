@@ -43,6 +43,12 @@ public final class DispatchBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOKEN = "tdm_bench-dispatch-token-0123456789abcdefghijklmn";
     private static final int THREADS = 32;
+    /**
+     * Unmeasured tasks, fires or runs before each measure, the same on both sides: enough that the
+     * JIT has compiled the paths measured (200 left Tandem's three member JVMs compiling through
+     * the whole measured round).
+     */
+    private static final int WARMUP = 1000;
 
     public static void main(String[] args) throws Exception {
         Path jar = Path.of(args[0]);
@@ -113,7 +119,7 @@ public final class DispatchBench {
                         .pollUsingLockAndFetch(0.5, 3.0).schedulerName(new com.github.kagkarlsson.scheduler.SchedulerName.Fixed("s" + i)).build());
             }
             schedulers.forEach(Scheduler::start);
-            int warmup = Math.min(200, runs);
+            int warmup = Math.min(WARMUP, runs);
             for (int i = 0; i < warmup; i++) {
                 schedulers.get(i % 3).schedule(task.instance("warmup-" + i), Instant.now());
             }
@@ -259,11 +265,11 @@ public final class DispatchBench {
             String job = imported.path("jobs").get(0).path("id").asText();
             double apiPerSecond = Double.NaN;
             if (!scheduledOnly) {
-                measureTandem(http, bases, job, Math.min(200, runs), url);
+                measureTandem(http, bases, job, Math.min(WARMUP, runs), url);
                 apiPerSecond = measureTandem(http, bases, job, runs, url);
             }
             String stepLine = "{" + step + "}";
-            scheduledRound(http, bases, url, "warmup", stepLine, Math.min(200, runs));
+            scheduledRound(http, bases, url, "warmup", stepLine, Math.min(WARMUP, runs));
             double scheduledPerSecond = scheduledRound(http, bases, url, "measured", stepLine, runs);
             try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "");
                  ResultSet rs = c.createStatement().executeQuery("SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM tandem.executions")) {

@@ -83,6 +83,29 @@ public final class ExecutionRepository {
                 .execute() == 1);
     }
 
+    /** A final state to record. */
+    public record FinalState(UUID id, ExecutionStatus status, String reason) {}
+
+    /** Records many final states in one transaction; returns the executions whose record changed (only running or queued ones do). */
+    public java.util.Set<UUID> finishAll(List<FinalState> states) {
+        UUID[] ids = new UUID[states.size()];
+        String[] statuses = new String[states.size()];
+        String[] reasons = new String[states.size()];
+        for (int i = 0; i < states.size(); i++) {
+            ids[i] = states.get(i).id();
+            statuses[i] = states.get(i).status().sql();
+            reasons[i] = states.get(i).reason();
+        }
+        return gate.write(h -> new java.util.HashSet<>(h.createQuery("""
+                        UPDATE tandem.executions e SET status = u.status, reason = u.reason, ended_at = now()
+                        FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:reasons AS text[])) AS u(id, status, reason)
+                        WHERE e.id = u.id AND e.status IN ('queued', 'running')
+                        RETURNING e.id""")
+                .bindArray("ids", UUID.class, (Object[]) ids).bindArray("statuses", String.class, (Object[]) statuses)
+                .bindArray("reasons", String.class, (Object[]) reasons)
+                .mapTo(UUID.class).list()));
+    }
+
     public boolean requestAbort(UUID id, String user) {
         return gate.write(h -> h.createUpdate("""
                         UPDATE tandem.executions SET abort_requested_by = :user WHERE id = :id AND status = 'running'""")

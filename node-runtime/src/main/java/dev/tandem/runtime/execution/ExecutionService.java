@@ -63,6 +63,7 @@ public final class ExecutionService implements Managed {
     private final Counter started;
     private final Map<ExecutionStatus, Counter> finished = new EnumMap<>(ExecutionStatus.class);
     private final Timer durations;
+    private final FinalStateWriter finalStates;
 
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
                             OptionValues optionValues, dev.tandem.runtime.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
@@ -90,6 +91,7 @@ public final class ExecutionService implements Managed {
             }
         }
         this.durations = metrics.timer("tandem.executions.duration");
+        this.finalStates = new FinalStateWriter(executions);
         metrics.register("tandem.executions.running", (Gauge<Integer>) running::size);
     }
 
@@ -485,7 +487,7 @@ public final class ExecutionService implements Managed {
      */
     private boolean finish(RunningExecution live, ExecutionStatus status, String reason, int attempt) {
         try {
-            boolean changed = executions.finish(live.id(), status, reason);
+            boolean changed = finalStates.record(live.id(), status, reason);
             finished.get(status).inc();
             running.remove(live.id());
             if (!changed) {
@@ -584,6 +586,7 @@ public final class ExecutionService implements Managed {
             LOG.warn("{} execution(s) still running at shutdown; they will be marked incomplete at the next start", running.size());
         }
         timers.shutdownNow();
+        finalStates.close();
         streamReaders.shutdownNow();
         nodeThreads.shutdownNow();
         ssh.close();

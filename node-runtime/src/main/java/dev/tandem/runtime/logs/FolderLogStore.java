@@ -35,7 +35,8 @@ public final class FolderLogStore implements LogStore {
     }
 
     static String chunkName(long offset) {
-        return String.format("%020d", offset) + SUFFIX;
+        String digits = Long.toString(offset); // zero-padded to 20 digits (String.format cost more than the write)
+        return "0".repeat(20 - digits.length()) + digits + SUFFIX;
     }
 
     @Override

@@ -18,7 +18,7 @@ import org.jdbi.v3.core.Jdbi;
 public final class SiteGate {
     /** Shared by writers, taken exclusively by the trigger on tandem_local.site_state updates. */
     static final long GATE_LOCK = 7310586648218157413L;
-    private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")";
+    private static final String ENTER_GATE = "SELECT * FROM tandem_local.enter_site_gate()";
     private static final String READ_STATE = """
             SELECT site_id, role, epoch, active_site_url, writes_until IS NOT NULL AND writes_until <= clock_timestamp(), fenced_reason,
                    writes_until IS NOT NULL
@@ -91,10 +91,13 @@ public final class SiteGate {
                 rs.getString(6), rs.getBoolean(7));
     }
 
+    /**
+     * Takes the gate's shared lock, then reads the state in a new snapshot, so it sees any fence
+     * that committed while this transaction waited: one call of a function (migration V7) that
+     * runs both as separate queries.
+     */
     private static SiteState lockState(Handle handle) {
-        handle.createQuery(LOCK_GATE).mapTo(String.class).one();
-        // A new statement, so a new snapshot: it sees any fence that committed while we waited.
-        Optional<SiteState> state = handle.createQuery(READ_STATE).map(SiteGate::map).findOne();
+        Optional<SiteState> state = handle.createQuery(ENTER_GATE).map(SiteGate::map).findOne();
         return state.orElseThrow(() -> new IllegalStateException("tandem_local.site_state has no row"));
     }
 }
