@@ -3,6 +3,9 @@
 # PostgreSQL (fsync on for both), in two variants: an in-process no-op and /bin/true as a process.
 #   bench/dispatch-throughput.sh [runs]
 # Prints one JSON line per variant; the last line is the summary of both.
+# For profiling: DISPATCH_ONLY=tandem-scheduled runs only Tandem's scheduled rounds (no ratio), and
+# DISPATCH_MEMBER_OPTS adds JVM options to each member ({member} becomes t1, t2, t3), e.g.
+#   DISPATCH_MEMBER_OPTS='-XX:StartFlightRecording=filename=/tmp/{member}.jfr'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-2000}"
