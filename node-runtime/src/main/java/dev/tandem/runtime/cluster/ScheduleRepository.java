@@ -129,6 +129,26 @@ public final class ScheduleRepository {
                 .execute() == 1;
     }
 
+    /**
+     * Locks, without waiting, the schedules of {@code owner} among {@code versions} (job id →
+     * version read before) that still have that version; returns their job ids. A row another
+     * transaction holds, or that changed meanwhile, is left out.
+     */
+    public static java.util.Set<UUID> lockUnchanged(Handle h, String owner, java.util.Map<UUID, Long> versions) {
+        java.util.Set<UUID> locked = new java.util.HashSet<>();
+        h.createQuery("""
+                        SELECT job_id, version FROM tandem_local.schedules WHERE job_id = ANY(:ids) AND owner_member = :owner
+                        ORDER BY job_id FOR UPDATE SKIP LOCKED""")
+                .bindArray("ids", UUID.class, versions.keySet()).bind("owner", owner)
+                .map((rs, ctx) -> java.util.Map.entry(rs.getObject(1, UUID.class), rs.getLong(2)))
+                .forEach(row -> {
+                    if (row.getValue().equals(versions.get(row.getKey()))) {
+                        locked.add(row.getKey());
+                    }
+                });
+        return locked;
+    }
+
     public void delete(UUID jobId) {
         jdbi.useHandle(h -> remove(h, jobId));
     }

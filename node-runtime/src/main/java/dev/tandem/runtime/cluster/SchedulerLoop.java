@@ -6,9 +6,9 @@ import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
 import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.site.SiteNotActiveException;
 import java.time.Duration;
 import java.time.Instant;
-import dev.tandem.runtime.site.SiteNotActiveException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -24,6 +24,7 @@ import java.util.function.Supplier;
  * recorded once as {@code missed} instead of firing late in a burst.
  */
 public final class SchedulerLoop {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SchedulerLoop.class);
     static final int MAX_MISSED_RECORDS = 100;
     /** Due schedules taken per query; a cycle takes up to MAX_BATCHES_PER_CYCLE batches while they come full. */
     static final int BATCH = 100;
@@ -111,22 +112,17 @@ public final class SchedulerLoop {
                 failed(schedule, now, e, failures);
             }
         }
-        // One order for every member's claims, so two members' batches never wait on each other in a cycle.
+        // One order for every member's claims (job ids are UUIDv7: Java's and PostgreSQL's order agree).
         plans.sort(Comparator.comparing(plan -> plan.schedule().jobId()));
-        int[] counts = new int[2];
+        int[] counts = new int[3];
         boolean batched;
         try {
-            add(counts, gate.write(h -> {
-                int[] inBatch = new int[2];
-                for (Plan plan : plans) {
-                    add(inBatch, apply(h, plan));
-                }
-                return inBatch;
-            }));
+            add(counts, gate.write(h -> applyAll(h, plans)));
             batched = true;
         } catch (SiteNotActiveException e) {
             return "site stopped accepting writes (" + e.getMessage() + "): " + due.size() + " due schedule(s) wait";
         } catch (RuntimeException batchFailure) {
+            LOG.warn("A batch of {} due schedule(s) failed and is redone one schedule at a time: {}", plans.size(), batchFailure.getMessage());
             batched = false;
         }
         if (batched) {
@@ -135,7 +131,9 @@ public final class SchedulerLoop {
             // One schedule's failure rolled the whole batch back: take them one by one, so the others still fire.
             for (Plan plan : plans) {
                 try {
-                    add(counts, gate.write(h -> apply(h, plan)));
+                    add(counts, gate.write(h -> applyAll(h, List.of(plan))));
+                } catch (SiteNotActiveException e) {
+                    return "fired " + counts[0] + "; site stopped accepting writes (" + e.getMessage() + "): the other due schedules wait";
                 } catch (RuntimeException e) {
                     failed(plan.schedule(), now, e, failures);
                     continue;
@@ -146,8 +144,11 @@ public final class SchedulerLoop {
         if (!failures.isEmpty()) {
             return "fired " + counts[0] + "; could not fire " + failures.size() + " schedule(s): " + String.join("; ", failures);
         }
-        fullBatch = due.size() == BATCH;
-        return "fired " + counts[0] + " and recorded " + counts[1] + " missed fire time(s) for " + due.size() + " due schedule(s)";
+        // Schedules another transaction held (an import, a move) stay due for the next cycle; a batch
+        // that took none of its schedules does not make this cycle ask again at once.
+        fullBatch = due.size() == BATCH && counts[2] > 0;
+        return "fired " + counts[0] + " and recorded " + counts[1] + " missed fire time(s) for " + counts[2] + " of "
+                + due.size() + " due schedule(s)";
     }
 
     /** What one due schedule does in this batch: fire times to record as missed, fires to claim, and its next fire time. */
@@ -195,10 +196,34 @@ public final class SchedulerLoop {
         return new Plan(schedule, job, missed, fires, next);
     }
 
-    /** Carries a plan out in the caller's write transaction; returns {fired, missed}. */
+    /**
+     * Carries plans out in the caller's write transaction; returns {fired, missed, schedules taken}.
+     * Each schedule row is locked first, without waiting ({@code SKIP LOCKED}): a row that an import,
+     * a move or a delete holds, or that changed since it was read, is left due for the next cycle.
+     * Taking the schedule row before anything else (as a delete does) and never waiting for one
+     * keeps the batch out of lock cycles with those writes.
+     */
+    private int[] applyAll(org.jdbi.v3.core.Handle h, List<Plan> plans) {
+        Map<UUID, Long> versions = new HashMap<>();
+        plans.forEach(plan -> versions.put(plan.schedule().jobId(), plan.schedule().version()));
+        java.util.Set<UUID> taken = ScheduleRepository.lockUnchanged(h, memberId, versions);
+        int[] counts = new int[3];
+        for (Plan plan : plans) {
+            if (taken.contains(plan.schedule().jobId())) {
+                add(counts, apply(h, plan));
+            }
+        }
+        return counts;
+    }
+
     private int[] apply(org.jdbi.v3.core.Handle h, Plan plan) {
         UUID jobId = plan.schedule().jobId();
-        int[] counts = new int[2];
+        if (plan.next().isPresent()) {
+            ScheduleRepository.advance(h, jobId, memberId, plan.schedule().version(), plan.next().get());
+        } else {
+            ScheduleRepository.remove(h, jobId);
+        }
+        int[] counts = {0, 0, 1};
         if (plan.job() != null) {
             for (Missed missed : plan.missed()) {
                 if (executions.recordMissed(h, plan.job(), missed.fireTime(), missed.reason())) {
@@ -211,11 +236,6 @@ public final class SchedulerLoop {
                 }
             }
         }
-        if (plan.next().isPresent()) {
-            ScheduleRepository.advance(h, jobId, memberId, plan.schedule().version(), plan.next().get());
-        } else {
-            ScheduleRepository.remove(h, jobId);
-        }
         return counts;
     }
 
@@ -227,8 +247,9 @@ public final class SchedulerLoop {
     }
 
     private static void add(int[] into, int[] counts) {
-        into[0] += counts[0];
-        into[1] += counts[1];
+        for (int i = 0; i < counts.length; i++) {
+            into[i] += counts[i];
+        }
     }
 
     private static <T> Supplier<T> once(Supplier<T> supplier) {

@@ -87,7 +87,9 @@ public final class ExecutionRepository {
     public record FinalState(UUID id, ExecutionStatus status, String reason) {}
 
     /** Records many final states in one transaction; returns the executions whose record changed (only running or queued ones do). */
-    public java.util.Set<UUID> finishAll(List<FinalState> states) {
+    public java.util.Set<UUID> finishAll(List<FinalState> unordered) {
+        List<FinalState> states = new java.util.ArrayList<>(unordered);
+        states.sort(java.util.Comparator.comparing(FinalState::id)); // one lock order for every writer of many rows
         UUID[] ids = new UUID[states.size()];
         String[] statuses = new String[states.size()];
         String[] reasons = new String[states.size()];
@@ -134,8 +136,12 @@ public final class ExecutionRepository {
     }
 
     public Optional<Execution> find(UUID id) {
-        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id)
-                .map((rs, ctx) -> execution(rs)).findOne());
+        return gate.read(h -> find(h, id));
+    }
+
+    public Optional<Execution> find(Handle h, UUID id) {
+        return h.createQuery("SELECT " + COLUMNS + FROM + "WHERE e.id = :id").bind("id", id)
+                .map((rs, ctx) -> execution(rs)).findOne();
     }
 
     public Execution require(String id) {

@@ -186,7 +186,10 @@ public final class ExecutionService implements Managed {
             return Optional.empty();
         }
         if (!claimFire(h, fire.job, fire.fireTime, fire.id)) {
-            return Optional.empty();
+            // Claimed by this very fire when an earlier try committed but its commit was reported
+            // as failed (the connection broke): its execution is recorded and must still start.
+            fire.claimed = ownEarlierClaim(h, fire).orElse(null);
+            return Optional.ofNullable(fire.claimed);
         }
         ExecutionStatus status = fire.isLocal() ? ExecutionStatus.RUNNING : ExecutionStatus.QUEUED;
         Optional<Execution> execution = executions.insert(h, newExecution(fire.id, fire.attempt, status, fire.target, fire.fireTime));
@@ -199,6 +202,16 @@ public final class ExecutionService implements Managed {
         }
         fire.claimed = execution.orElse(null);
         return execution;
+    }
+
+    private Optional<Execution> ownEarlierClaim(org.jdbi.v3.core.Handle h, ScheduledFire fire) {
+        boolean ours = h.createQuery("SELECT execution_id = :id FROM tandem_local.fire_claims WHERE job_id = :job AND fire_time = :fire")
+                .bind("id", fire.id).bind("job", fire.job.id()).bind("fire", java.sql.Timestamp.from(fire.fireTime))
+                .mapTo(Boolean.class).findOne().orElse(false);
+        if (!ours) {
+            return Optional.empty();
+        }
+        return executions.find(h, fire.id).filter(e -> e.status() == (fire.isLocal() ? ExecutionStatus.RUNNING : ExecutionStatus.QUEUED));
     }
 
     /** After the claiming transaction committed: starts the fires claimed for this member. */
@@ -585,8 +598,8 @@ public final class ExecutionService implements Managed {
         if (!workers.awaitTermination(settings.killGrace().toMillis() + 5000, TimeUnit.MILLISECONDS)) {
             LOG.warn("{} execution(s) still running at shutdown; they will be marked incomplete at the next start", running.size());
         }
+        finalStates.close(); // before the timers: a retried finish waiting on the writer is not interrupted
         timers.shutdownNow();
-        finalStates.close();
         streamReaders.shutdownNow();
         nodeThreads.shutdownNow();
         ssh.close();

@@ -40,7 +40,7 @@ class ClusterSchedulingTest {
         a1 = RuntimeFixture.api(M1);
         a2 = RuntimeFixture.api(M2);
         a3 = RuntimeFixture.api(M3);
-        for (String p : List.of("sched", "misfire", "switched", "forward", "ops", "batch")) {
+        for (String p : List.of("sched", "misfire", "switched", "forward", "ops", "batch", "locked")) {
             a1.post("/api/v1/projects", Map.of("name", p));
         }
     }
@@ -205,6 +205,50 @@ class ClusterSchedulingTest {
             sql("DROP TRIGGER refuse_broken ON tandem.executions");
             sql("DROP FUNCTION public.refuse_broken()");
         }
+    }
+
+    /**
+     * The scheduler never waits for a schedule row another transaction holds (an import, a move, a
+     * delete): it leaves that schedule due and fires the others. Once the row is free the held
+     * schedule catches up: every fire time of the pause starts, late but within the misfire
+     * threshold, none lost and none twice.
+     */
+    @Test
+    void aScheduleRowHeldByAnotherTransactionIsSkippedNotWaitedFor() throws Exception {
+        String held = importJob(a1, "locked", """
+                - name: held
+                  multipleExecutions: true
+                  schedule: {crontab: '* * * * * ?'}
+                  sequence: {commands: [{type: tandem-noop}]}
+                """);
+        String free = importJob(a1, "locked", """
+                - name: free
+                  multipleExecutions: true
+                  schedule: {crontab: '* * * * * ?'}
+                  sequence: {commands: [{type: tandem-noop}]}
+                """);
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= 1 && executionsOf(free) >= 1);
+        try (Connection lock = TestPostgres.connect(DB)) {
+            lock.setAutoCommit(false);
+            try (PreparedStatement s = lock.prepareStatement("SELECT 1 FROM tandem_local.schedules WHERE job_id = ?::uuid FOR UPDATE")) {
+                s.setString(1, held);
+                s.executeQuery().close();
+            }
+            int heldBefore = executionsOf(held);
+            int freeBefore = executionsOf(free);
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(free) >= freeBefore + 3);
+            assertThat(executionsOf(held)).as("the held schedule waits while its row is locked").isLessThanOrEqualTo(heldBefore + 1);
+            lock.rollback();
+        }
+        int freeNow = executionsOf(free);
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= freeNow);
+        a1.delete("/api/v1/jobs/" + held);
+        a1.delete("/api/v1/jobs/" + free);
+        List<String> gaps = rows("""
+                SELECT extract(epoch FROM fire_time - lag(fire_time) OVER (ORDER BY fire_time))::text FROM tandem.executions
+                WHERE job_id = ?::uuid ORDER BY fire_time OFFSET 1""", held);
+        assertThat(gaps).as("every fire time of the pause started afterwards, none twice").allSatisfy(g -> assertThat(Double.parseDouble(g)).isEqualTo(1.0));
+        assertThat(rows("SELECT count(*) FROM tandem.executions WHERE job_id = ?::uuid AND status = 'missed'", held)).containsExactly("0");
     }
 
     @Test
