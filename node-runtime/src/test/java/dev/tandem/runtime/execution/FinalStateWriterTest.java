@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.runtime.db.Ids;
 import dev.tandem.runtime.db.Json;
-import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.project.Project;
 import dev.tandem.runtime.project.ProjectRepository;
 import dev.tandem.runtime.site.SiteGate;
@@ -37,11 +36,7 @@ class FinalStateWriterTest {
     @Test
     void executionsEndingTogetherEachGetTheirOwnStateAndOnlyTheFirstFinishCounts() throws Exception {
         String url = TestPostgres.newDatabase("finalstates");
-        try (HikariDataSource ds = new HikariDataSource()) {
-            ds.setJdbcUrl(url);
-            ds.setUsername("postgres");
-            ds.setMaximumPoolSize(8);
-            Migrations.migrate(ds);
+        try (HikariDataSource ds = TestPostgres.migratedPool(url, 8)) {
             SiteGate gate = new SiteGate(Jdbi.create(ds).installPlugin(new PostgresPlugin()));
             gate.initialise("a", SiteRole.ACTIVE, "http://a");
             Json json = new Json(new ObjectMapper());

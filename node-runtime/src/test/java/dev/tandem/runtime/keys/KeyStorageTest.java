@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tandem.runtime.TandemConfiguration;
-import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
@@ -93,10 +92,7 @@ class KeyStorageTest {
     @Test
     void rotationReEncryptsEveryKeyWithTheNewMasterKeyAndTheOldOneCanThenGo() throws Exception {
         String db = TestPostgres.newDatabase("rotation");
-        try (HikariDataSource ds = new HikariDataSource()) {
-            ds.setJdbcUrl(db);
-            ds.setUsername("postgres");
-            Migrations.migrate(ds);
+        try (HikariDataSource ds = TestPostgres.migratedPool(db, 10)) {
             SiteGate gate = new SiteGate(Jdbi.create(ds));
             gate.initialise("a", SiteRole.ACTIVE, "http://a");
             String k2 = Base64.getEncoder().encodeToString("fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.UTF_8));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.TestPostgres;
 import java.sql.Connection;
@@ -24,11 +23,7 @@ class FenceWaitsForWritersTest {
     @Test
     void aFenceWaitsForInFlightWritesAndLaterWritesSeeIt() throws Exception {
         String url = TestPostgres.newDatabase("fence");
-        try (HikariDataSource ds = new HikariDataSource()) {
-            ds.setJdbcUrl(url);
-            ds.setUsername("postgres");
-            ds.setMaximumPoolSize(6);
-            Migrations.migrate(ds);
+        try (HikariDataSource ds = TestPostgres.migratedPool(url, 6)) {
             SiteGate gate = new SiteGate(Jdbi.create(ds));
             gate.initialise("a", SiteRole.ACTIVE, "http://a");
             try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
@@ -84,10 +79,7 @@ class FenceWaitsForWritersTest {
     @Test
     void aWriteLeaseDeadlineStopsWritesEvenOneAlreadyRunning() throws Exception {
         String url = TestPostgres.newDatabase("deadline");
-        try (HikariDataSource ds = new HikariDataSource()) {
-            ds.setJdbcUrl(url);
-            ds.setUsername("postgres");
-            Migrations.migrate(ds);
+        try (HikariDataSource ds = TestPostgres.migratedPool(url, 10)) {
             SiteGate gate = new SiteGate(Jdbi.create(ds));
             gate.initialise("a", SiteRole.ACTIVE, "http://a");
             Jdbi.create(ds).useHandle(h -> {

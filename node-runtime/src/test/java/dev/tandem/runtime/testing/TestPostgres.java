@@ -46,6 +46,16 @@ public final class TestPostgres {
         return server().jdbcUrl(name);
     }
 
+    /** A connection pool on {@code url} (user postgres) with the runtime's migrations applied. */
+    public static com.zaxxer.hikari.HikariDataSource migratedPool(String url, int maxPoolSize) {
+        com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
+        pool.setJdbcUrl(url);
+        pool.setUsername("postgres");
+        pool.setMaximumPoolSize(maxPoolSize);
+        dev.tandem.runtime.db.Migrations.migrate(pool);
+        return pool;
+    }
+
     public static Connection connect(String url) throws SQLException {
         return DriverManager.getConnection(url, "postgres", "");
     }
