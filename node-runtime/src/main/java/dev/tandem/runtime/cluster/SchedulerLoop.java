@@ -102,7 +102,7 @@ public final class SchedulerLoop {
         }
         Map<UUID, StoredJob> found = jobs.findAll(due.stream().map(ScheduleRepository.Due::jobId).toList());
         Map<String, Map<String, Object>> projectConfigs = new HashMap<>(); // read once per batch, not once per fire
-        Supplier<List<MemberView>> memberList = once(members::list);
+        Supplier<List<MemberView>> memberList = com.google.common.base.Suppliers.memoize(members::list);
         List<Plan> plans = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         for (ScheduleRepository.Due schedule : due) {
@@ -252,19 +252,6 @@ public final class SchedulerLoop {
         }
     }
 
-    private static <T> Supplier<T> once(Supplier<T> supplier) {
-        return new Supplier<>() {
-            private T value;
-
-            @Override
-            public T get() {
-                if (value == null) {
-                    value = supplier.get();
-                }
-                return value;
-            }
-        };
-    }
 
     /**
      * Each missed fire time is recorded once (claimed like a fire). After a very long gap the first

@@ -288,12 +288,7 @@ public final class ExecutionService implements Managed {
         return running.size();
     }
 
-    /** Records a fire time that could not start; false when it was already claimed. */
-    public boolean recordMissed(StoredJob job, Instant fireTime, String reason) {
-        return gate.write(h -> recordMissed(h, job, fireTime, reason));
-    }
-
-    /** {@link #recordMissed(StoredJob, Instant, String)} in the caller's write transaction. */
+    /** In the caller's write transaction: records a fire time that could not start; false when it was already claimed. */
     public boolean recordMissed(org.jdbi.v3.core.Handle h, StoredJob job, Instant fireTime, String reason) {
         UUID id = Ids.next();
         if (!claimFire(h, job, fireTime, id)) {
