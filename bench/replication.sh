@@ -3,6 +3,9 @@
 # instances: PostgreSQL native logical replication, a bare Debezium engine (the capture ceiling),
 # Tandem direct and Tandem over Kafka (in-process KRaft broker).
 #   bench/replication.sh [bulkRows=100000] [steadySeconds=20] [backlogRows=1000000]
+# Environment: REPLICATION_ONLY=native,debezium,direct,backlog,kafka (a subset runs only those rounds),
+#   BULK_WARMUP_RUNS=3 (unmeasured bulk runs first, every contender), STEADY_WARMUP_SECONDS=10 (an
+#   unmeasured run at 500 tx/s first), REPLICATOR_JAVA_OPTS (added to both replicators; {site} -> site-transport).
 # The last line is JSON: bulk times and rows/s, lag p50/p99 at 500 tx/s, backlog catch-up, ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."

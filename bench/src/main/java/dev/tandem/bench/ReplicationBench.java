@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,12 @@ public final class ReplicationBench {
     private final String urlB;
     private List<Process> replicators = List.of();
     private final Map<String, Object> cpu = new LinkedHashMap<>();
+    /**
+     * Unmeasured bulk runs before the measured one, for every contender alike: a replicator runs for
+     * months, so its JIT-compiled steady state is what is measured (after one run, the compiler
+     * threads still took about half of the capture JVM's CPU). BULK_WARMUP_RUNS=1 gives the older figures.
+     */
+    private static final int BULK_WARMUP_RUNS = Integer.parseInt(System.getenv().getOrDefault("BULK_WARMUP_RUNS", "3"));
 
     private ReplicationBench(Path jar) throws Exception {
         this.jar = jar;
@@ -91,58 +98,78 @@ public final class ReplicationBench {
         result.put("bulkRows", bulkRows);
         result.put("steadyTransactionsPerSecond", 500);
 
+        // REPLICATION_ONLY=kafka (or native,debezium,direct,backlog,kafka, comma-separated) runs only those rounds
+        String only = System.getenv().getOrDefault("REPLICATION_ONLY", "native,debezium,direct,backlog,kafka");
+        Set<String> rounds = Set.of(only.split(","));
+
         // 1. PostgreSQL's own logical replication
-        bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows");
-        bench.exec(bench.urlB, "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=" + bench.a.port()
-                + " dbname=tandem user=postgres' PUBLICATION bench_native WITH (copy_data = false, synchronous_commit = 'on')");
-        bench.awaitFlowing("native-warm");
-        result.put("nativeBulkMs", bench.bulk("native-bulk", bulkRows));
-        result.put("nativeLag", bench.steady("native-steady", steadySeconds));
-        bench.exec(bench.urlB, "DROP SUBSCRIPTION bench_native");
-        bench.exec(bench.urlA, "DROP PUBLICATION bench_native");
+        if (rounds.contains("native")) {
+            bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows");
+            bench.exec(bench.urlB, "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=" + bench.a.port()
+                    + " dbname=tandem user=postgres' PUBLICATION bench_native WITH (copy_data = false, synchronous_commit = 'on')");
+            bench.awaitFlowing("native-warm");
+            result.put("nativeBulkMs", bench.bulk("native-bulk", bulkRows));
+            result.put("nativeLag", bench.steady("native-steady", steadySeconds));
+            bench.exec(bench.urlB, "DROP SUBSCRIPTION bench_native");
+            bench.exec(bench.urlA, "DROP PUBLICATION bench_native");
+        }
 
         bench.replicators = List.of();
         // 2. The capture ceiling: a bare Debezium engine that counts events
-        result.put("debeziumBulkMs", bench.bareDebezium(bulkRows));
+        if (rounds.contains("debezium")) {
+            result.put("debeziumBulkMs", bench.bareDebezium(bulkRows));
+        }
 
         // 3. Tandem, direct transport; site b starts empty and is seeded with a copy of a
         bench.exec(bench.urlB, "TRUNCATE tandem.bench_rows");
-        List<Process> direct = bench.startTandem("direct", null);
-        bench.awaitFlowing("direct-warm");
-        result.put("tandemDirectBulkMs", bench.bulk("direct-bulk", bulkRows));
-        result.put("tandemDirectLag", bench.steady("direct-steady", steadySeconds));
-        stop(direct);
-        // backlog: both replicators down while 1,000,000 rows are written, then started
-        long backlogStart = bench.writeBacklog("direct-backlog", backlogRows);
-        long restart = System.nanoTime();
-        direct = bench.startTandem("direct", null);
-        bench.awaitCount("direct-backlog", backlogRows, 600);
-        result.put("tandemDirectBacklogRows", backlogRows);
-        result.put("tandemDirectBacklogCatchUpMs", (System.nanoTime() - restart) / 1_000_000);
-        result.put("backlogWriteMs", backlogStart);
-        stop(direct);
-
-        // 4. Tandem, Kafka transport (an in-process KRaft broker)
-        try (KafkaClusterTestKit kafka = broker()) {
-            List<Process> viaKafka = bench.startTandem("kafka", kafka.bootstrapServers());
-            bench.awaitFlowing("kafka-warm");
-            result.put("tandemKafkaBulkMs", bench.bulk("kafka-bulk", bulkRows));
-            result.put("tandemKafkaLag", bench.steady("kafka-steady", steadySeconds));
-            stop(viaKafka);
+        if (rounds.contains("direct")) {
+            List<Process> direct = bench.startTandem("direct", null);
+            bench.awaitFlowing("direct-warm");
+            result.put("tandemDirectBulkMs", bench.bulk("direct-bulk", bulkRows));
+            result.put("tandemDirectLag", bench.steady("direct-steady", steadySeconds));
+            stop(direct);
+        }
+        if (rounds.contains("backlog")) {
+            // backlog: both replicators down while 1,000,000 rows are written, then started
+            long backlogStart = bench.writeBacklog("direct-backlog", backlogRows);
+            long restart = System.nanoTime();
+            List<Process> direct = bench.startTandem("direct", null);
+            bench.awaitCount("direct-backlog", backlogRows, 600);
+            result.put("tandemDirectBacklogRows", backlogRows);
+            result.put("tandemDirectBacklogCatchUpMs", (System.nanoTime() - restart) / 1_000_000);
+            result.put("backlogWriteMs", backlogStart);
+            stop(direct);
         }
 
-        double debezium = rate(bulkRows, (long) result.get("debeziumBulkMs"));
-        double nativeRate = rate(bulkRows, (long) result.get("nativeBulkMs"));
-        double direct2 = rate(bulkRows, (long) result.get("tandemDirectBulkMs"));
-        double kafkaRate = rate(bulkRows, (long) result.get("tandemKafkaBulkMs"));
-        result.put("nativeRowsPerSecond", Math.round(nativeRate));
-        result.put("debeziumRowsPerSecond", Math.round(debezium));
-        result.put("tandemDirectRowsPerSecond", Math.round(direct2));
-        result.put("tandemKafkaRowsPerSecond", Math.round(kafkaRate));
-        result.put("directVsDebeziumCeiling", round2(direct2 / debezium));
-        result.put("kafkaVsDebeziumCeiling", round2(kafkaRate / debezium));
-        result.put("directVsNative", round2(direct2 / nativeRate));
-        result.put("kafkaVsNative", round2(kafkaRate / nativeRate));
+        // 4. Tandem, Kafka transport (an in-process KRaft broker)
+        if (rounds.contains("kafka")) {
+            try (KafkaClusterTestKit kafka = broker()) {
+                List<Process> viaKafka = bench.startTandem("kafka", kafka.bootstrapServers());
+                bench.awaitFlowing("kafka-warm");
+                result.put("tandemKafkaBulkMs", bench.bulk("kafka-bulk", bulkRows));
+                result.put("tandemKafkaLag", bench.steady("kafka-steady", steadySeconds));
+                stop(viaKafka);
+            }
+        }
+
+        Map<String, Double> rates = new LinkedHashMap<>();
+        for (String[] named : new String[][] {{"native", "nativeBulkMs"}, {"debezium", "debeziumBulkMs"},
+                {"tandemDirect", "tandemDirectBulkMs"}, {"tandemKafka", "tandemKafkaBulkMs"}}) {
+            if (result.containsKey(named[1])) {
+                double rate = rate(bulkRows, (long) result.get(named[1]));
+                rates.put(named[0], rate);
+                result.put(named[0] + "RowsPerSecond", Math.round(rate));
+            }
+        }
+        for (String tandem : List.of("tandemDirect", "tandemKafka")) {
+            String prefix = tandem.equals("tandemDirect") ? "direct" : "kafka";
+            if (rates.containsKey(tandem) && rates.containsKey("debezium")) {
+                result.put(prefix + "VsDebeziumCeiling", round2(rates.get(tandem) / rates.get("debezium")));
+            }
+            if (rates.containsKey(tandem) && rates.containsKey("native")) {
+                result.put(prefix + "VsNative", round2(rates.get(tandem) / rates.get("native")));
+            }
+        }
         result.put("cpuDuringBulk", bench.cpu);
         System.out.println(JSON.writeValueAsString(result));
         bench.a.close();
@@ -169,8 +196,10 @@ public final class ReplicationBench {
      * not its start-up), then the measured one.
      */
     private long bulk(String phase, int rows) throws Exception {
-        long cold = bulkOnce(phase + "-warmup", rows);
-        log(phase + ": warm-up run " + cold + " ms");
+        for (int i = 1; i <= BULK_WARMUP_RUNS; i++) {
+            long cold = bulkOnce(phase + "-warmup" + i, rows);
+            log(phase + ": warm-up run " + i + ": " + cold + " ms");
+        }
         long[] before = cpuNow();
         long ms = bulkOnce(phase, rows);
         long[] after = cpuNow();
@@ -208,6 +237,12 @@ public final class ReplicationBench {
         return out;
     }
 
+    private static long ownCpuTicks() throws java.io.IOException {
+        String line = Files.readString(Path.of("/proc/self/stat"));
+        String[] p = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(p[11]) + Long.parseLong(p[12]);
+    }
+
     /** Inserts {@code rows} in one transaction; returns ms from its commit to the last row applied on b. */
     private long bulkOnce(String phase, int rows) throws Exception {
         long committedAtMillis = insert(phase, rows);
@@ -229,10 +264,25 @@ public final class ReplicationBench {
 
     /** 500 one-row transactions a second; returns lag percentiles (ms) from the row's commit clock to its apply. */
     private Map<String, Object> steady(String phase, int seconds) throws Exception {
+        // One unmeasured run at the same rate first, as for the bulk: the small-transaction path of a
+        // freshly started JVM is still being compiled (C2 busy) right after the bulk.
+        int warmUp = Integer.parseInt(System.getenv().getOrDefault("STEADY_WARMUP_SECONDS", "10"));
+        Map<String, Object> measured = new LinkedHashMap<>();
+        if (warmUp > 0) {
+            Map<String, Object> first = steadyOnce(phase + "-warmup", warmUp);
+            measured.put("warmUpSeconds", warmUp);
+            measured.put("warmUpP99Ms", first.get("p99Ms"));
+        }
+        measured.putAll(steadyOnce(phase, seconds));
+        return measured;
+    }
+
+    private Map<String, Object> steadyOnce(String phase, int seconds) throws Exception {
         int total = 500 * seconds;
         try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
              var ps = c.prepareStatement("INSERT INTO tandem.bench_rows VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
             long start = System.nanoTime();
+            log(phase + ": writing from " + java.time.LocalTime.now());
             for (int i = 0; i < total; i++) {
                 long due = start + i * 2_000_000L;
                 long wait = due - System.nanoTime();
@@ -246,12 +296,22 @@ public final class ReplicationBench {
         }
         awaitCount(phase, total, 120);
         List<Double> lags = new ArrayList<>();
+        double[] worstPerSecond = new double[seconds];
         try (Connection c = DriverManager.getConnection(urlB, "postgres", ""); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_rows WHERE phase = '" + phase + "'")) {
+             ResultSet rs = s.executeQuery("SELECT n, extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_rows WHERE phase = '" + phase + "'")) {
             while (rs.next()) {
-                lags.add(rs.getDouble(1));
+                double lag = rs.getDouble(2);
+                lags.add(lag);
+                int second = (int) Math.min(seconds - 1, rs.getLong(1) / 500);
+                worstPerSecond[second] = Math.max(worstPerSecond[second], lag);
             }
         }
+        // Where the slow ones fall in time (a spike at the start, or a periodic one), for the log only.
+        StringBuilder timeline = new StringBuilder();
+        for (double worst : worstPerSecond) {
+            timeline.append(' ').append(Math.round(worst));
+        }
+        log(phase + ": worst lag per second (ms):" + timeline);
         Collections.sort(lags);
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("transactions", total);
@@ -330,17 +390,25 @@ public final class ReplicationBench {
             TimeUnit.MILLISECONDS.sleep(50);
         }
         long ms = 0;
-        for (String run : List.of(phase + "-warmup", phase)) {
+        List<String> runs = new ArrayList<>();
+        for (int i = 1; i <= BULK_WARMUP_RUNS; i++) {
+            runs.add(phase + "-warmup" + i);
+        }
+        runs.add(phase);
+        for (String run : runs) {
             seen.set(0);
             long[] before = cpuNow();
+            long engineBefore = ownCpuTicks();
             long committed = insert(run, rows);
             while (seen.get() < rows && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(5);
             }
             ms = lastAt.get() - committed;
             long[] after = cpuNow();
+            // the engine runs in this JVM, which does little else meanwhile (one count query every 5 ms)
             cpu.put(run, Map.of("machineBusyPercent", Math.round(100.0 * (after[0] - before[0])
-                    / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))), "wallSeconds", round2(ms / 1000.0)));
+                    / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))), "wallSeconds", round2(ms / 1000.0),
+                    "engineJvmCpuSeconds", round2((ownCpuTicks() - engineBefore) / 100.0)));
             log(run + ": " + seen.get() + " events counted " + ms + " ms after commit");
         }
         engine.close();
@@ -385,6 +453,10 @@ public final class ReplicationBench {
         String jfr = System.getProperty("bench.jfrDir"); // profile the replicators: -Dbench.jfrDir=/tmp/jfr
         if (jfr != null) {
             command.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=" + jfr + "/replicator-" + site + "-" + transport + ".jfr");
+        }
+        String extra = System.getenv("REPLICATOR_JAVA_OPTS"); // e.g. GC logging; {site} is replaced by the site id
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.replace("{site}", site + "-" + transport).trim().split("\\s+")));
         }
         command.addAll(List.of("-jar", jar.toString(), "server", config.toString()));
         return new ProcessBuilder(command)
