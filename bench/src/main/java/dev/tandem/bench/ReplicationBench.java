@@ -55,6 +55,7 @@ public final class ReplicationBench {
     private final String urlA;
     private final String urlB;
     private List<Process> replicators = List.of();
+    private Path captureLog;
     private final Map<String, Object> cpu = new LinkedHashMap<>();
     /**
      * Unmeasured bulk runs before the measured one, for every contender alike: a replicator runs for
@@ -166,6 +167,11 @@ public final class ReplicationBench {
             if (rates.containsKey(tandem) && rates.containsKey("debezium")) {
                 result.put(prefix + "VsDebeziumCeiling", round2(rates.get(tandem) / rates.get("debezium")));
             }
+            Object stage = bench.cpu.get(prefix + "-bulk") instanceof Map<?, ?> used ? used.get("captureStageMs") : null;
+            if (stage instanceof Long ms && ms > 0 && result.containsKey("debeziumBulkMs")) {
+                // Tandem's capture stage alone against the bare engine (the end-to-end ratio adds apply on the same cores)
+                result.put(prefix + "CaptureStageVsDebeziumCeiling", round2((long) result.get("debeziumBulkMs") / (double) ms));
+            }
             if (rates.containsKey(tandem) && rates.containsKey("native")) {
                 result.put(prefix + "VsNative", round2(rates.get(tandem) / rates.get("native")));
             }
@@ -204,6 +210,10 @@ public final class ReplicationBench {
         long ms = bulkOnce(phase, rows);
         long[] after = cpuNow();
         Map<String, Object> used = new LinkedHashMap<>();
+        if (captureLog != null) {
+            // the capture stage alone: the bulk's commit until its last frame was handed to the transport
+            used.put("captureStageMs", lastCaptureStageMs());
+        }
         used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0]) / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
         if (after.length > 2) {
             used.put("captureJvmCpuSeconds", round2((after[2] - before[2]) / 100.0));
@@ -213,6 +223,20 @@ public final class ReplicationBench {
         cpu.put(phase, used);
         log(phase + ": cpu " + used);
         return ms;
+    }
+
+    /**
+     * The capture stage alone for the last large transaction: how long after its commit the capture
+     * handed its last frame to the transport (the capture logs it for transactions of 10,000 rows or more).
+     */
+    private long lastCaptureStageMs() throws java.io.IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Captured transaction \\d+ \\(\\d+ rows\\) (\\d+) ms after its commit")
+                .matcher(Files.readString(captureLog));
+        long last = -1;
+        while (m.find()) {
+            last = Long.parseLong(m.group(1));
+        }
+        return last;
     }
 
     /** Machine busy and idle ticks, then each replicator's CPU ticks (Linux /proc, 100 per second). */
@@ -426,6 +450,7 @@ public final class ReplicationBench {
         Process rb = replicator("b", urlB, transport, kafka, "[]", "[http://127.0.0.1:" + portA + "]", portB);
         awaitStatus(portB, "\"mode\":\"apply\"");
         replicators = List.of(ra, rb);
+        captureLog = dir.resolve("replicator-a-" + portA + ".log");
         return List.of(rb, ra);
     }
 
@@ -446,6 +471,7 @@ public final class ReplicationBench {
                   requestLog: {appenders: []}
                 logging:
                   level: WARN
+                  loggers: {dev.tandem.replicator.capture.CaptureEngine: INFO}
                   appenders: [{type: file, currentLogFilename: %s, archive: false}]
                 """.formatted(site, db, TOKEN, transport, peers, sources, kafka == null ? "" : kafka, port,
                 dir.resolve("replicator-" + site + "-" + port + ".log")));

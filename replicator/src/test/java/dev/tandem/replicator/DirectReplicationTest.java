@@ -6,6 +6,9 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.replicator.capture.CaptureEngine;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
@@ -100,6 +103,8 @@ class DirectReplicationTest {
         long beat = TwoSites.heartbeat(SITES.urlB());
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(SITES.urlB()) > beat);
         assertThat(replicatorB.get("/status")).containsPattern("\"lastHeartbeatAgeMillis\":\\d+");
+        // the capture side says how long after its commit it handed over the last transaction
+        assertThat(replicatorA.get("/status")).containsPattern("\"captureLagMillis\":\\d+");
     }
 
     @Test
@@ -124,6 +129,21 @@ class DirectReplicationTest {
 
     @Test
     void aHundredThousandRowTransactionArrivesWhole() {
+        ch.qos.logback.classic.Logger captureLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CaptureEngine.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        captureLog.addAppender(logged);
+        try {
+            insertAHundredThousandRowsAndAwaitThem();
+        } finally {
+            captureLog.detachAppender(logged);
+        }
+        // an operator sees large transactions go by, with how far behind their commit the capture was
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                .anyMatch(line -> line.matches("Captured transaction \\d+ \\(100000 rows\\) \\d+ ms after its commit"));
+    }
+
+    private void insertAHundredThousandRowsAndAwaitThem() {
         exec(SITES.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), 1000000 + g FROM generate_series(1, 100000) g");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 1000000") == 100_000);

@@ -32,12 +32,13 @@ public final class StatusResource {
     }
 
     /**
-     * The status document. {@code apparentLagMillis} compares this host's wall clock with the
+     * The status document. {@code captureLagMillis} (capture side) is how long after its commit the
+     * last transaction was handed to the transport. {@code apparentLagMillis} compares this host's wall clock with the
      * source's commit time (display only: clocks of two sites differ); liveness decisions use
      * {@code lastHeartbeatAgeMillis}, measured on this process's monotonic clock.
      */
     public record Status(String siteId, String role, Long epoch, String activeSiteUrl, String mode, String transport,
-                         Long sourceCommitPosition, Long appliedPosition, Long apparentLagMillis, Map<String, Long> peerLagBytes,
+                         Long sourceCommitPosition, Long captureLagMillis, Long appliedPosition, Long apparentLagMillis, Map<String, Long> peerLagBytes,
                          double eventsPerSecond, Long lastHeartbeatAgeMillis, ReplicationController.SlotStatus slot,
                          Map<String, Long> peerPositions, List<String> unseededPeers, String problem, Failover failover,
                          List<Decisions.Decision> decisions) {}
@@ -69,6 +70,7 @@ public final class StatusResource {
                 site == null ? null : site.activeSiteUrl(),
                 mode.name().toLowerCase(), transport,
                 capturing && controller.captureStats().lastCommit() >= 0 ? controller.captureStats().lastCommit() : null,
+                capturing && controller.captureStats().captureLagMillis() >= 0 ? controller.captureStats().captureLagMillis() : null,
                 applied, lag, lagBytes,
                 capturing ? controller.captureStats().eventsPerSecond() : applyStats.eventsPerSecond(),
                 applying && heartbeatAge >= 0 ? heartbeatAge : null,

@@ -37,6 +37,8 @@ public final class CaptureEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureEngine.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_UNCONFIRMED = 100_000;
+    /** Transactions at least this large are logged when captured (with how long after their commit). */
+    private static final long LARGE_TRANSACTION_ROWS = 10_000;
 
     private final CaptureSettings settings;
     private final long epoch;
@@ -150,6 +152,10 @@ public final class CaptureEngine implements AutoCloseable {
                             sink.publish(assembled.frame());
                             stats.published(assembled.frame());
                             if (assembled.endRecord() != null) {
+                                if (assembled.transactionRows() >= LARGE_TRANSACTION_ROWS && assembled.frame().commitMillis() > 0) {
+                                    LOG.info("Captured transaction {} ({} rows) {} ms after its commit", assembled.frame().xid(),
+                                            assembled.transactionRows(), System.currentTimeMillis() - assembled.frame().commitMillis());
+                                }
                                 unconfirmedEnds.addLast(event);
                                 if (unconfirmedEnds.size() > MAX_UNCONFIRMED) {
                                     // Forgetting the oldest candidate only confirms less far: still safe.

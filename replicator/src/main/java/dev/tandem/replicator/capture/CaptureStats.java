@@ -12,6 +12,7 @@ public final class CaptureStats {
     private final AtomicLong lastCommit = new AtomicLong(-1);
     private final AtomicLong confirmed = new AtomicLong(-1);
     private final AtomicLong lastTransactionNanos = new AtomicLong(System.nanoTime());
+    private final AtomicLong captureLagMillis = new AtomicLong(-1);
 
     public CaptureStats(MetricRegistry metrics) {
         this.events = metrics.meter("replicator.capture.events");
@@ -24,7 +25,19 @@ public final class CaptureStats {
             transactions.mark();
             lastCommit.set(frame.commitLsn());
             lastTransactionNanos.set(System.nanoTime());
+            if (frame.commitMillis() > 0) {
+                captureLagMillis.set(Math.max(0, System.currentTimeMillis() - frame.commitMillis()));
+            }
         }
+    }
+
+    /**
+     * For the last transaction captured: milliseconds from its commit on the source (the source's
+     * clock) to its last frame handed to the transport (this host's clock), or -1 before the first.
+     * Display only; it tells whether capture or apply is the one behind.
+     */
+    public long captureLagMillis() {
+        return captureLagMillis.get();
     }
 
     void confirmed(long lsn) {

@@ -17,8 +17,15 @@ import org.apache.kafka.connect.source.SourceRecord;
  * The END record closes the transaction and gives its commit position.
  */
 final class TransactionAssembler {
-    /** A finished frame, and for the last frame of a transaction the record whose offset ends it. */
-    record Assembled(Frame frame, SourceRecord endRecord) {}
+    /**
+     * A finished frame, and for the last frame of a transaction the record whose offset ends it and
+     * the transaction's row count.
+     */
+    record Assembled(Frame frame, SourceRecord endRecord, long transactionRows) {
+        Assembled(Frame frame) {
+            this(frame, null, 0);
+        }
+    }
 
     private final String site;
     private final LongSupplier epoch;
@@ -28,6 +35,7 @@ final class TransactionAssembler {
     private long xid = -1;
     private long previousCommit;
     private int seq;
+    private long transactionRows;
     private List<RowChange> rows = new ArrayList<>();
 
     TransactionAssembler(String site, LongSupplier epoch, int maxRows, long resumedAfter) {
@@ -53,12 +61,13 @@ final class TransactionAssembler {
         List<Assembled> out = new ArrayList<>(1);
         RowChange change = change(value, (Struct) record.key());
         if (!rows.isEmpty() && frameBytes + change.sizeEstimate() > MAX_FRAME_BYTES) {
-            out.add(new Assembled(frame(false, null, 0), null));
+            out.add(new Assembled(frame(false, null, 0)));
         }
         rows.add(change);
+        transactionRows++;
         frameBytes += change.sizeEstimate();
         if (rows.size() >= maxRows) {
-            out.add(new Assembled(frame(false, null, 0), null));
+            out.add(new Assembled(frame(false, null, 0)));
         }
         return out;
     }
@@ -70,6 +79,7 @@ final class TransactionAssembler {
         if ("BEGIN".equals(status)) {
             xid = txId;
             seq = 0;
+            transactionRows = 0;
             rows = new ArrayList<>();
             frameBytes = 0;
             return List.of();
@@ -85,7 +95,7 @@ final class TransactionAssembler {
         Frame frame = frame(true, commitLsn, ts == null ? 0 : ts);
         xid = -1;
         previousCommit = commitLsn;
-        return List.of(new Assembled(frame, record));
+        return List.of(new Assembled(frame, record, transactionRows));
     }
 
     private Frame frame(boolean last, Long commitLsn, long commitMillis) {
