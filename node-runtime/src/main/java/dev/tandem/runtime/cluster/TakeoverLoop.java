@@ -76,6 +76,14 @@ public final class TakeoverLoop {
                 sentences.add(rehome(dead));
             }
         }
+        if (!me.get().draining()) {
+            // what a member that died mid-takeover, or a failed write, left pending
+            int reRun = reRunPending();
+            if (reRun > 0) {
+                sentences.add(decisions.record("takeover", "re-ran " + reRun + " execution(s) that an earlier takeover marked incomplete "
+                        + "and had not re-run yet"));
+            }
+        }
         return sentences.isEmpty() ? "no dead member to take over" : String.join("; ", sentences);
     }
 
@@ -106,6 +114,7 @@ public final class TakeoverLoop {
                     .mapTo(UUID.class).list();
             h.createUpdate("UPDATE tandem_local.site_takeovers SET executions = :n WHERE epoch = :epoch")
                     .bind("n", ids.size()).bind("epoch", site.epoch()).execute();
+            markPending(h, ids);
             return ids;
         });
         int rebuilt = schedules.rebuildMissing(self);
@@ -113,7 +122,7 @@ public final class TakeoverLoop {
             return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch() + "; another member settled the former site's runs"
                     + (rebuilt == 0 ? "" : "; took " + rebuilt + " schedule(s) that had no owner here");
         }
-        int reRun = reRunWithRetry(incomplete);
+        int reRun = reRunPending();
         return decisions.record("takeover", "site '" + site.siteId() + "' became active at epoch " + site.epoch() + ": member " + self
                 + " marked " + incomplete.size() + " execution(s) of the former active site incomplete, re-running " + reRun
                 + " whose job has retry, and took " + rebuilt + " schedule(s) that had no owner here");
@@ -139,13 +148,14 @@ public final class TakeoverLoop {
                     .bind("reason", "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
                             + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self)
                     .mapTo(UUID.class).list();
+            markPending(h, incomplete);
             int requeued = requeue(h, dead.id(), live);
             return new Result(incomplete, requeued);
         });
         if (result == null) {
             return "member " + dead.id() + " was taken over by another member first";
         }
-        int reRun = reRunWithRetry(result.incomplete());
+        int reRun = reRunPending();
         String why = dead.state().equals("stopped") ? "it stopped" : "no heartbeat for " + dead.heartbeatAgeMillis() / 1000.0
                 + " s, dead after " + settings.deadAfter().toMillis() / 1000.0 + " s";
         return decisions.record("takeover", "took over member " + dead.id() + " (" + why + "): marked "
@@ -239,29 +249,92 @@ public final class TakeoverLoop {
                 .map(MemberView::id).orElse(null);
     }
 
-    private int reRunWithRetry(List<UUID> incomplete) {
-        int count = 0;
-        for (UUID id : incomplete) {
-            Optional<Execution> execution = executions.find(id);
-            if (execution.isEmpty() || execution.get().jobId() == null) {
-                continue;
-            }
-            Optional<StoredJob> job = jobs.find(execution.get().jobId().toString());
-            if (job.isPresent() && job.get().definition().retry() != null && !job.get().definition().retry().equals("0")) {
-                Map<String, String> options = new LinkedHashMap<>();
-                execution.get().options().forEach((k, v) -> {
-                    if (!"*****".equals(v)) {
-                        options.put(k, String.valueOf(v));
+    /** In the transaction that marked them incomplete: these runs wait for their re-run decision. */
+    private static void markPending(Handle h, List<UUID> incomplete) {
+        if (!incomplete.isEmpty()) {
+            h.createUpdate("INSERT INTO tandem_local.pending_reruns (execution_id) SELECT unnest(:ids) ON CONFLICT DO NOTHING")
+                    .bindArray("ids", UUID.class, incomplete).execute();
+        }
+    }
+
+    /** What one pending run became: the attempt to start here, or why there is none (null when it needs no sentence). */
+    private record RerunDecision(ExecutionService.Rerun rerun, String why) {}
+
+    /**
+     * Decides the pending re-runs, each in its own transaction that also removes it from the
+     * pending list (rows another member is deciding are skipped), and starts here the attempts it
+     * records. A run whose decision fails stays pending for the next cycle. Returns how many started.
+     */
+    int reRunPending() {
+        int started = 0;
+        List<UUID> failed = new ArrayList<>();
+        while (true) {
+            UUID[] skip = failed.toArray(UUID[]::new);
+            int failedBefore = failed.size();
+            Optional<RerunDecision> decided;
+            try {
+                decided = gate.write(h -> {
+                    Optional<UUID> id = h.createQuery("""
+                                    SELECT execution_id FROM tandem_local.pending_reruns WHERE execution_id <> ALL(:failed)
+                                    ORDER BY marked_at, execution_id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                            .bindArray("failed", UUID.class, (Object[]) skip).mapTo(UUID.class).findOne();
+                    if (id.isEmpty()) {
+                        return Optional.empty();
+                    }
+                    h.createUpdate("DELETE FROM tandem_local.pending_reruns WHERE execution_id = :id").bind("id", id.get()).execute();
+                    try {
+                        return Optional.of(decide(h, id.get()));
+                    } catch (RuntimeException e) {
+                        failed.add(id.get());
+                        throw e;
                     }
                 });
+            } catch (RuntimeException e) {
+                if (failed.size() == failedBefore) {
+                    return started; // the database or the site gate refused: every pending run waits for the next cycle
+                }
+                decisions.record("takeover", "could not decide the re-run of execution " + failed.get(failed.size() - 1) + ": "
+                        + e.getMessage() + "; it stays pending for the next cycle");
+                continue;
+            }
+            if (decided.isEmpty()) {
+                return started;
+            }
+            if (decided.get().why() != null) {
+                decisions.record("takeover", decided.get().why());
+            }
+            if (decided.get().rerun() != null) {
                 try {
-                    executions.rerunAfterTakeover(job.get(), options, execution.get());
-                    count++;
+                    executions.launchRerun(decided.get().rerun());
+                    started++;
                 } catch (RuntimeException e) {
-                    decisions.record("takeover", "could not re-run execution " + id + " of '" + job.get().definition().fullName() + "': " + e.getMessage());
+                    decisions.record("takeover", "the re-run " + decided.get().rerun().execution().id() + " did not start: " + e.getMessage());
                 }
             }
         }
-        return count;
+    }
+
+    private RerunDecision decide(Handle h, UUID id) {
+        Optional<Execution> execution = executions.find(h, id);
+        if (execution.isEmpty() || execution.get().jobId() == null) {
+            return new RerunDecision(null, null);
+        }
+        Optional<StoredJob> job = jobs.find(execution.get().jobId().toString());
+        if (job.isEmpty()) {
+            return new RerunDecision(null, "execution " + id + " is not re-run: its job was deleted");
+        }
+        Map<String, String> options = new LinkedHashMap<>();
+        execution.get().options().forEach((k, v) -> {
+            if (!"*****".equals(v)) {
+                options.put(k, String.valueOf(v));
+            }
+        });
+        try {
+            return executions.claimRerun(h, job.get(), options, execution.get())
+                    .map(rerun -> new RerunDecision(rerun, null))
+                    .orElseGet(() -> new RerunDecision(null, null));
+        } catch (dev.tandem.runtime.api.ApiException e) {
+            return new RerunDecision(null, "execution " + id + " of '" + job.get().definition().fullName() + "' is not re-run: " + e.getMessage());
+        }
     }
 }

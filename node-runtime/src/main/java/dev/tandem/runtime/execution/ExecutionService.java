@@ -269,19 +269,53 @@ public final class ExecutionService implements Managed {
         return claimed.size();
     }
 
-    /** After a takeover: the next attempt of a run that died with its member, if the job's retries allow it. */
-    public Optional<Execution> rerunAfterTakeover(StoredJob job, Map<String, String> options, Execution previous) {
+    /** The next attempt of a run that died with its member, recorded in a transaction and started after it commits. */
+    public static final class Rerun {
+        private final Execution execution;
+        private final Attempt attempt;
+
+        private Rerun(Execution execution, Attempt attempt) {
+            this.execution = execution;
+            this.attempt = attempt;
+        }
+
+        public Execution execution() {
+            return execution;
+        }
+    }
+
+    /**
+     * In the caller's write transaction: records the next attempt of {@code previous} (a run that
+     * died with its member) as running on this member, if the job's retries allow one; empty when
+     * they are used up. A job that cannot run now (disabled, options no longer valid, another
+     * execution running where multiple executions are not allowed) throws {@link ApiException}.
+     * Start the attempt with {@link #launchRerun} once the transaction committed.
+     */
+    public Optional<Rerun> claimRerun(org.jdbi.v3.core.Handle h, StoredJob job, Map<String, String> options, Execution previous) {
         Attempt first = prepare(job, options, previous.user());
         if (previous.attempt() > first.retries()) {
             return Optional.empty();
         }
         UUID origin = previous.retryOf() == null ? previous.id() : previous.retryOf();
-        return Optional.of(start(new Attempt(first.job(), first.definition(), first.options(), first.user(), first.timeout(),
-                first.retries(), first.retryDelay(), previous.attempt() + 1, origin)));
+        Attempt attempt = new Attempt(first.job(), first.definition(), first.options(), first.user(), first.timeout(),
+                first.retries(), first.retryDelay(), previous.attempt() + 1, origin);
+        Execution execution = executions.insert(h, newExecution(Ids.next(), attempt, ExecutionStatus.RUNNING, settings.memberId(), null))
+                .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
+                        + "' is already running and does not allow multiple executions"));
+        return Optional.of(new Rerun(execution, attempt));
+    }
+
+    /** After the transaction of {@link #claimRerun} committed: starts the attempt here. */
+    public void launchRerun(Rerun rerun) {
+        launch(rerun.execution, rerun.attempt);
     }
 
     public Optional<Execution> find(UUID id) {
         return executions.find(id);
+    }
+
+    public Optional<Execution> find(org.jdbi.v3.core.Handle h, UUID id) {
+        return executions.find(h, id);
     }
 
     public int runningHere() {

@@ -176,4 +176,47 @@ class ClusterFaultIT {
         assertThat(count("SELECT count(*) FROM tandem_local.decisions WHERE kind = 'takeover' AND id > " + lastDecision))
                 .as("a short database outage is no reason to take anyone over").isZero();
     }
+
+    @Test
+    @Order(4)
+    void aReRunThatATakerDiedBeforeStartingIsStartedOnceByALiveMember() throws Exception {
+        Api k2 = MEMBERS.get(1).api();
+        String withRetry = k2.postYaml("/api/v1/projects/soak/jobs/import", """
+                - name: pending-with-retry
+                  retry: '1'
+                  sequence: {commands: [{exec: sleep 120}]}
+                """).json().path("jobs").get(0).path("id").asText();
+        String withoutRetry = k2.postYaml("/api/v1/projects/soak/jobs/import", """
+                - name: pending-without-retry
+                  sequence: {commands: [{exec: sleep 120}]}
+                """).json().path("jobs").get(0).path("id").asText();
+        String first = k2.post("/api/v1/jobs/" + withRetry + "/run", Map.of()).json().path("id").asText();
+        String other = k2.post("/api/v1/jobs/" + withoutRetry + "/run", Map.of()).json().path("id").asText();
+        for (String id : List.of(first, other)) {
+            k2.post("/api/v1/executions/" + id + "/abort", Map.of());
+        }
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> count(
+                "SELECT count(*) FROM tandem.executions WHERE status = 'aborted' AND id IN ('" + first + "', '" + other + "')") == 2);
+        long decisionsBefore = count("SELECT coalesce(max(id), 0) FROM tandem_local.decisions");
+        // What a member leaves when it dies right after its takeover committed: the runs marked
+        // incomplete and pending, their re-runs not started yet.
+        try (Connection c = db()) {
+            c.setAutoCommit(false);
+            c.createStatement().execute("UPDATE tandem.executions SET status = 'incomplete', reason = 'member k9 died' WHERE id IN ('"
+                    + first + "', '" + other + "')");
+            c.createStatement().execute("INSERT INTO tandem_local.pending_reruns (execution_id) VALUES ('" + first + "'), ('" + other + "')");
+            c.commit();
+        }
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+                .until(() -> count("SELECT count(*) FROM tandem_local.pending_reruns") == 0);
+        String retry = "SELECT count(*) FROM tandem.executions WHERE retry_of = '" + first + "'";
+        // three members decide pending re-runs every interval: still exactly one attempt afterwards
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> count(retry) == 1);
+        assertThat(text("SELECT status || ' ' || attempt || ' ' || member_id FROM tandem.executions WHERE retry_of = '" + first + "'"))
+                .as("the next attempt runs on a live member").matches("running 2 k[123]");
+        assertThat(count("SELECT count(*) FROM tandem.executions WHERE retry_of = '" + other + "'")).as("a job without retry is not re-run").isZero();
+        assertThat(text("SELECT string_agg(sentence, ' | ') FROM tandem_local.decisions WHERE kind = 'takeover' AND id > " + decisionsBefore))
+                .contains("re-ran 1 execution(s) that an earlier takeover marked incomplete and had not re-run yet");
+        k2.post("/api/v1/executions/" + text("SELECT id FROM tandem.executions WHERE retry_of = '" + first + "'") + "/abort", Map.of());
+    }
 }
