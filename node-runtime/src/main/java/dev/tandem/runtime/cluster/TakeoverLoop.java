@@ -70,7 +70,7 @@ public final class TakeoverLoop {
         for (MemberView dead : all) {
             boolean gone = !dead.id().equals(self) && (dead.state().equals("dead") || dead.state().equals("stopped"));
             if (gone && dead.takenOverBy() == null && (dead.state().equals("dead") || dead.activeExecutions() > 0)) {
-                sentences.add(takeOver(dead));
+                sentences.add(takeOver(dead, me.get().draining()));
             }
             if (gone && dead.ownedSchedules() > 0) {
                 sentences.add(rehome(dead));
@@ -78,7 +78,7 @@ public final class TakeoverLoop {
         }
         if (!me.get().draining()) {
             // what a member that died mid-takeover, or a failed write, left pending
-            int reRun = reRunPending();
+            int reRun = reRunPending(null);
             if (reRun > 0) {
                 sentences.add(decisions.record("takeover", "re-ran " + reRun + " execution(s) that an earlier takeover marked incomplete "
                         + "and had not re-run yet"));
@@ -107,14 +107,13 @@ public final class TakeoverLoop {
             // owners, crons): every schedule is rebuilt from the jobs, after their last replicated fire.
             h.execute("DELETE FROM tandem_local.schedules");
             List<UUID> ids = h.createQuery("""
-                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason
+                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason, rerun_pending = true
                             WHERE status IN ('running', 'queued') AND member_id NOT IN (SELECT id FROM tandem_local.members)
                             RETURNING id""")
                     .bind("reason", "the site that ran it stopped being active; site '" + site.siteId() + "' took over at epoch " + site.epoch())
                     .mapTo(UUID.class).list();
             h.createUpdate("UPDATE tandem_local.site_takeovers SET executions = :n WHERE epoch = :epoch")
                     .bind("n", ids.size()).bind("epoch", site.epoch()).execute();
-            markPending(h, ids);
             return ids;
         });
         int rebuilt = schedules.rebuildMissing(self);
@@ -122,14 +121,14 @@ public final class TakeoverLoop {
             return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch() + "; another member settled the former site's runs"
                     + (rebuilt == 0 ? "" : "; took " + rebuilt + " schedule(s) that had no owner here");
         }
-        int reRun = reRunPending();
+        int reRun = selfDraining() ? 0 : reRunPending(incomplete);
         return decisions.record("takeover", "site '" + site.siteId() + "' became active at epoch " + site.epoch() + ": member " + self
                 + " marked " + incomplete.size() + " execution(s) of the former active site incomplete, re-running " + reRun
                 + " whose job has retry, and took " + rebuilt + " schedule(s) that had no owner here");
     }
 
     /** Exactly one live member wins the claim on a dead member and settles its runs. */
-    private String takeOver(MemberView dead) {
+    private String takeOver(MemberView dead, boolean draining) {
         List<MemberView> live = members.live();
         Result result = gate.write(h -> {
             int won = h.createUpdate("""
@@ -142,20 +141,19 @@ public final class TakeoverLoop {
                 return null;
             }
             List<UUID> incomplete = h.createQuery("""
-                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason
+                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason, rerun_pending = true
                             WHERE member_id = :dead AND status = 'running' RETURNING id""")
                     .bind("dead", dead.id())
                     .bind("reason", "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
                             + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self)
                     .mapTo(UUID.class).list();
-            markPending(h, incomplete);
             int requeued = requeue(h, dead.id(), live);
             return new Result(incomplete, requeued);
         });
         if (result == null) {
             return "member " + dead.id() + " was taken over by another member first";
         }
-        int reRun = reRunPending();
+        int reRun = draining ? 0 : reRunPending(result.incomplete());
         String why = dead.state().equals("stopped") ? "it stopped" : "no heartbeat for " + dead.heartbeatAgeMillis() / 1000.0
                 + " s, dead after " + settings.deadAfter().toMillis() / 1000.0 + " s";
         return decisions.record("takeover", "took over member " + dead.id() + " (" + why + "): marked "
@@ -249,57 +247,80 @@ public final class TakeoverLoop {
                 .map(MemberView::id).orElse(null);
     }
 
-    /** In the transaction that marked them incomplete: these runs wait for their re-run decision. */
-    private static void markPending(Handle h, List<UUID> incomplete) {
-        if (!incomplete.isEmpty()) {
-            h.createUpdate("INSERT INTO tandem_local.pending_reruns (execution_id) SELECT unnest(:ids) ON CONFLICT DO NOTHING")
-                    .bindArray("ids", UUID.class, incomplete).execute();
-        }
+    private boolean selfDraining() {
+        return members.list().stream().anyMatch(m -> m.id().equals(self) && m.draining());
     }
 
     /** What one pending run became: the attempt to start here, or why there is none (null when it needs no sentence). */
     private record RerunDecision(ExecutionService.Rerun rerun, String why) {}
 
+    /** A pending run whose decision failed on this member, tried again after a growing delay. */
+    private record Backoff(long untilNanos, long delayMillis) {}
+
+    private final Map<UUID, Backoff> backoff = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long MAX_BACKOFF_MILLIS = 300_000;
+
     /**
-     * Decides the pending re-runs, each in its own transaction that also removes it from the
-     * pending list (rows another member is deciding are skipped), and starts here the attempts it
-     * records. A run whose decision fails stays pending for the next cycle. Returns how many started.
+     * Decides runs pending their re-run, each in its own transaction that clears the flag (rows
+     * another member is deciding are skipped) and records the next attempt, then starts that attempt
+     * here. With {@code only}, just those runs (a takeover deciding its own, at once); without, any
+     * run marked at least one interval ago (what a dead taker, a restarted member or a failed write
+     * left). A run whose decision fails waits for a growing delay, and does not block the others.
+     * Returns how many attempts started.
      */
-    int reRunPending() {
+    int reRunPending(List<UUID> only) {
         int started = 0;
-        List<UUID> failed = new ArrayList<>();
         while (true) {
-            UUID[] skip = failed.toArray(UUID[]::new);
-            int failedBefore = failed.size();
+            long now = System.nanoTime();
+            backoff.values().removeIf(b -> b.untilNanos() - now < -java.util.concurrent.TimeUnit.MINUTES.toNanos(10));
+            UUID[] skip = backoff.entrySet().stream().filter(e -> e.getValue().untilNanos() - now > 0).map(Map.Entry::getKey).toArray(UUID[]::new);
+            java.util.concurrent.atomic.AtomicReference<UUID> deciding = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<ExecutionService.Rerun> made = new java.util.concurrent.atomic.AtomicReference<>();
             Optional<RerunDecision> decided;
             try {
                 decided = gate.write(h -> {
-                    Optional<UUID> id = h.createQuery("""
-                                    SELECT execution_id FROM tandem_local.pending_reruns WHERE execution_id <> ALL(:failed)
-                                    ORDER BY marked_at, execution_id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                            .bindArray("failed", UUID.class, (Object[]) skip).mapTo(UUID.class).findOne();
+                    Optional<UUID> id = (only == null
+                            ? h.createQuery("""
+                                    SELECT id FROM tandem.executions
+                                    WHERE rerun_pending AND status = 'incomplete' AND id <> ALL(:skip)
+                                      AND ended_at < now() - make_interval(secs => :interval)
+                                    ORDER BY ended_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                                    .bind("interval", settings.heartbeatInterval().toMillis() / 1000.0)
+                            : h.createQuery("""
+                                    SELECT id FROM tandem.executions
+                                    WHERE rerun_pending AND status = 'incomplete' AND id <> ALL(:skip) AND id = ANY(:only)
+                                    ORDER BY ended_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+                                    .bindArray("only", UUID.class, only))
+                            .bindArray("skip", UUID.class, (Object[]) skip).mapTo(UUID.class).findOne();
                     if (id.isEmpty()) {
                         return Optional.empty();
                     }
-                    h.createUpdate("DELETE FROM tandem_local.pending_reruns WHERE execution_id = :id").bind("id", id.get()).execute();
-                    try {
-                        return Optional.of(decide(h, id.get()));
-                    } catch (RuntimeException e) {
-                        failed.add(id.get());
-                        throw e;
-                    }
+                    deciding.set(id.get());
+                    h.createUpdate("UPDATE tandem.executions SET rerun_pending = false WHERE id = :id").bind("id", id.get()).execute();
+                    RerunDecision decision = decide(h, id.get());
+                    made.set(decision.rerun());
+                    return Optional.of(decision);
                 });
             } catch (RuntimeException e) {
-                if (failed.size() == failedBefore) {
+                if (made.get() != null && committedAnyway(made.get())) {
+                    // the commit went through but was reported as failed: the attempt is recorded, so it must start
+                    decided = Optional.of(new RerunDecision(made.get(), null));
+                } else if (deciding.get() == null) {
                     return started; // the database or the site gate refused: every pending run waits for the next cycle
+                } else {
+                    UUID id = deciding.get();
+                    Backoff previous = backoff.get(id);
+                    long delay = previous == null ? settings.heartbeatInterval().toMillis() : Math.min(MAX_BACKOFF_MILLIS, previous.delayMillis() * 2);
+                    backoff.put(id, new Backoff(System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(delay), delay));
+                    decisions.record("takeover", "could not decide the re-run of execution " + id + ": " + e.getMessage()
+                            + "; it stays pending, tried again in " + delay / 1000.0 + " s");
+                    continue;
                 }
-                decisions.record("takeover", "could not decide the re-run of execution " + failed.get(failed.size() - 1) + ": "
-                        + e.getMessage() + "; it stays pending for the next cycle");
-                continue;
             }
             if (decided.isEmpty()) {
                 return started;
             }
+            backoff.remove(deciding.get());
             if (decided.get().why() != null) {
                 decisions.record("takeover", decided.get().why());
             }
@@ -314,12 +335,22 @@ public final class TakeoverLoop {
         }
     }
 
+    private boolean committedAnyway(ExecutionService.Rerun rerun) {
+        try {
+            return executions.find(rerun.execution().id())
+                    .filter(e -> e.status() == dev.tandem.runtime.execution.ExecutionStatus.RUNNING && self.equals(e.memberId()))
+                    .isPresent();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private RerunDecision decide(Handle h, UUID id) {
         Optional<Execution> execution = executions.find(h, id);
         if (execution.isEmpty() || execution.get().jobId() == null) {
             return new RerunDecision(null, null);
         }
-        Optional<StoredJob> job = jobs.find(execution.get().jobId().toString());
+        Optional<StoredJob> job = jobs.find(h, execution.get().jobId().toString());
         if (job.isEmpty()) {
             return new RerunDecision(null, "execution " + id + " is not re-run: its job was deleted");
         }

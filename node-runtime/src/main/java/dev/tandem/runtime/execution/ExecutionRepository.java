@@ -126,10 +126,13 @@ public final class ExecutionRepository {
                 }));
     }
 
-    /** Marks every execution this member left running as incomplete (it restarted or died). */
+    /**
+     * Marks every execution this member left running as incomplete (it restarted or died), each
+     * pending its re-run decision (a takeover cycle re-runs those whose job has retry).
+     */
     public List<UUID> markIncomplete(String memberId, String reason) {
         return gate.write(h -> h.createQuery("""
-                        UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now()
+                        UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now(), rerun_pending = true
                         WHERE member_id = :member AND status = 'running' RETURNING id""")
                 .bind("member", memberId).bind("reason", reason)
                 .mapTo(UUID.class).list());
