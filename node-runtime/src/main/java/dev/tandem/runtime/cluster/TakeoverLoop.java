@@ -258,6 +258,8 @@ public final class TakeoverLoop {
     private record Backoff(long untilNanos, long delayMillis) {}
 
     private final Map<UUID, Backoff> backoff = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Attempts whose deciding commit was reported as failed, until the database tells whether it went through. */
+    private final Map<UUID, ExecutionService.Rerun> unconfirmed = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long MAX_BACKOFF_MILLIS = 300_000;
 
     /**
@@ -269,7 +271,10 @@ public final class TakeoverLoop {
      * Returns how many attempts started.
      */
     int reRunPending(List<UUID> only) {
-        int started = 0;
+        int started = startUnconfirmed();
+        if (started < 0) {
+            return 0; // still cannot tell whether an earlier decision committed: try again next cycle
+        }
         while (true) {
             long now = System.nanoTime();
             backoff.values().removeIf(b -> b.untilNanos() - now < -java.util.concurrent.TimeUnit.MINUTES.toNanos(10));
@@ -302,20 +307,30 @@ public final class TakeoverLoop {
                     return Optional.of(decision);
                 });
             } catch (RuntimeException e) {
-                if (made.get() != null && committedAnyway(made.get())) {
-                    // the commit went through but was reported as failed: the attempt is recorded, so it must start
-                    decided = Optional.of(new RerunDecision(made.get(), null));
-                } else if (deciding.get() == null) {
+                if (deciding.get() == null) {
                     return started; // the database or the site gate refused: every pending run waits for the next cycle
-                } else {
-                    UUID id = deciding.get();
-                    Backoff previous = backoff.get(id);
-                    long delay = previous == null ? settings.heartbeatInterval().toMillis() : Math.min(MAX_BACKOFF_MILLIS, previous.delayMillis() * 2);
-                    backoff.put(id, new Backoff(System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(delay), delay));
-                    decisions.record("takeover", "could not decide the re-run of execution " + id + ": " + e.getMessage()
-                            + "; it stays pending, tried again in " + delay / 1000.0 + " s");
-                    continue;
                 }
+                if (made.get() != null) {
+                    // The commit may have gone through although it was reported as failed.
+                    unconfirmed.put(made.get().execution().id(), made.get());
+                    int confirmed = startUnconfirmed();
+                    if (confirmed < 0) {
+                        return started;
+                    }
+                    if (confirmed > 0) {
+                        started += confirmed;
+                        backoff.remove(deciding.get());
+                        continue;
+                    }
+                }
+                UUID id = deciding.get();
+                Backoff previous = backoff.get(id);
+                long delay = previous == null ? Math.max(1000, settings.heartbeatInterval().toMillis())
+                        : Math.min(MAX_BACKOFF_MILLIS, previous.delayMillis() * 2);
+                backoff.put(id, new Backoff(System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(delay), delay));
+                decisions.record("takeover", "could not decide the re-run of execution " + id + ": " + e.getMessage()
+                        + "; it stays pending, tried again in " + delay / 1000.0 + " s");
+                continue;
             }
             if (decided.isEmpty()) {
                 return started;
@@ -324,23 +339,41 @@ public final class TakeoverLoop {
             if (decided.get().why() != null) {
                 decisions.record("takeover", decided.get().why());
             }
-            if (decided.get().rerun() != null) {
-                try {
-                    executions.launchRerun(decided.get().rerun());
-                    started++;
-                } catch (RuntimeException e) {
-                    decisions.record("takeover", "the re-run " + decided.get().rerun().execution().id() + " did not start: " + e.getMessage());
-                }
+            if (decided.get().rerun() != null && launch(decided.get().rerun())) {
+                started++;
             }
         }
     }
 
-    private boolean committedAnyway(ExecutionService.Rerun rerun) {
+    /**
+     * Attempts whose deciding commit was reported as failed: each is started if it was recorded
+     * after all, forgotten if not (its run is still pending). Returns how many started, or -1 when
+     * the database cannot tell yet.
+     */
+    private int startUnconfirmed() {
+        int started = 0;
+        for (ExecutionService.Rerun rerun : List.copyOf(unconfirmed.values())) {
+            Optional<Execution> stored;
+            try {
+                stored = executions.find(rerun.execution().id());
+            } catch (RuntimeException e) {
+                return -1;
+            }
+            unconfirmed.remove(rerun.execution().id());
+            if (stored.filter(x -> x.status() == dev.tandem.runtime.execution.ExecutionStatus.RUNNING && self.equals(x.memberId())).isPresent()
+                    && launch(rerun)) {
+                started++;
+            }
+        }
+        return started;
+    }
+
+    private boolean launch(ExecutionService.Rerun rerun) {
         try {
-            return executions.find(rerun.execution().id())
-                    .filter(e -> e.status() == dev.tandem.runtime.execution.ExecutionStatus.RUNNING && self.equals(e.memberId()))
-                    .isPresent();
+            executions.launchRerun(rerun);
+            return true;
         } catch (RuntimeException e) {
+            decisions.record("takeover", "the re-run " + rerun.execution().id() + " did not start: " + e.getMessage());
             return false;
         }
     }

@@ -127,15 +127,22 @@ public final class ExecutionRepository {
     }
 
     /**
-     * Marks every execution this member left running as incomplete (it restarted or died), each
-     * pending its re-run decision (a takeover cycle re-runs those whose job has retry).
+     * Marks every execution this member left running as incomplete. With {@code rerun} (the member
+     * restarted: nothing it ran survived) each is also pending its re-run decision, which a takeover
+     * cycle makes (re-running those whose job has retry).
      */
-    public List<UUID> markIncomplete(String memberId, String reason) {
+    public List<UUID> markIncomplete(String memberId, String reason, boolean rerun) {
         return gate.write(h -> h.createQuery("""
-                        UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now(), rerun_pending = true
+                        UPDATE tandem.executions SET status = 'incomplete', reason = :reason, ended_at = now(), rerun_pending = :rerun
                         WHERE member_id = :member AND status = 'running' RETURNING id""")
-                .bind("member", memberId).bind("reason", reason)
+                .bind("member", memberId).bind("reason", reason).bind("rerun", rerun)
                 .mapTo(UUID.class).list());
+    }
+
+    /** A run whose re-run could not start after all (its member was shutting down) is pending again. */
+    public void flagRerun(UUID id) {
+        gate.write(h -> h.createUpdate("UPDATE tandem.executions SET rerun_pending = true WHERE id = :id AND status = 'incomplete'")
+                .bind("id", id).execute());
     }
 
     public Optional<Execution> find(UUID id) {

@@ -111,7 +111,7 @@ public final class ExecutionService implements Managed {
      */
     public List<UUID> recoverAfterRestart() {
         List<UUID> ids = executions.markIncomplete(settings.memberId(),
-                "member " + settings.memberId() + " restarted while the execution was running");
+                "member " + settings.memberId() + " restarted while the execution was running", true);
         if (!ids.isEmpty()) {
             LOG.warn("Marked {} execution(s) incomplete: member {} restarted while they ran: {}", ids.size(), settings.memberId(), ids);
         }
@@ -126,7 +126,8 @@ public final class ExecutionService implements Managed {
         if (runningHere() > 0) {
             return List.of();
         }
-        return executions.markIncomplete(settings.memberId(), reason);
+        // Not flagged for a re-run: a run could start between the check above and this update.
+        return executions.markIncomplete(settings.memberId(), reason, false);
     }
 
     /** Records the execution as running and starts it; returns the stored record. */
@@ -273,10 +274,12 @@ public final class ExecutionService implements Managed {
     public static final class Rerun {
         private final Execution execution;
         private final Attempt attempt;
+        private final UUID previous;
 
-        private Rerun(Execution execution, Attempt attempt) {
+        private Rerun(Execution execution, Attempt attempt, UUID previous) {
             this.execution = execution;
             this.attempt = attempt;
+            this.previous = previous;
         }
 
         public Execution execution() {
@@ -302,12 +305,21 @@ public final class ExecutionService implements Managed {
         Execution execution = executions.insert(h, newExecution(Ids.next(), attempt, ExecutionStatus.RUNNING, settings.memberId(), null))
                 .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
                         + "' is already running and does not allow multiple executions"));
-        return Optional.of(new Rerun(execution, attempt));
+        return Optional.of(new Rerun(execution, attempt, previous.id()));
     }
 
-    /** After the transaction of {@link #claimRerun} committed: starts the attempt here. */
+    /**
+     * After the transaction of {@link #claimRerun} committed: starts the attempt here. If this member
+     * is shutting down, the attempt is recorded incomplete (it never ran) and the run it follows is
+     * pending its re-run again, for a member that stays.
+     */
     public void launchRerun(Rerun rerun) {
-        launch(rerun.execution, rerun.attempt);
+        try {
+            launch(rerun.execution, rerun.attempt);
+        } catch (ApiException e) {
+            executions.flagRerun(rerun.previous);
+            throw e;
+        }
     }
 
     public Optional<Execution> find(UUID id) {

@@ -228,7 +228,6 @@ class ClusterFaultIT {
                   sequence: {commands: [{exec: sleep 120}]}
                 """).json().path("jobs").get(0).path("id").asText();
         String running = k3.post("/api/v1/jobs/" + job + "/run", Map.of()).json().path("id").asText();
-        long takeovers = count("SELECT count(*) FROM tandem_local.decisions WHERE sentence LIKE 'took over member k3%'");
         victim.kill();
         MEMBERS.set(2, new MemberProcess("k3", pg.jdbcUrl("postgres"), freePort(), freePort()).start());
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(2).ready());
@@ -239,10 +238,6 @@ class ClusterFaultIT {
         String retry = "SELECT count(*) FROM tandem.executions WHERE retry_of = '" + running + "'";
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> count(retry) == 1);
         assertThat(text("SELECT status || ' ' || attempt FROM tandem.executions WHERE retry_of = '" + running + "'")).isEqualTo("running 2");
-        if (settled.contains("restarted")) {
-            assertThat(count("SELECT count(*) FROM tandem_local.decisions WHERE sentence LIKE 'took over member k3%'"))
-                    .as("back within the dead time: no takeover").isEqualTo(takeovers);
-        }
         MEMBERS.get(0).api().post("/api/v1/executions/" + text("SELECT id FROM tandem.executions WHERE retry_of = '" + running + "'")
                 + "/abort", Map.of());
     }
