@@ -94,6 +94,13 @@ class ClusterFaultIT {
         }
     }
 
+    /** Imports a job that sleeps 120 s (with {@code retry: '1'} when asked), runs it through {@code via}; returns the execution id. */
+    static String runSleeper(Api via, String name, boolean withRetry) throws Exception {
+        String job = via.postYaml("/api/v1/projects/soak/jobs/import", "- name: " + name + "\n" + (withRetry ? "  retry: '1'\n" : "")
+                + "  sequence: {commands: [{exec: sleep 120}]}\n").json().path("jobs").get(0).path("id").asText();
+        return via.post("/api/v1/jobs/" + job + "/run", Map.of()).json().path("id").asText();
+    }
+
     static void assertNoFireTimeStartedTwiceAndNoneLost() throws SQLException {
         assertThat(count("SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d"))
                 .as("(job, fire time) pairs that started twice").isZero();
@@ -110,13 +117,7 @@ class ClusterFaultIT {
     void aKilledMembersSchedulesAreTakenOverWithinDeadTimePlusOneInterval() throws Exception {
         MemberProcess victim = MEMBERS.get(0);
         assertThat(count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = 'k1'")).isEqualTo(3);
-        Api k1 = victim.api();
-        String longJob = k1.postYaml("/api/v1/projects/soak/jobs/import", """
-                - name: long-with-retry
-                  retry: '1'
-                  sequence: {commands: [{exec: sleep 120}]}
-                """).json().path("jobs").get(0).path("id").asText();
-        String running = k1.post("/api/v1/jobs/" + longJob + "/run", Map.of()).json().path("id").asText();
+        String running = runSleeper(victim.api(), "long-with-retry", true);
         assertThat(text("SELECT member_id FROM tandem.executions WHERE id = '" + running + "'")).isEqualTo("k1");
         victim.kill();
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
@@ -181,17 +182,8 @@ class ClusterFaultIT {
     @Order(4)
     void aReRunThatATakerDiedBeforeStartingIsStartedOnceByALiveMember() throws Exception {
         Api k2 = MEMBERS.get(1).api();
-        String withRetry = k2.postYaml("/api/v1/projects/soak/jobs/import", """
-                - name: pending-with-retry
-                  retry: '1'
-                  sequence: {commands: [{exec: sleep 120}]}
-                """).json().path("jobs").get(0).path("id").asText();
-        String withoutRetry = k2.postYaml("/api/v1/projects/soak/jobs/import", """
-                - name: pending-without-retry
-                  sequence: {commands: [{exec: sleep 120}]}
-                """).json().path("jobs").get(0).path("id").asText();
-        String first = k2.post("/api/v1/jobs/" + withRetry + "/run", Map.of()).json().path("id").asText();
-        String other = k2.post("/api/v1/jobs/" + withoutRetry + "/run", Map.of()).json().path("id").asText();
+        String first = runSleeper(k2, "pending-with-retry", true);
+        String other = runSleeper(k2, "pending-without-retry", false);
         for (String id : List.of(first, other)) {
             k2.post("/api/v1/executions/" + id + "/abort", Map.of());
         }
@@ -221,13 +213,7 @@ class ClusterFaultIT {
     @Order(5)
     void aRunOfAMemberKilledAndRestartedWithinTheDeadTimeIsReRun() throws Exception {
         MemberProcess victim = MEMBERS.get(2);
-        Api k3 = victim.api();
-        String job = k3.postYaml("/api/v1/projects/soak/jobs/import", """
-                - name: restart-with-retry
-                  retry: '1'
-                  sequence: {commands: [{exec: sleep 120}]}
-                """).json().path("jobs").get(0).path("id").asText();
-        String running = k3.post("/api/v1/jobs/" + job + "/run", Map.of()).json().path("id").asText();
+        String running = runSleeper(victim.api(), "restart-with-retry", true);
         victim.kill();
         MEMBERS.set(2, new MemberProcess("k3", pg.jdbcUrl("postgres"), freePort(), freePort()).start());
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(2).ready());
