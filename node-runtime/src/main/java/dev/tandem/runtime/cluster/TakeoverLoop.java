@@ -1,7 +1,9 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.runtime.api.ApiException;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionService;
+import dev.tandem.runtime.execution.ExecutionStatus;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
@@ -14,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -34,6 +39,11 @@ public final class TakeoverLoop {
     private final SiteGate gate;
     private final Decisions decisions;
     private final java.util.function.Supplier<java.time.Duration> healthyFor;
+    /** Pending re-runs whose decision failed here, tried again after a growing delay. */
+    private final Map<UUID, Backoff> backoff = new ConcurrentHashMap<>();
+    /** Attempts whose deciding commit was reported as failed, until the database tells whether it went through. */
+    private final Map<UUID, ExecutionService.Rerun> unconfirmed = new ConcurrentHashMap<>();
+    private static final long MAX_BACKOFF_MILLIS = 300_000;
 
     public TakeoverLoop(String self, ClusterSettings settings, MemberRepository members, ScheduleRepository schedules, JobRepository jobs,
                         ProjectRepository projects, ExecutionService executions, RemoteExecutionPolicy policy, SiteGate gate,
@@ -257,10 +267,6 @@ public final class TakeoverLoop {
     /** A pending run whose decision failed on this member, tried again after a growing delay. */
     private record Backoff(long untilNanos, long delayMillis) {}
 
-    private final Map<UUID, Backoff> backoff = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Attempts whose deciding commit was reported as failed, until the database tells whether it went through. */
-    private final Map<UUID, ExecutionService.Rerun> unconfirmed = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final long MAX_BACKOFF_MILLIS = 300_000;
 
     /**
      * Decides runs pending their re-run, each in its own transaction that clears the flag (rows
@@ -277,10 +283,10 @@ public final class TakeoverLoop {
         }
         while (true) {
             long now = System.nanoTime();
-            backoff.values().removeIf(b -> b.untilNanos() - now < -java.util.concurrent.TimeUnit.MINUTES.toNanos(10));
+            backoff.values().removeIf(b -> b.untilNanos() - now < -TimeUnit.MINUTES.toNanos(10));
             UUID[] skip = backoff.entrySet().stream().filter(e -> e.getValue().untilNanos() - now > 0).map(Map.Entry::getKey).toArray(UUID[]::new);
-            java.util.concurrent.atomic.AtomicReference<UUID> deciding = new java.util.concurrent.atomic.AtomicReference<>();
-            java.util.concurrent.atomic.AtomicReference<ExecutionService.Rerun> made = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicReference<UUID> deciding = new AtomicReference<>();
+            AtomicReference<ExecutionService.Rerun> made = new AtomicReference<>();
             Optional<RerunDecision> decided;
             try {
                 decided = gate.write(h -> {
@@ -327,7 +333,7 @@ public final class TakeoverLoop {
                 Backoff previous = backoff.get(id);
                 long delay = previous == null ? Math.max(1000, settings.heartbeatInterval().toMillis())
                         : Math.min(MAX_BACKOFF_MILLIS, previous.delayMillis() * 2);
-                backoff.put(id, new Backoff(System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(delay), delay));
+                backoff.put(id, new Backoff(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), delay));
                 decisions.record("takeover", "could not decide the re-run of execution " + id + ": " + e.getMessage()
                         + "; it stays pending, tried again in " + delay / 1000.0 + " s");
                 continue;
@@ -360,7 +366,7 @@ public final class TakeoverLoop {
                 return -1;
             }
             unconfirmed.remove(rerun.execution().id());
-            if (stored.filter(x -> x.status() == dev.tandem.runtime.execution.ExecutionStatus.RUNNING && self.equals(x.memberId())).isPresent()
+            if (stored.filter(x -> x.status() == ExecutionStatus.RUNNING && self.equals(x.memberId())).isPresent()
                     && launch(rerun)) {
                 started++;
             }
@@ -397,7 +403,7 @@ public final class TakeoverLoop {
             return executions.claimRerun(h, job.get(), options, execution.get())
                     .map(rerun -> new RerunDecision(rerun, null))
                     .orElseGet(() -> new RerunDecision(null, null));
-        } catch (dev.tandem.runtime.api.ApiException e) {
+        } catch (ApiException e) {
             return new RerunDecision(null, "execution " + id + " of '" + job.get().definition().fullName() + "' is not re-run: " + e.getMessage());
         }
     }
