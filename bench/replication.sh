@@ -4,7 +4,8 @@
 # Tandem direct and Tandem over Kafka (in-process KRaft broker).
 #   bench/replication.sh [bulkRows=100000] [steadySeconds=20] [backlogRows=1000000]
 # Environment: REPLICATION_ONLY=native,debezium,direct,backlog,kafka (a subset runs only those rounds),
-#   BULK_WARMUP_RUNS=3 (unmeasured bulk runs first, every contender), STEADY_WARMUP_SECONDS=10 (an
+#   BULK_WARMUP_RUNS=3 (unmeasured bulk runs first, every contender), BULK_MEASURED_RUNS=3 (measured runs; the
+#   median counts, all are in the JSON), STEADY_WARMUP_SECONDS=10 (an
 #   unmeasured run at 500 tx/s first), REPLICATOR_JAVA_OPTS (added to both replicators; {site} -> site-transport),
 #   SITE_B_NICE=1 (site b's replicator and PostgreSQL at the lowest CPU priority, as on machines of their own).
 # The last line is JSON: bulk times and rows/s, lag p50/p99 at 500 tx/s, backlog catch-up, ratios.
