@@ -75,7 +75,7 @@ public final class ReplicationBench {
      */
     private static final boolean SITE_B_NICE = "1".equals(System.getenv("SITE_B_NICE"));
     private static final int BULK_WARMUP_RUNS = Integer.parseInt(System.getenv().getOrDefault("BULK_WARMUP_RUNS", "3"));
-    private static final int BULK_MEASURED_RUNS = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("BULK_MEASURED_RUNS", "3")));
+    private static final int BULK_MEASURED_RUNS = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("BULK_MEASURED_RUNS", "5")));
 
     private ReplicationBench(Path jar) throws Exception {
         this.jar = jar;

@@ -3,6 +3,7 @@ package dev.tandem.replicator.capture;
 import dev.tandem.replicator.transport.Frame;
 import dev.tandem.replicator.transport.RowChange;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,12 +61,13 @@ final class TransactionAssembler {
         }
         List<Assembled> out = new ArrayList<>(1);
         RowChange change = change(value, (Struct) record.key());
-        if (!rows.isEmpty() && frameBytes + change.sizeEstimate() > MAX_FRAME_BYTES) {
+        long size = change.sizeEstimate();
+        if (!rows.isEmpty() && frameBytes + size > MAX_FRAME_BYTES) {
             out.add(new Assembled(frame(false, null, 0)));
         }
         rows.add(change);
         transactionRows++;
-        frameBytes += change.sizeEstimate();
+        frameBytes += size;
         if (rows.size() >= maxRows) {
             out.add(new Assembled(frame(false, null, 0)));
         }
@@ -105,40 +107,52 @@ final class TransactionAssembler {
         return frame;
     }
 
-    /** A table's key columns, kept while Debezium hands out the same key schema object for it. */
-    private record KeyColumns(org.apache.kafka.connect.data.Schema schema, List<String> names) {}
+    /**
+     * What a row of one table looks like: its name, key columns and fields, kept while Debezium hands
+     * out the same row schema object (it builds a new one when the table changes).
+     */
+    private record Shape(String table, List<String> keyColumns, Field[] fields, boolean[] inKey) {}
 
-    private final Map<String, KeyColumns> keyColumns = new java.util.HashMap<>();
+    private final Map<org.apache.kafka.connect.data.Schema, Shape> shapes = new IdentityHashMap<>();
 
-    private List<String> keyColumns(String table, org.apache.kafka.connect.data.Schema schema) {
-        KeyColumns known = keyColumns.get(table);
-        if (known == null || known.schema() != schema) {
-            known = new KeyColumns(schema, schema.fields().stream().map(Field::name).toList());
-            keyColumns.put(table, known);
+    private Shape shape(Struct row, Struct value, Struct key) {
+        Shape known = shapes.get(row.schema());
+        if (known == null) {
+            List<String> keyColumns = key.schema().fields().stream().map(Field::name).toList();
+            Field[] fields = row.schema().fields().toArray(new Field[0]);
+            boolean[] inKey = new boolean[fields.length];
+            for (int i = 0; i < fields.length; i++) {
+                inKey[i] = keyColumns.contains(fields[i].name());
+            }
+            known = new Shape(value.getStruct("source").getString("table"), keyColumns, fields, inKey);
+            if (shapes.size() > 10_000) {
+                shapes.clear(); // schemas of tables long altered; the live ones come back at once
+            }
+            shapes.put(row.schema(), known);
         }
-        return known.names();
+        return known;
     }
 
     private RowChange change(Struct value, Struct key) {
-        String op = value.getString("op");
-        Struct source = value.getStruct("source");
-        String table = source.getString("table");
-        List<String> keyColumns = keyColumns(table, key.schema());
-        boolean delete = "d".equals(op);
+        boolean delete = "d".equals(value.getString("op"));
         Struct row = value.getStruct(delete ? "before" : "after");
+        Shape shape = shape(row, value, key);
         Map<String, String> values = new LinkedHashMap<>();
         boolean partial = false;
-        for (Field f : row.schema().fields()) {
-            if (delete && !keyColumns.contains(f.name())) {
+        Field[] fields = shape.fields();
+        for (int i = 0; i < fields.length; i++) {
+            if (delete && !shape.inKey()[i]) {
                 continue;
             }
-            String text = ValueText.text(row.get(f), f.schema(), table, f.name());
+            Field f = fields[i];
+            String text = ValueText.text(row.get(f), f.schema(), shape.table(), f.name());
             if (text == ValueText.UNCHANGED) {
                 partial = true;
             } else {
                 values.put(f.name(), text);
             }
         }
-        return new RowChange(table, delete ? RowChange.DELETE : RowChange.UPSERT, keyColumns, values, partial ? Boolean.TRUE : null);
+        return new RowChange(shape.table(), delete ? RowChange.DELETE : RowChange.UPSERT, shape.keyColumns(), values,
+                partial ? Boolean.TRUE : null);
     }
 }

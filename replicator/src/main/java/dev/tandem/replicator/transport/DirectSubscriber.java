@@ -8,15 +8,12 @@ import dev.tandem.replicator.apply.DivergenceException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.seed.SeedClient;
 import dev.tandem.replicator.status.Decisions;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -135,10 +132,9 @@ public final class DirectSubscriber extends SubscriberState {
             problem = null;
             failures = 0;
             long streamTimeoutNanos = settings.streamTimeout().toNanos();
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8), 1 << 16)) {
-                String line;
-                while (running && (line = in.readLine()) != null) {
-                    if (line.isEmpty()) {
+            try (FrameLines in = new FrameLines(connection.getInputStream())) {
+                while (running && in.next()) {
+                    if (in.length() == 0) {
                         long open = applier.openTransactionSinceNanos();
                         if (open >= 0 && System.nanoTime() - open > streamTimeoutNanos) {
                             // Do not hold a half-applied transaction (and the rows it locked) forever.
@@ -147,7 +143,7 @@ public final class DirectSubscriber extends SubscriberState {
                         }
                         continue; // keepalive
                     }
-                    Frame frame = Frames.decode(line);
+                    Frame frame = Frames.decode(in.buffer(), in.length());
                     long committed = applier.apply(frame);
                     if (committed >= 0) {
                         toAck.set(new Applied(source, frame.site(), frame.epoch(), committed));

@@ -27,6 +27,15 @@ public final class Frames {
         }
     }
 
+    /** Decodes the first {@code length} bytes of {@code bytes}. */
+    public static Frame decode(byte[] bytes, int length) {
+        try {
+            return JSON.readValue(bytes, 0, length, Frame.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("malformed replication frame: " + e.getMessage(), e);
+        }
+    }
+
     public static Frame decode(String line) {
         try {
             return JSON.readValue(line, Frame.class);
