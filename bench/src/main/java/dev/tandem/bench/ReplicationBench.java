@@ -542,7 +542,7 @@ public final class ReplicationBench {
                   requestLog: {appenders: []}
                 logging:
                   level: WARN
-                  loggers: {dev.tandem.replicator.capture.CaptureEngine: INFO}
+                  loggers: {dev.tandem.replicator.capture.CaptureEngine: INFO, io.debezium.metrics.stats.MeasurementCollector: ERROR}
                   appenders: [{type: file, currentLogFilename: %s, archive: false}]
                 """.formatted(site, db, TOKEN, transport, peers, sources, kafka == null ? "" : kafka, port,
                 dir.resolve("replicator-" + site + "-" + port + ".log")));

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
@@ -113,7 +114,7 @@ final class TransactionAssembler {
      */
     private record Shape(String table, List<String> keyColumns, Field[] fields, boolean[] inKey) {}
 
-    private final Map<org.apache.kafka.connect.data.Schema, Shape> shapes = new IdentityHashMap<>();
+    private final Map<Schema, Shape> shapes = new IdentityHashMap<>();
 
     private Shape shape(Struct row, Struct value, Struct key) {
         Shape known = shapes.get(row.schema());
