@@ -6,6 +6,7 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tandem.replicator.capture.CaptureEngine;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
 
 /**
  * Site a (active) streams to site b (passive) over the direct transport: a seed copy first, then
@@ -129,7 +131,7 @@ class DirectReplicationTest {
 
     @Test
     void aHundredThousandRowTransactionArrivesWhole() {
-        ch.qos.logback.classic.Logger captureLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CaptureEngine.class);
+        Logger captureLog = (Logger) LoggerFactory.getLogger(CaptureEngine.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         captureLog.addAppender(logged);
@@ -147,6 +149,29 @@ class DirectReplicationTest {
         exec(SITES.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), 1000000 + g FROM generate_series(1, 100000) g");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 1000000") == 100_000);
+        awaitConverged(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aRowTheActiveSiteInsertsThatThePassiveSiteHoldsAlreadyIsOverwrittenAfterOneRetry() {
+        String id = "0190f0f0-0000-7000-8000-00000000cafe";
+        // written on b behind replication's back: new rows are applied as plain inserts, and this one collides
+        exec(SITES.urlB(), "INSERT INTO tandem.test_numbers VALUES ('" + id + "', -1)");
+        Logger subscriberLog = (Logger) LoggerFactory.getLogger("dev.tandem.replicator.transport.SubscriberState");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        subscriberLog.addAppender(logged);
+        try {
+            exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES ('" + id + "', -2)");
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(100))
+                    .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE id = '" + id + "' AND n = -2") == 1);
+        } finally {
+            subscriberLog.detachAppender(logged);
+        }
+        // the operator reads why the stream broke once, and that nothing was dropped
+        assertThat(logged.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
+                .contains("tandem.test_numbers of source transaction").contains("exists here already")
+                .contains("applied again with upserts"));
         awaitConverged(Duration.ofSeconds(10));
     }
 

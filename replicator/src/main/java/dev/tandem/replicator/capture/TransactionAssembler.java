@@ -135,7 +135,8 @@ final class TransactionAssembler {
     }
 
     private RowChange change(Struct value, Struct key) {
-        boolean delete = "d".equals(value.getString("op"));
+        String op = value.getString("op");
+        boolean delete = "d".equals(op);
         Struct row = value.getStruct(delete ? "before" : "after");
         Shape shape = shape(row, value, key);
         Map<String, String> values = new LinkedHashMap<>();
@@ -153,7 +154,7 @@ final class TransactionAssembler {
                 values.put(f.name(), text);
             }
         }
-        return new RowChange(shape.table(), delete ? RowChange.DELETE : RowChange.UPSERT, shape.keyColumns(), values,
-                partial ? Boolean.TRUE : null);
+        String kind = delete ? RowChange.DELETE : "c".equals(op) ? RowChange.INSERT : RowChange.UPSERT;
+        return new RowChange(shape.table(), kind, shape.keyColumns(), values, partial ? Boolean.TRUE : null);
     }
 }

@@ -11,7 +11,9 @@ import java.util.Map;
  * absent, so apply leaves it as it is.
  *
  * @param table the table name in schema {@code tandem}
- * @param op {@code u} for insert or update (applied as an upsert), {@code d} for delete
+ * @param op {@code i} for an insert (applied as a plain insert; should the row exist already, the
+ *     transaction is applied again with upserts), {@code u} for an update (applied as an upsert),
+ *     {@code d} for a delete. A replicator of an earlier version upserts an {@code i} row.
  * @param key the primary-key column names
  * @param values column name to text value; for a delete, the key columns only
  * @param partial true when some column was left out (unchanged large value): apply then updates
@@ -19,12 +21,18 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RowChange(String table, String op, List<String> key, Map<String, String> values, Boolean partial) {
+    public static final String INSERT = "i";
     public static final String UPSERT = "u";
     public static final String DELETE = "d";
 
     @JsonIgnore
     public boolean omitsColumns() {
         return Boolean.TRUE.equals(partial);
+    }
+
+    @JsonIgnore
+    public boolean isInsert() {
+        return INSERT.equals(op);
     }
 
     @JsonIgnore
