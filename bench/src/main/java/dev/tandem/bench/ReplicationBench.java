@@ -47,6 +47,11 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class ReplicationBench {
     private static final String TOKEN = "bench-replication-token-0123456789abcdef";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The bench writes some 3.5 million rows into one table in a few minutes; vacuuming them would
+     * take a core for seconds at a time, at moments unrelated to the contender being measured.
+     */
+    private static final String NO_AUTOVACUUM = "ALTER TABLE tandem.bench_rows SET (autovacuum_enabled = false)";
     /** One row per measured phase, committed after its rows (see {@link #awaitCount}). */
     private static final String MARKS_TABLE = "CREATE TABLE tandem.bench_marks (phase text PRIMARY KEY)";
 
@@ -99,14 +104,14 @@ public final class ReplicationBench {
         }
         exec(urlA, "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://a', 'a')",
                 "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL)",
-                MARKS_TABLE);
+                NO_AUTOVACUUM, MARKS_TABLE);
         exec(urlB, "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)",
                 "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL,"
                         // The apply time of each row, filled in by every contender (a column that a lacks takes its
                         // default). A per-row trigger did the same for about 0.2 CPU-s per 100,000 rows on the cores
                         // the capture needs.
                         + " applied_at timestamptz DEFAULT clock_timestamp())",
-                MARKS_TABLE);
+                NO_AUTOVACUUM, MARKS_TABLE);
     }
 
     public static void main(String[] args) throws Exception {
