@@ -117,8 +117,10 @@ class KafkaFailoverTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> state(f.url("b")).role() == SiteRole.FENCED);
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> state(f.url("a")).role() == SiteRole.ACTIVE);
         assertThat(state(f.url("a")).epoch()).isEqualTo(epoch + 1);
-        assertThat(f.a.get("/status")).contains("promoted to active at epoch " + (epoch + 1))
-                .contains("apply could not drain topic ").contains("the broker did not answer");
+        // the site-state row turns active a moment before the failover loop records the promotion's sentence
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5)))
+                .until(() -> f.a.get("/status").contains("promoted to active at epoch " + (epoch + 1)));
+        assertThat(f.a.get("/status")).contains("apply could not drain topic ").contains("the broker did not answer");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerA.count() > 0
                 && f.writerA.committed.get(f.writerA.count() - 1).epoch() == epoch + 1);
         f.assertNoOverlap();

@@ -93,6 +93,7 @@ public final class Applier implements AutoCloseable {
             applyRows(c, frame);
         } catch (SQLException | DivergenceException e) {
             if (frame.prevLsn() >= appliedBefore) {
+                retryWithUpserts(frame.xid(), e);
                 throw e;
             }
             // Possibly a transaction applied before, replayed over newer rows: decide at its end.
@@ -132,6 +133,24 @@ public final class Applier implements AutoCloseable {
         return commit;
     }
 
+    /**
+     * A transaction fails for good (it was not a replay of one applied before): if its inserts met
+     * existing rows, its next delivery is applied with upserts. Set only here, so the replays that
+     * a restart delivers first (and that are dropped) cannot take the mark away from it.
+     */
+    private void retryWithUpserts(long xid, Exception failure) {
+        if (failure instanceof InsertConflictException) {
+            upsertXid = xid;
+        }
+    }
+
+    /** Inserted rows met rows with the same key on this site. */
+    static final class InsertConflictException extends SQLException {
+        InsertConflictException(String message, SQLException cause) {
+            super(message, cause.getSQLState(), cause);
+        }
+    }
+
     /** A transaction set aside: a replay of one applied before (commit at or below the position), or an error. */
     private record Skipped(long xid, Exception failure) {}
 
@@ -148,6 +167,7 @@ public final class Applier implements AutoCloseable {
         if (skipped.failure() == null) {
             return -1; // an older epoch's transaction: history this site has already moved past
         }
+        retryWithUpserts(skipped.xid(), skipped.failure());
         if (skipped.failure() instanceof SQLException sql) {
             throw sql;
         }
@@ -262,14 +282,13 @@ public final class Applier implements AutoCloseable {
                 throw e;
             } catch (SQLException e) {
                 abandon();
-                String retry = "";
+                String failed = "applying " + (end - i) + " change(s) to tandem." + first.table() + " of source transaction "
+                        + frame.xid() + " from site '" + frame.site() + "' failed: " + e.getMessage();
                 if (insert && UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                    upsertXid = frame.xid();
-                    retry = "; a row it inserts exists here already (written outside replication), so the transaction is "
-                            + "applied again with upserts, which overwrite it";
+                    throw new InsertConflictException(failed + "; a row it inserts collides with one that exists here already "
+                            + "(written outside replication), so the transaction is applied again with upserts", e);
                 }
-                throw new SQLException("applying " + (end - i) + " change(s) to tandem." + first.table() + " of source transaction "
-                        + frame.xid() + " from site '" + frame.site() + "' failed: " + e.getMessage() + retry, e.getSQLState(), e);
+                throw new SQLException(failed, e.getSQLState(), e);
             }
             stats.rows(end - i);
             if ("site_heartbeats".equals(first.table())) {
@@ -429,9 +448,9 @@ public final class Applier implements AutoCloseable {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 
-    /** Whether frames of source transaction {@code xid} are being applied now. */
+    /** Whether frames of source transaction {@code xid} are being applied now (or set aside until its last frame decides). */
     public boolean inTransaction(long xid) {
-        return openXid == xid && openXid >= 0;
+        return (openXid == xid && openXid >= 0) || (skipping != null && skipping.xid() == xid);
     }
 
     /** Rolls back a half-applied transaction (the stream broke); the next frame must start one. */

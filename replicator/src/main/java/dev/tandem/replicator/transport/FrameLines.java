@@ -28,6 +28,9 @@ final class FrameLines implements AutoCloseable {
                 if (chunk[i] == '\n') {
                     append(chunkStart, i);
                     chunkStart = i + 1;
+                    if (length > 0 && line[length - 1] == '\r') {
+                        length--; // a proxy may end lines with CRLF
+                    }
                     return true;
                 }
             }
