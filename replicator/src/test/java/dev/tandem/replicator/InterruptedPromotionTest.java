@@ -60,7 +60,8 @@ class InterruptedPromotionTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> state(f.sites.urlA()).role() == SiteRole.FENCED);
         assertThat(state(f.sites.urlA()).fencedReason()).contains("the witness lease is held by site 'b' at epoch 2");
         assertThat(f.b.get("/status")).contains("a promotion interrupted, or a switchover handed it over");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 5);
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).untilAsserted(() -> assertThat(f.writerB.count())
+                .as("writes committed on the promoted site b (its last refusal: %s)", f.writerB.lastError).isGreaterThan(5));
         // failback: automatic — the fenced site writes its report, copies site b and follows it.
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(40))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
                 && dev.tandem.replicator.testing.TwoSites.checksums(f.sites.urlA()).equals(dev.tandem.replicator.testing.TwoSites.checksums(f.sites.urlB())));
