@@ -55,6 +55,15 @@ public final class DispatchBench {
         String variant = args[1];
         int runs = Integer.parseInt(args[2]);
         Path work = Files.createTempDirectory("tandem-dispatch-bench");
+        try {
+            run(jar, work, variant, runs);
+        } finally {
+            // the database and the members' logs are gigabytes after a few runs
+            com.google.common.io.MoreFiles.deleteRecursively(work, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        }
+    }
+
+    private static void run(Path jar, Path work, String variant, int runs) throws Exception {
         try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(work.resolve("pg")).setCleanDataDirectory(true)
                 .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on").setServerConfig("max_connections", "300").start()) {
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";

@@ -207,6 +207,8 @@ public final class ReplicationBench {
         System.out.println(JSON.writeValueAsString(result));
         bench.a.close();
         bench.b.close();
+        // two databases of several gigabytes each after a full run
+        com.google.common.io.MoreFiles.deleteRecursively(bench.dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
         System.exit(0);
     }
 

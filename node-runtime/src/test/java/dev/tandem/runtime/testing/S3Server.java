@@ -23,16 +23,29 @@ public final class S3Server {
     private final Process process;
     private final int port;
 
-    private S3Server(Process process, int port) {
+    private final Path root;
+
+    private S3Server(Process process, int port, Path root) {
         this.process = process;
         this.port = port;
+        this.root = root;
     }
 
     /** The JVM's server, started on first use. */
     public static synchronized S3Server shared() {
         if (shared == null) {
             shared = start();
-            Runtime.getRuntime().addShutdownHook(new Thread(shared.process::destroyForcibly));
+            S3Server server = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.process.destroyForcibly();
+                try {
+                    server.process.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                RuntimeFixture.deleteQuietly(server.root);
+                RuntimeFixture.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".log"));
+            }));
         }
         return shared;
     }
@@ -60,7 +73,7 @@ public final class S3Server {
                     "--com.adobe.testing.s3mock.store.initial-buckets=" + BUCKET,
                     "--com.adobe.testing.s3mock.max-payload-size=64MB"))
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            S3Server server = new S3Server(process, http);
+            S3Server server = new S3Server(process, http, root);
             server.awaitReady(Duration.ofSeconds(90), log);
             return server;
         } catch (IOException e) {

@@ -26,7 +26,11 @@ public final class TestPostgres {
             try {
                 Path dir = Files.createTempDirectory("tandem-test-pg");
                 server = EmbeddedPostgresServer.start(dir, 0, false);
-                Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+                EmbeddedPostgresServer started = server;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    started.close();
+                    RuntimeFixture.deleteQuietly(dir); // once the database stopped writing into it
+                }));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
