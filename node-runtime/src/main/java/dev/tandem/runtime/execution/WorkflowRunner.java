@@ -328,7 +328,7 @@ final class WorkflowRunner {
             Map<String, String> node = nodeValues(ctx.node());
             if (step instanceof Step.Exec exec) {
                 String command = Expansion.expand(exec.command(), options, node);
-                return ctx.local() ? process(List.of("/bin/sh", "-c", command), options, ctx, label)
+                return ctx.local() ? process(localCommand(command), options, ctx, label)
                         : remote(ctx, label, () -> ssh.exec(ctx.ssh(), ctx.project(), ctx.node(), command, environment(options, ctx), ctx.execution(), label, ctx.log()));
             }
             if (step instanceof Step.Script script) {
@@ -440,6 +440,14 @@ final class WorkflowRunner {
 
     static String shellQuote(String word) {
         return "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * A plain command line starts as its program; anything the shell must read goes to
+     * {@code /bin/sh -c}. A step's PATH is the runtime's own (the step's variables are all RD_*).
+     */
+    private static List<String> localCommand(String line) {
+        return SimpleCommand.argv(line, System.getenv("PATH")).orElseGet(() -> List.of("/bin/sh", "-c", line));
     }
 
     private StepResult process(List<String> command, Map<String, String> options, Context ctx, String label) {

@@ -155,6 +155,44 @@ class ExecutionSemanticsTest {
     }
 
     @Test
+    void commandLinesMeanWhatTheShellMakesOfThemWhetherOrNotTheyNeedIt() throws Exception {
+        Path noShebang = RuntimeFixture.tempDir("exec-lines").resolve("no-shebang");
+        Files.writeString(noShebang, "echo \"no shebang ran with $1\"\n");
+        Files.setPosixFilePermissions(noShebang, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        String id = job("""
+                - name: exec-lines
+                  sequence:
+                    keepgoing: true
+                    commands:
+                      - exec: /bin/echo plain   words
+                      - exec: printenv RD_JOB_NAME
+                      - exec: echo 'two  spaces'
+                      - exec: A=1 printenv A
+                      - exec: %s one
+                      - exec: no-such-program-tandem
+                """.formatted(noShebang));
+        String execution = start(id, Map.of());
+        JsonNode done = finished(execution);
+        assertThat(done.path("reason").asText()).as("only the missing program fails, as the shell reports it").isEqualTo("step 6 failed: exit code 127");
+        assertThat(stdout(execution)).containsExactly("plain words", "exec-lines", "two  spaces", "1", "no shebang ran with one");
+        assertThat(Runs.lines(api, execution, "stderr")).singleElement().asString().contains("no-such-program-tandem").contains("not found");
+    }
+
+    @Test
+    void aTimeoutStopsAProgramStartedWithoutTheShell() {
+        String id = job("""
+                - name: slow-direct
+                  timeout: 1s
+                  sequence:
+                    commands:
+                      - exec: /bin/sleep 300
+                """);
+        JsonNode done = finished(start(id, Map.of()));
+        assertThat(done.path("status").asText()).isEqualTo("timedout");
+        assertThat(done.path("reason").asText()).isEqualTo("timed out after 1s");
+    }
+
+    @Test
     void aMissingScriptFileFailsWithItsPath() {
         String id = job("""
                 - name: missing-file
