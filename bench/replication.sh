@@ -4,7 +4,7 @@
 # Tandem direct and Tandem over Kafka (in-process KRaft broker).
 #   bench/replication.sh [bulkRows=100000] [steadySeconds=20] [backlogRows=1000000]
 # Environment: REPLICATION_ONLY=native,debezium,direct,backlog,kafka (a subset runs only those rounds),
-#   BULK_WARMUP_RUNS=3 (unmeasured bulk runs first, every contender), BULK_MEASURED_RUNS=5 (measured runs; the
+#   BULK_WARMUP_RUNS=8 (unmeasured bulk runs first, every contender), BULK_MEASURED_RUNS=5 (measured runs; the
 #   median counts, all are in the JSON), STEADY_WARMUP_SECONDS=10 (an
 #   unmeasured run at 500 tx/s first), REPLICATOR_JAVA_OPTS (added to both replicators; {site} -> site-transport),
 #   SITE_B_NICE=1 (site b's replicator and PostgreSQL at the lowest CPU priority, as on machines of their own).

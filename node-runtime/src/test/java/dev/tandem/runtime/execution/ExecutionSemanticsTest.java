@@ -169,12 +169,16 @@ class ExecutionSemanticsTest {
                       - exec: echo 'two  spaces'
                       - exec: A=1 printenv A
                       - exec: %s one
+                      - exec: printenv PWD
+                      - exec: echo "$PWD"
                       - exec: no-such-program-tandem
                 """.formatted(noShebang));
         String execution = start(id, Map.of());
         JsonNode done = finished(execution);
-        assertThat(done.path("reason").asText()).as("only the missing program fails, as the shell reports it").isEqualTo("step 6 failed: exit code 127");
-        assertThat(stdout(execution)).containsExactly("plain words", "exec-lines", "two  spaces", "1", "no shebang ran with one");
+        assertThat(done.path("reason").asText()).as("only the missing program fails, as the shell reports it").isEqualTo("step 8 failed: exit code 127");
+        List<String> lines = stdout(execution);
+        assertThat(lines).startsWith("plain words", "exec-lines", "two  spaces", "1", "no shebang ran with one").hasSize(7);
+        assertThat(lines.get(5)).as("the work folder, with or without the shell").isNotBlank().isEqualTo(lines.get(6));
         assertThat(Runs.lines(api, execution, "stderr")).singleElement().asString().contains("no-such-program-tandem").contains("not found");
     }
 
