@@ -22,9 +22,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
 
     public static EmbeddedPostgresServer start(Path dataDir, int port, boolean fsync) {
+        // PostgreSQL's own output (initdb, the server's log) goes to a file beside the data folder
+        // (initdb wants that folder empty): when the server does not start, it says why.
+        Path log = logOf(dataDir);
         try {
             Files.createDirectories(dataDir);
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     // The first start runs initdb; on a busy 2-core machine (two sites starting at
                     // once, CI) that takes longer than the library's 10 s default.
                     .setPGStartupWait(java.time.Duration.ofSeconds(90))
@@ -46,8 +51,23 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             EmbeddedPostgres pg = builder.start();
             LOG.info("Embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", pg.getPort(), dataDir);
             return new EmbeddedPostgresServer(pg);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+        } catch (IOException | IllegalStateException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage()
+                    + "; the end of its log " + log + ":\n" + tail(log), e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+        }
+    }
+
+    /** Where PostgreSQL's own output goes for the data folder {@code dataDir}. */
+    public static Path logOf(Path dataDir) {
+        return dataDir.resolveSibling(dataDir.getFileName() + ".log");
+    }
+
+    private static String tail(Path log) {
+        try {
+            java.util.List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 

@@ -30,6 +30,18 @@ class EmbeddedPostgresServerTest {
         }
     }
 
+    @Test
+    void aServerThatCannotStartSaysWhyInPostgresqlsOwnWords() throws Exception {
+        Path dir = RuntimeFixture.tempDir("embedded-pg-bad").resolve("postgres");
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(dir.resolve("notes.txt"), "not a database");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddedPostgresServer.start(dir, 0, true))
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("cannot start embedded PostgreSQL in " + dir)
+                .hasMessageContaining(EmbeddedPostgresServer.logOf(dir).toString())
+                .hasMessageContaining("exists but is not empty");
+    }
+
     static String setting(Connection c, String name) throws Exception {
         try (ResultSet rs = c.createStatement().executeQuery("SHOW " + name)) {
             rs.next();

@@ -43,7 +43,10 @@ public final class RuntimeFixture {
     public static Path tempDir(String prefix) {
         try {
             Path dir = Files.createTempDirectory(prefix);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir)));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                deleteQuietly(dir);
+                deleteQuietly(dev.tandem.runtime.db.EmbeddedPostgresServer.logOf(dir)); // when the folder held a database
+            }));
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -52,10 +55,13 @@ public final class RuntimeFixture {
 
     /** Deletes a directory tree, best effort. */
     public static void deleteQuietly(Path dir) {
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: a file still being written (a database stopping) stays for the next clean-up
+        // A file that vanishes mid-walk (a database finishing its stop) ends the walk: walk again.
+        for (int attempt = 0; attempt < 3 && Files.exists(dir); attempt++) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | UncheckedIOException e) {
+                // best effort: what is left stays for the next clean-up
+            }
         }
     }
 

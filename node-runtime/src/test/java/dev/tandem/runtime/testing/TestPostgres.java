@@ -28,8 +28,12 @@ public final class TestPostgres {
                 server = EmbeddedPostgresServer.start(dir, 0, false);
                 EmbeddedPostgresServer started = server;
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    started.close();
-                    RuntimeFixture.deleteQuietly(dir); // once the database stopped writing into it
+                    try {
+                        started.close();
+                    } finally {
+                        RuntimeFixture.deleteQuietly(dir); // once the database stopped writing into it
+                        RuntimeFixture.deleteQuietly(EmbeddedPostgresServer.logOf(dir));
+                    }
                 }));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -40,7 +44,8 @@ public final class TestPostgres {
 
     /** Creates an empty database and returns its JDBC URL (user postgres, no password). */
     public static String newDatabase(String hint) {
-        String name = "t" + DATABASES.incrementAndGet() + "_" + hint.toLowerCase().replaceAll("[^a-z0-9]", "").substring(0, Math.min(20, hint.length()));
+        String cleaned = hint.toLowerCase().replaceAll("[^a-z0-9]", "");
+        String name = "t" + DATABASES.incrementAndGet() + "_" + cleaned.substring(0, Math.min(20, cleaned.length()));
         try (Connection c = DriverManager.getConnection(server().jdbcUrl("postgres"), "postgres", "");
              Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
