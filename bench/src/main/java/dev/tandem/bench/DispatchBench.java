@@ -66,7 +66,11 @@ public final class DispatchBench {
             run(jar, work, variant, runs);
         } finally {
             // the database and the members' logs are gigabytes after a few runs
-            com.google.common.io.MoreFiles.deleteRecursively(work, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+            try {
+                com.google.common.io.MoreFiles.deleteRecursively(work, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+            } catch (IOException e) {
+                System.err.println("could not delete the bench's folder " + work + ": " + e);
+            }
         }
     }
 

@@ -210,7 +210,11 @@ public final class ReplicationBench {
         bench.a.close();
         bench.b.close();
         // two databases of several gigabytes each after a full run
-        com.google.common.io.MoreFiles.deleteRecursively(bench.dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        try {
+            com.google.common.io.MoreFiles.deleteRecursively(bench.dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        } catch (java.io.IOException e) {
+            log("could not delete the bench's folder " + bench.dir + ": " + e);
+        }
         System.exit(0);
     }
 

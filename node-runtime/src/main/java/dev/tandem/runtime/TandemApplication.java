@@ -96,7 +96,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
         // jspawnhelper, which then execs the program: one exec more per step, about a millisecond
         // on a small host. vfork execs the program directly. An operator's own choice
         // (-Djdk.lang.Process.launchMechanism=POSIX_SPAWN) wins; this runs before any process starts.
-        if (System.getProperty("jdk.lang.Process.launchMechanism") == null) {
+        // JDK 25 deprecates VFORK (and later ones may drop it): there the JDK's default stays.
+        if (System.getProperty("jdk.lang.Process.launchMechanism") == null && Runtime.version().feature() < 25) {
             System.setProperty("jdk.lang.Process.launchMechanism", "VFORK");
         }
         new TandemApplication().run(args);

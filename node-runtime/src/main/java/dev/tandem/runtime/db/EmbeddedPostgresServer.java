@@ -27,6 +27,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         Path log = logOf(dataDir);
         try {
             Files.createDirectories(dataDir);
+            Files.write(log, new byte[0]); // this start's output only (initdb, then the server, append to it)
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -51,7 +52,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             EmbeddedPostgres pg = builder.start();
             LOG.info("Embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", pg.getPort(), dataDir);
             return new EmbeddedPostgresServer(pg);
-        } catch (IOException | IllegalStateException e) {
+        } catch (IOException | RuntimeException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage()
                     + "; the end of its log " + log + ":\n" + tail(log), e instanceof IOException io ? io : new IOException(e.getMessage(), e));
         }
@@ -62,11 +63,18 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return dataDir.resolveSibling(dataDir.getFileName() + ".log");
     }
 
+    /** The last lines of the log (its last 8 KB at most; bytes that are not UTF-8 are replaced). */
     private static String tail(Path log) {
-        try {
-            java.util.List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException | UncheckedIOException e) {
+        try (java.nio.channels.SeekableByteChannel in = Files.newByteChannel(log)) {
+            long from = Math.max(0, in.size() - 8192);
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) (in.size() - from));
+            in.position(from);
+            while (buffer.hasRemaining() && in.read(buffer) > 0) {
+                // read to the end
+            }
+            String[] lines = new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8).split("\n");
+            return String.join("\n", java.util.Arrays.asList(lines).subList(Math.max(0, lines.length - 20), lines.length));
+        } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }
     }

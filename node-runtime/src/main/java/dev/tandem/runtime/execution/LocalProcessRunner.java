@@ -47,8 +47,6 @@ final class LocalProcessRunner {
         }
         argv.addAll(command);
         ProcessBuilder builder = ProcessEnvironment.restrict(new ProcessBuilder(argv).directory(workDir.toFile()), environment);
-        // What /bin/sh exports to what it starts: a command started without it sees the same.
-        builder.environment().put("PWD", workDir.toAbsolutePath().normalize().toString());
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
         RunningExecution.Attachment attachment = execution.attach(process, ownSession);

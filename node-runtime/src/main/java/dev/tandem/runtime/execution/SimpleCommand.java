@@ -27,13 +27,13 @@ final class SimpleCommand {
             "cd", "command", "continue", "declare", "do", "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export",
             "false", "fc", "fg", "fi", "for", "function", "getopts", "hash", "if", "in", "jobs", "kill", "let", "local", "printf",
             "pwd", "read", "readonly", "return", "select", "set", "shift", "source", "test", "then", "time", "times", "trap", "true",
-            "type", "typeset", "ulimit", "umask", "unalias", "unset", "until", "wait", "while");
+            "type", "typeset", "ulimit", "umask", "unalias", "unset", "until", "wait", "while", "chdir");
 
     private SimpleCommand() {}
 
     /** The program and arguments to start for {@code line}, or empty when it needs the shell. */
     static Optional<List<String>> argv(String line, String searchPath) {
-        String trimmed = line.strip();
+        String trimmed = line.replaceAll("^ +| +$", ""); // spaces only: any other blank goes to the shell
         if (trimmed.isEmpty()) {
             return Optional.empty();
         }
@@ -42,34 +42,30 @@ final class SimpleCommand {
             return Optional.empty();
         }
         String first = words.get(0);
-        if (first.contains("=") || SHELL_OWN.contains(first)) {
+        if (first.contains("=") || first.endsWith("/") || SHELL_OWN.contains(first)) {
             return Optional.empty();
         }
-        Optional<Path> program = first.startsWith("/") ? Optional.of(Path.of(first)).filter(SimpleCommand::startable)
-                : first.contains("/") ? Optional.empty() // relative to the work folder: left to the shell
-                : onPath(first, searchPath);
-        return program.map(path -> {
-            String[] argv = words.toArray(String[]::new);
-            argv[0] = path.toString();
-            return List.of(argv);
-        });
+        boolean found = first.startsWith("/") ? startable(Path.of(first))
+                : !first.contains("/") && onPath(first, searchPath); // relative to the work folder: left to the shell
+        // The word itself stays the program's name (argv[0], what its messages print); setsid finds
+        // it on the same PATH the check above searched.
+        return found ? Optional.of(List.copyOf(words)) : Optional.empty();
     }
 
-    private static Optional<Path> onPath(String name, String searchPath) {
+    private static boolean onPath(String name, String searchPath) {
         if (searchPath == null) {
-            return Optional.empty();
+            return false;
         }
-        for (String dir : searchPath.split(":")) {
-            if (dir.startsWith("/")) { // an empty or relative PATH entry means the work folder: left to the shell
-                Path candidate = Path.of(dir, name);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                    return Optional.of(candidate).filter(SimpleCommand::startable);
-                }
-            } else {
-                return Optional.empty();
+        for (String dir : searchPath.split(":", -1)) {
+            if (!dir.startsWith("/")) {
+                return false; // an empty or relative PATH entry means the work folder: left to the shell
+            }
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return startable(candidate);
             }
         }
-        return Optional.empty();
+        return false;
     }
 
     /**

@@ -328,7 +328,7 @@ final class WorkflowRunner {
             Map<String, String> node = nodeValues(ctx.node());
             if (step instanceof Step.Exec exec) {
                 String command = Expansion.expand(exec.command(), options, node);
-                return ctx.local() ? process(localCommand(command), options, ctx, label)
+                return ctx.local() ? local(command, options, ctx, label)
                         : remote(ctx, label, () -> ssh.exec(ctx.ssh(), ctx.project(), ctx.node(), command, environment(options, ctx), ctx.execution(), label, ctx.log()));
             }
             if (step instanceof Step.Script script) {
@@ -445,14 +445,31 @@ final class WorkflowRunner {
     /**
      * A plain command line starts as its program; anything the shell must read goes to
      * {@code /bin/sh -c}. A step's PATH is the runtime's own (the step's variables are all RD_*).
+     * A program started directly gets the PWD that dash exports: the work folder's physical path.
      */
-    private static List<String> localCommand(String line) {
-        return SimpleCommand.argv(line, System.getenv("PATH")).orElseGet(() -> List.of("/bin/sh", "-c", line));
+    private StepResult local(String line, Map<String, String> options, Context ctx, String label) {
+        Optional<List<String>> direct = SimpleCommand.argv(line, System.getenv("PATH"));
+        if (direct.isEmpty()) {
+            return process(List.of("/bin/sh", "-c", line), Map.of(), options, ctx, label);
+        }
+        Path workDir = ctx.workDir().toAbsolutePath();
+        try {
+            workDir = workDir.toRealPath();
+        } catch (IOException e) {
+            // the start itself reports a missing work folder
+        }
+        return process(direct.get(), Map.of("PWD", workDir.toString()), options, ctx, label);
     }
 
     private StepResult process(List<String> command, Map<String, String> options, Context ctx, String label) {
+        return process(command, Map.of(), options, ctx, label);
+    }
+
+    private StepResult process(List<String> command, Map<String, String> extraEnvironment, Map<String, String> options, Context ctx, String label) {
         try {
-            int exit = processes.run(command, environment(options, ctx), ctx.workDir(), ctx.execution(), ctx.nodeName(), label, ctx.log());
+            Map<String, String> environment = environment(options, ctx);
+            environment.putAll(extraEnvironment);
+            int exit = processes.run(command, environment, ctx.workDir(), ctx.execution(), ctx.nodeName(), label, ctx.log());
             if (ctx.execution().stopping()) {
                 return StepResult.failed(ctx.execution().stopRequest().reason());
             }

@@ -183,6 +183,20 @@ class ExecutionSemanticsTest {
     }
 
     @Test
+    void aProgramStartedWithoutTheShellKnowsItselfByTheNameTyped() {
+        String id = job("""
+                - name: argv-zero
+                  sequence:
+                    commands:
+                      - exec: ls /nonexistent-tandem-dir
+                """);
+        String execution = start(id, Map.of());
+        assertThat(finished(execution).path("status").asText()).isEqualTo("failed");
+        assertThat(Runs.lines(api, execution, "stderr")).singleElement().asString()
+                .as("its messages name it as the shell would have started it").startsWith("ls: ");
+    }
+
+    @Test
     void aTimeoutStopsAProgramStartedWithoutTheShell() {
         String id = job("""
                 - name: slow-direct

@@ -53,8 +53,39 @@ public final class RuntimeFixture {
         }
     }
 
-    /** Deletes a directory tree, best effort. */
+    private static boolean postgresRunsIn(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> children = Files.list(dir)) {
+            return java.util.stream.Stream.concat(java.util.stream.Stream.of(dir), children).anyMatch(folder -> {
+                try {
+                    long pid = Long.parseLong(Files.readAllLines(folder.resolve("postmaster.pid")).get(0).trim());
+                    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                } catch (IOException | RuntimeException e) {
+                    return false; // no server there, or its pid file is being written or removed
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Deletes a directory tree, best effort. A PostgreSQL still running in it, or in a folder
+     * directly in it, is waited for first (up to 10 s): shutdown hooks run at once, and the
+     * library's own hook may be stopping the server while this one deletes.
+     */
     public static void deleteQuietly(Path dir) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (postgresRunsIn(dir) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         // A file that vanishes mid-walk (a database finishing its stop) ends the walk: walk again.
         for (int attempt = 0; attempt < 3 && Files.exists(dir); attempt++) {
             try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
