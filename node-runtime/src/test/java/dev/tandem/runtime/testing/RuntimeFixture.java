@@ -77,14 +77,11 @@ public final class RuntimeFixture {
      * library's own hook may be stopping the server while this one deletes.
      */
     public static void deleteQuietly(Path dir) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (postgresRunsIn(dir) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> !postgresRunsIn(dir));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // still running: delete what can be deleted
         }
         // A file that vanishes mid-walk (a database finishing its stop) ends the walk: walk again.
         for (int attempt = 0; attempt < 3 && Files.exists(dir); attempt++) {
