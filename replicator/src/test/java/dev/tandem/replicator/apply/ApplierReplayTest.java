@@ -13,7 +13,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,24 +22,74 @@ import org.junit.jupiter.api.Test;
  * between its failure and its next delivery, as they do after a Kafka consumer restarts.
  */
 class ApplierReplayTest {
-    static String url;
+    /** The database of the running test: each test has its own, as each starts from nothing applied. */
+    private String url;
 
-    @BeforeAll
-    static void database() throws SQLException {
-        url = TestPostgres.newDatabase("applier-replay");
+    private Applier passiveSite(String name) throws SQLException {
+        url = TestPostgres.newDatabase(name);
         TestPostgres.migratedPool(url, 2).close();
         exec("CREATE TABLE tandem.replay_probe (id bigint PRIMARY KEY, v text NOT NULL)",
                 "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_id) VALUES ('b', 'passive', 1, 'a')");
+        return new Applier("b", this::connect, new ApplyStats(new MetricRegistry()));
     }
 
     @Test
     void aTransactionThatMetExistingRowsIsUpsertedOnItsNextDeliveryEvenAfterReplaysOfOlderOnes() throws SQLException {
-        try (Applier applier = new Applier("b", ApplierReplayTest::connect, new ApplyStats(new MetricRegistry()))) {
+        try (Applier applier = passiveSite("applier-replay")) {
             replayBetweenFailureAndRetry(applier);
         }
     }
 
-    private static void replayBetweenFailureAndRetry(Applier applier) throws SQLException {
+    /**
+     * A replayed transaction of several frames collides with its own rows at its first frame: it
+     * stays "in transaction" (so the Kafka loop hands it the rest) until its last frame shows it was
+     * applied before, and is then dropped without a trace; the next transaction applies.
+     */
+    @Test
+    void aReplayedTransactionOfSeveralFramesIsSetAsideUntilItsLastFrameAndDropped() throws SQLException {
+        try (Applier applier = passiveSite("applier-replay-frames")) {
+            List<Frame> first = frames(20, 0, 100, "first", 11, 12, 13);
+            assertThat(applyAll(applier, first)).containsExactly(-1L, -1L, 100L);
+
+            exec("UPDATE tandem.replay_probe SET v = 'changed on a later' WHERE id = 12"); // as a newer transaction would
+            assertThat(applier.apply(first.get(0))).isEqualTo(-1);
+            assertThat(applier.inTransaction(20)).as("set aside, not forgotten: its other frames still belong to it").isTrue();
+            assertThat(applier.apply(first.get(1))).isEqualTo(-1);
+            assertThat(applier.apply(first.get(2))).as("its end shows it was applied before").isEqualTo(-1);
+            assertThat(applier.inTransaction(20)).isFalse();
+            assertThat(value(12)).as("the replay changed nothing").isEqualTo("changed on a later");
+
+            assertThat(applyAll(applier, frames(21, 100, 200, "second", 14, 15))).containsExactly(-1L, 200L);
+            assertThat(value(15)).isEqualTo("second");
+            assertThat(appliedPosition()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * A transaction that fails at its first frame, coming after an older position than the applied
+     * one, is set aside as a possible replay; its last frame shows it is new, so the failure is
+     * raised then, and its next delivery is applied with upserts.
+     */
+    @Test
+    void aSetAsideTransactionThatTurnsOutNewFailsAtItsLastFrameAndIsUpsertedWhenItComesAgain() throws SQLException {
+        try (Applier applier = passiveSite("applier-replay-new")) {
+            assertThat(applyAll(applier, frames(30, 0, 100, "first", 21))).containsExactly(100L);
+            exec("INSERT INTO tandem.replay_probe VALUES (22, 'written on b behind replication')");
+            // After a capture restart the first transaction delivered names the position capture resumed from.
+            List<Frame> resumed = frames(31, 50, 150, "resumed", 22, 23);
+            assertThat(applier.apply(resumed.get(0))).isEqualTo(-1);
+            assertThat(applier.inTransaction(31)).isTrue();
+            assertThatThrownBy(() -> applier.apply(resumed.get(1))).isInstanceOf(Applier.InsertConflictException.class);
+            assertThat(appliedPosition()).isEqualTo(100);
+            applier.abandon();
+
+            assertThat(applyAll(applier, resumed)).containsExactly(-1L, 150L);
+            assertThat(value(22)).isEqualTo("resumed");
+            assertThat(value(23)).isEqualTo("resumed");
+        }
+    }
+
+    private void replayBetweenFailureAndRetry(Applier applier) throws SQLException {
         Frame first = insert(10, 0, 100, 1, "from a");
         assertThat(applier.apply(first)).isEqualTo(100);
 
@@ -58,12 +107,39 @@ class ApplierReplayTest {
         assertThat(value(1)).isEqualTo("from a");
     }
 
+    /** One insert per id, one frame each; the last frame commits at {@code commitLsn}. */
+    private static List<Frame> frames(long xid, long prevLsn, long commitLsn, String value, long... ids) {
+        List<Frame> frames = new java.util.ArrayList<>();
+        for (int seq = 0; seq < ids.length; seq++) {
+            boolean last = seq == ids.length - 1;
+            RowChange row = new RowChange("replay_probe", RowChange.INSERT, List.of("id"),
+                    Map.of("id", String.valueOf(ids[seq]), "v", value), null);
+            frames.add(new Frame("a", 1, prevLsn, xid, seq, last, last ? commitLsn : null, System.currentTimeMillis(), List.of(row)));
+        }
+        return frames;
+    }
+
+    private static List<Long> applyAll(Applier applier, List<Frame> frames) throws SQLException {
+        List<Long> results = new java.util.ArrayList<>();
+        for (Frame frame : frames) {
+            results.add(applier.apply(frame));
+        }
+        return results;
+    }
+
+    private long appliedPosition() throws SQLException {
+        try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = 'a'")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
+    }
+
     private static Frame insert(long xid, long prevLsn, long commitLsn, long id, String value) {
         RowChange row = new RowChange("replay_probe", RowChange.INSERT, List.of("id"), Map.of("id", String.valueOf(id), "v", value), null);
         return new Frame("a", 1, prevLsn, xid, 0, true, commitLsn, System.currentTimeMillis(), List.of(row));
     }
 
-    private static Connection connect() {
+    private Connection connect() {
         try {
             return TestPostgres.connect(url);
         } catch (SQLException e) {
@@ -71,14 +147,14 @@ class ApplierReplayTest {
         }
     }
 
-    private static String value(long id) throws SQLException {
+    private String value(long id) throws SQLException {
         try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT v FROM tandem.replay_probe WHERE id = " + id)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
-    private static void exec(String... sql) throws SQLException {
+    private void exec(String... sql) throws SQLException {
         try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement()) {
             for (String statement : sql) {
                 s.execute(statement);
