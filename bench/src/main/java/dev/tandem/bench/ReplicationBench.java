@@ -239,12 +239,14 @@ public final class ReplicationBench {
      */
     private long bulk(String phase, int rows) throws Exception {
         for (int i = 1; i <= BULK_WARMUP_RUNS; i++) {
+            settleWrites();
             long cold = bulkOnce(phase + "-warmup" + i, rows);
             log(phase + ": warm-up run " + i + ": " + cold + " ms");
         }
         List<Long> measured = new ArrayList<>();
         for (int run = 1; run <= BULK_MEASURED_RUNS; run++) {
             String name = BULK_MEASURED_RUNS == 1 ? phase : phase + run;
+            settleWrites();
             long[] before = cpuNow();
             long ms = bulkOnce(name, rows);
             long[] after = cpuNow();
@@ -356,6 +358,7 @@ public final class ReplicationBench {
 
     private Map<String, Object> steadyOnce(String phase, int seconds) throws Exception {
         int total = 500 * seconds;
+        settleWrites();
         try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
              var ps = c.prepareStatement("INSERT INTO tandem.bench_rows VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
             long start = System.nanoTime();
@@ -399,7 +402,27 @@ public final class ReplicationBench {
         return p;
     }
 
-    private long writeBacklog(String phase, int rows) throws SQLException {
+    /**
+     * Has the kernel write out what earlier runs left dirty in the page cache before the next run
+     * starts (SYNC_BETWEEN_RUNS=0 skips it). The databases run with fsync off, so a bulk's gigabyte
+     * of WAL and table pages is written back about 30 s later, in bursts of 50–270 MB a second; on a
+     * slow virtual disk such a burst came with up to 18 % CPU steal and matched the worst seconds of
+     * the lag measure that followed the bulks (Tandem direct 170 ms, Kafka 150–630 ms). Every
+     * contender gets the same.
+     */
+    private static void settleWrites() throws Exception {
+        if ("0".equals(System.getenv("SYNC_BETWEEN_RUNS"))) {
+            return;
+        }
+        long start = System.nanoTime();
+        int exit = new ProcessBuilder("sync").inheritIO().start().waitFor();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (exit != 0 || ms > 1000) {
+            log("sync before the next run: exit " + exit + " after " + ms + " ms");
+        }
+    }
+
+    private long writeBacklog(String phase, int rows) throws Exception {
         long start = System.nanoTime();
         int perTx = 10_000;
         for (int done = 0; done < rows; done += perTx) {
@@ -408,6 +431,7 @@ public final class ReplicationBench {
         }
         long ms = (System.nanoTime() - start) / 1_000_000;
         log(phase + ": " + rows + " rows written in " + ms + " ms while the replicators were down");
+        settleWrites(); // before the replicators start: the catch-up is measured from their start
         return ms;
     }
 
@@ -498,6 +522,7 @@ public final class ReplicationBench {
         List<Long> measured = new ArrayList<>();
         for (String run : runs) {
             seen.set(0);
+            settleWrites();
             long[] before = cpuNow();
             long engineBefore = ownCpuTicks();
             long committed = insert(run, rows);
