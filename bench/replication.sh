@@ -8,7 +8,8 @@
 #   median counts, all are in the JSON), STEADY_WARMUP_SECONDS=10 (an
 #   unmeasured run at 500 tx/s first), REPLICATOR_JAVA_OPTS (added to both replicators; {site} -> site-transport),
 #   SITE_B_NICE=1 (site b's replicator and PostgreSQL at the lowest CPU priority, as on machines of their own),
-#   SYNC_BETWEEN_RUNS=0 (skip the `sync` before every bulk and steady run that writes out what earlier runs left dirty).
+#   SYNC_BETWEEN_RUNS=0 (skip the `sync` before every bulk and steady run, and before the replicators start on the
+#   backlog, that writes out what earlier runs left dirty).
 # The last line is JSON: bulk times and rows/s, lag p50/p99 at 500 tx/s, backlog catch-up, ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -74,6 +74,7 @@ public final class ReplicationBench {
      * costs; not the headline figure).
      */
     private static final boolean SITE_B_NICE = "1".equals(System.getenv("SITE_B_NICE"));
+    private static final boolean SYNC_BETWEEN_RUNS = !"0".equals(System.getenv("SYNC_BETWEEN_RUNS"));
     /**
      * Unmeasured bulk runs before the measured ones, for every contender alike: a replicator runs for
      * months, so its JIT-compiled steady state is what is measured (after one run, the compiler
@@ -125,6 +126,7 @@ public final class ReplicationBench {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("bulkRows", bulkRows);
         result.put("steadyTransactionsPerSecond", 500);
+        result.put("syncBetweenRuns", SYNC_BETWEEN_RUNS);
 
         // REPLICATION_ONLY=kafka (or native,debezium,direct,backlog,kafka, comma-separated) runs only those rounds
         String only = System.getenv().getOrDefault("REPLICATION_ONLY", "native,debezium,direct,backlog,kafka");
@@ -404,21 +406,29 @@ public final class ReplicationBench {
 
     /**
      * Has the kernel write out what earlier runs left dirty in the page cache before the next run
-     * starts (SYNC_BETWEEN_RUNS=0 skips it). The databases run with fsync off, so a bulk's gigabyte
-     * of WAL and table pages is written back about 30 s later, in bursts of 50–270 MB a second; on a
-     * slow virtual disk such a burst came with up to 18 % CPU steal and matched the worst seconds of
-     * the lag measure that followed the bulks (Tandem direct 170 ms, Kafka 150–630 ms). Every
-     * contender gets the same.
+     * starts (SYNC_BETWEEN_RUNS=0 skips it). The databases run with fsync off, so a bulk phase's
+     * gigabyte of WAL and table pages is written back about 30 s later, in bursts of 50–270 MB a
+     * second; on a slow virtual disk such a burst came with up to 18 % CPU steal and matched the
+     * worst seconds of the lag measure that followed the bulks (Tandem direct 170 ms, Kafka
+     * 150–630 ms). Every contender gets the same; a sync that fails or hangs stops the bench.
      */
     private static void settleWrites() throws Exception {
-        if ("0".equals(System.getenv("SYNC_BETWEEN_RUNS"))) {
+        if (!SYNC_BETWEEN_RUNS) {
             return;
         }
         long start = System.nanoTime();
-        int exit = new ProcessBuilder("sync").inheritIO().start().waitFor();
+        Process sync = new ProcessBuilder("sync").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (!sync.waitFor(300, TimeUnit.SECONDS)) {
+            sync.destroyForcibly();
+            throw new IllegalStateException("sync did not end within 300 s: the disk is too slow to measure on");
+        }
         long ms = (System.nanoTime() - start) / 1_000_000;
-        if (exit != 0 || ms > 1000) {
-            log("sync before the next run: exit " + exit + " after " + ms + " ms");
+        if (sync.exitValue() != 0) {
+            throw new IllegalStateException("sync failed with exit " + sync.exitValue() + " (set SYNC_BETWEEN_RUNS=0 to run without it)");
+        }
+        if (ms > 1000) {
+            log("sync before the next run took " + ms + " ms");
         }
     }
 

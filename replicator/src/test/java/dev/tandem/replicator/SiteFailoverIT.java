@@ -50,7 +50,8 @@ class SiteFailoverIT {
                 .withExtra(FailoverSites.defaultFailover(witness, key)).start();
         runtimeA = new MemberProcess("a1", SITES.urlA(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("a").start();
         runtimeB = new MemberProcess("b1", SITES.urlB(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("b").start();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.ready() && runtimeB.ready());
+        // Site a takes writes only once its replicator holds the lease (a slow machine can take a while).
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.readyActive() && runtimeB.ready());
         Api a = runtimeA.api();
         assertThat(a.post("/api/v1/projects", Map.of("name", "dr")).status()).isEqualTo(201);
         for (int i = 0; i < 3; i++) {

@@ -162,7 +162,7 @@ class SiteFailoverSoakIT {
             b.startFresh("passive", 1, "a");
             a.startProcesses(b, witnessKey);
             b.startProcesses(a, witnessKey);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> a.runtime.ready() && b.runtime.ready());
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> a.runtime.readyActive() && b.runtime.ready());
             Api api = a.runtime.api();
             assertThat(api.post("/api/v1/projects", Map.of("name", "dr")).status()).isEqualTo(201);
             for (int i = 0; i < 3; i++) {

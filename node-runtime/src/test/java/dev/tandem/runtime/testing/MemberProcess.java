@@ -91,10 +91,20 @@ public final class MemberProcess implements AutoCloseable {
         }
     }
 
+    /** The member is live and not draining ({@code /health/ready}). */
     public boolean ready() {
+        return answers200("/health/ready");
+    }
+
+    /** Also its site takes writes ({@code /health/ready/active}): active, and not fenced. */
+    public boolean readyActive() {
+        return answers200("/health/ready/active");
+    }
+
+    private boolean answers200(String path) {
         try {
             HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200;
         } catch (IOException e) {

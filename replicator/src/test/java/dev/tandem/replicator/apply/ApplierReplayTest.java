@@ -66,26 +66,26 @@ class ApplierReplayTest {
     }
 
     /**
-     * A transaction that fails at its first frame, coming after an older position than the applied
-     * one, is set aside as a possible replay; its last frame shows it is new, so the failure is
-     * raised then, and its next delivery is applied with upserts.
+     * A site seeded at position 100 has applied no transaction itself, and the first one streamed
+     * after the copy names the older position its capture resumed from. When that transaction fails
+     * at its first frame it is set aside as a possible replay. Its last frame shows it is new, so
+     * the failure is raised then, and its next delivery is applied with upserts.
      */
     @Test
     void aSetAsideTransactionThatTurnsOutNewFailsAtItsLastFrameAndIsUpsertedWhenItComesAgain() throws SQLException {
         try (Applier applier = passiveSite("applier-replay-new")) {
-            assertThat(applyAll(applier, frames(30, 0, 100, "first", 21))).containsExactly(100L);
-            exec("INSERT INTO tandem.replay_probe VALUES (22, 'written on b behind replication')");
-            // After a capture restart the first transaction delivered names the position capture resumed from.
-            List<Frame> resumed = frames(31, 50, 150, "resumed", 22, 23);
-            assertThat(applier.apply(resumed.get(0))).isEqualTo(-1);
+            exec("INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn) VALUES ('a', 1, 100)", // as a seed leaves it
+                    "INSERT INTO tandem.replay_probe VALUES (22, 'written on b behind replication')");
+            List<Frame> afterCopy = frames(31, 50, 150, "streamed", 22, 23);
+            assertThat(applier.apply(afterCopy.get(0))).isEqualTo(-1);
             assertThat(applier.inTransaction(31)).isTrue();
-            assertThatThrownBy(() -> applier.apply(resumed.get(1))).isInstanceOf(Applier.InsertConflictException.class);
+            assertThatThrownBy(() -> applier.apply(afterCopy.get(1))).isInstanceOf(Applier.InsertConflictException.class);
             assertThat(appliedPosition()).isEqualTo(100);
             applier.abandon();
 
-            assertThat(applyAll(applier, resumed)).containsExactly(-1L, 150L);
-            assertThat(value(22)).isEqualTo("resumed");
-            assertThat(value(23)).isEqualTo("resumed");
+            assertThat(applyAll(applier, afterCopy)).containsExactly(-1L, 150L);
+            assertThat(value(22)).isEqualTo("streamed");
+            assertThat(value(23)).isEqualTo("streamed");
         }
     }
 
