@@ -134,6 +134,7 @@ public final class ReplicationBench {
 
         // 1. PostgreSQL's own logical replication
         if (rounds.contains("native")) {
+            bench.emptyBenchTables();
             bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows, tandem.bench_marks");
             bench.exec(bench.urlB, "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=" + bench.a.port()
                     + " dbname=tandem user=postgres' PUBLICATION bench_native WITH (copy_data = false, synchronous_commit = 'on')");
@@ -147,11 +148,12 @@ public final class ReplicationBench {
         bench.replicators = List.of();
         // 2. The capture ceiling: a bare Debezium engine that counts events
         if (rounds.contains("debezium")) {
+            bench.emptyBenchTables();
             result.put("debeziumBulkMs", bench.bareDebezium(bulkRows));
         }
 
         // 3. Tandem, direct transport; site b starts empty and is seeded with a copy of a
-        bench.exec(bench.urlB, "TRUNCATE tandem.bench_rows, tandem.bench_marks");
+        bench.emptyBenchTables();
         if (rounds.contains("direct")) {
             List<Process> direct = bench.startTandem("direct", null);
             bench.awaitFlowing("direct-warm");
@@ -173,6 +175,8 @@ public final class ReplicationBench {
 
         // 4. Tandem, Kafka transport (an in-process KRaft broker)
         if (rounds.contains("kafka")) {
+            // Tandem's slot from the rounds above sees this truncate; its capture skips truncates (Debezium's default)
+            bench.emptyBenchTables();
             try (KafkaClusterTestKit kafka = broker()) {
                 List<Process> viaKafka = bench.startTandem("kafka", kafka.bootstrapServers());
                 bench.awaitFlowing("kafka-warm");
@@ -250,8 +254,12 @@ public final class ReplicationBench {
             String name = BULK_MEASURED_RUNS == 1 ? phase : phase + run;
             settleWrites();
             long[] before = cpuNow();
+            List<Map<String, Long>> threadsBefore = replicatorThreads();
+            long[] postgresBefore = postgresCpu();
             long ms = bulkOnce(name, rows);
             long[] after = cpuNow();
+            List<Map<String, Long>> threadsAfter = replicatorThreads();
+            long[] postgresAfter = postgresCpu();
             Map<String, Object> used = new LinkedHashMap<>();
             if (captureLog != null) {
                 // the capture stage alone: the bulk's commit until its last frame was handed to the transport
@@ -265,6 +273,12 @@ public final class ReplicationBench {
                 used.put("applyJvmCpuSeconds", round2((after[3] - before[3]) / 100.0));
             }
             used.put("wallSeconds", round2(ms / 1000.0));
+            used.put("siteAPostgresCpuSeconds", round2((postgresAfter[0] - postgresBefore[0]) / 100.0));
+            used.put("siteBPostgresCpuSeconds", round2((postgresAfter[1] - postgresBefore[1]) / 100.0));
+            if (threadsAfter.size() > 1) {
+                used.put("captureJvmThreads", ThreadCpu.delta(threadsBefore.get(0), threadsAfter.get(0)));
+                used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
+            }
             cpu.put(name, used);
             log(name + ": cpu " + used);
             measured.add(ms);
@@ -316,6 +330,34 @@ public final class ReplicationBench {
             }
         }
         return out;
+    }
+
+    /**
+     * Every contender starts on empty bench tables on both sites, so none inserts into a table the
+     * contenders before it filled (after native's and the ceiling's rounds, site a held 2.6 million
+     * bench rows, which the seed copied to b before Tandem's first bulk).
+     */
+    private void emptyBenchTables() throws SQLException {
+        exec(urlA, "TRUNCATE tandem.bench_rows, tandem.bench_marks");
+        exec(urlB, "TRUNCATE tandem.bench_rows, tandem.bench_marks");
+    }
+
+    /** Per-thread-name CPU ticks of each replicator process (capture first, then apply). */
+    private List<Map<String, Long>> replicatorThreads() {
+        List<Map<String, Long>> out = new ArrayList<>();
+        for (Process p : replicators) {
+            out.add(ThreadCpu.threads(p.pid()));
+        }
+        return out;
+    }
+
+    /** CPU ticks of all of site a's and site b's PostgreSQL processes (backends, walsenders, writers). */
+    private long[] postgresCpu() throws java.io.IOException {
+        return new long[] {ThreadCpu.children(postmasterPid("pg-a")), ThreadCpu.children(postmasterPid("pg-b"))};
+    }
+
+    private long postmasterPid(String server) throws java.io.IOException {
+        return Long.parseLong(Files.readAllLines(dir.resolve(server).resolve("postmaster.pid")).get(0).trim());
     }
 
     private static long ownCpuTicks() throws java.io.IOException {
@@ -535,6 +577,8 @@ public final class ReplicationBench {
             settleWrites();
             long[] before = cpuNow();
             long engineBefore = ownCpuTicks();
+            Map<String, Long> threadsBefore = ThreadCpu.threads(ProcessHandle.current().pid());
+            long[] postgresBefore = postgresCpu();
             long committed = insert(run, rows);
             long runDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (seen.get() < rows) {
@@ -546,9 +590,14 @@ public final class ReplicationBench {
             long ms = lastAt.get() - committed;
             long[] after = cpuNow();
             // the engine runs in this JVM, which does little else meanwhile (it reads an in-memory count every 5 ms)
-            cpu.put(run, Map.of("machineBusyPercent", Math.round(100.0 * (after[0] - before[0])
-                    / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))), "wallSeconds", round2(ms / 1000.0),
-                    "engineJvmCpuSeconds", round2((ownCpuTicks() - engineBefore) / 100.0)));
+            Map<String, Object> used = new LinkedHashMap<>();
+            used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0])
+                    / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
+            used.put("wallSeconds", round2(ms / 1000.0));
+            used.put("engineJvmCpuSeconds", round2((ownCpuTicks() - engineBefore) / 100.0));
+            used.put("siteAPostgresCpuSeconds", round2((postgresCpu()[0] - postgresBefore[0]) / 100.0));
+            used.put("engineJvmThreads", ThreadCpu.delta(threadsBefore, ThreadCpu.threads(ProcessHandle.current().pid())));
+            cpu.put(run, used);
             log(run + ": " + seen.get() + " events counted " + ms + " ms after commit");
             if (!run.contains("-warmup")) {
                 measured.add(ms);
