@@ -53,7 +53,16 @@ public final class ReplicationBench {
      */
     private static final String NO_AUTOVACUUM = "ALTER TABLE tandem.bench_rows SET (autovacuum_enabled = false)";
     /** One row per measured phase, committed after its rows (see {@link #awaitCount}). */
-    private static final String MARKS_TABLE = "CREATE TABLE tandem.bench_marks (phase text PRIMARY KEY)";
+    private static final String MARKS_TABLE = "CREATE TABLE tandem.bench_marks (phase text PRIMARY KEY%s)";
+    private static final String ROWS_TABLE = "CREATE TABLE tandem.%s (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL,"
+            + " payload text NOT NULL, sent_at timestamptz NOT NULL%s)";
+    /**
+     * The apply time, filled in on b by every contender (a column that a lacks takes its default).
+     * Only on the marker table and the steady phase's table: on the bulk's table it cost every
+     * contender that applies a function call per row on b (a trigger before it, about 0.2 CPU-s per
+     * 100,000 rows), and a volatile default kept COPY from inserting a bulk's rows in batches.
+     */
+    private static final String APPLIED_AT = ", applied_at timestamptz DEFAULT clock_timestamp()";
 
     private final Path jar;
     private final Path dir;
@@ -106,15 +115,10 @@ public final class ReplicationBench {
             new ProcessBuilder("renice", "-n", "19", "-p", postmaster).inheritIO().start().waitFor();
         }
         exec(urlA, "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://a', 'a')",
-                "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL)",
-                NO_AUTOVACUUM, MARKS_TABLE);
+                ROWS_TABLE.formatted("bench_rows", ""), NO_AUTOVACUUM, MARKS_TABLE.formatted(""), ROWS_TABLE.formatted("bench_steady", ""));
         exec(urlB, "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)",
-                "CREATE TABLE tandem.bench_rows (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL, payload text NOT NULL, sent_at timestamptz NOT NULL,"
-                        // The apply time of each row, filled in by every contender (a column that a lacks takes its
-                        // default). A per-row trigger did the same for about 0.2 CPU-s per 100,000 rows on the cores
-                        // the capture needs.
-                        + " applied_at timestamptz DEFAULT clock_timestamp())",
-                NO_AUTOVACUUM, MARKS_TABLE);
+                ROWS_TABLE.formatted("bench_rows", ""), NO_AUTOVACUUM, MARKS_TABLE.formatted(APPLIED_AT),
+                ROWS_TABLE.formatted("bench_steady", APPLIED_AT));
     }
 
     public static void main(String[] args) throws Exception {
@@ -135,7 +139,7 @@ public final class ReplicationBench {
         // 1. PostgreSQL's own logical replication
         if (rounds.contains("native")) {
             bench.emptyBenchTables();
-            bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows, tandem.bench_marks");
+            bench.exec(bench.urlA, "CREATE PUBLICATION bench_native FOR TABLE tandem.bench_rows, tandem.bench_marks, tandem.bench_steady");
             bench.exec(bench.urlB, "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=" + bench.a.port()
                     + " dbname=tandem user=postgres' PUBLICATION bench_native WITH (copy_data = false, synchronous_commit = 'on')");
             bench.awaitFlowing("native-warm");
@@ -256,10 +260,13 @@ public final class ReplicationBench {
             long[] before = cpuNow();
             List<Map<String, Long>> threadsBefore = replicatorThreads();
             long[] postgresBefore = postgresCpu();
-            long ms = bulkOnce(name, rows);
+            Map<String, Long> siteBBefore = postgresB();
+            long committed = bulkStart(name, rows);
             long[] after = cpuNow();
             List<Map<String, Long>> threadsAfter = replicatorThreads();
             long[] postgresAfter = postgresCpu();
+            Map<String, Long> siteBAfter = postgresB();
+            long ms = bulkApplied(name, rows, committed);
             Map<String, Object> used = new LinkedHashMap<>();
             if (captureLog != null) {
                 // the capture stage alone: the bulk's commit until its last frame was handed to the transport
@@ -275,6 +282,7 @@ public final class ReplicationBench {
             used.put("wallSeconds", round2(ms / 1000.0));
             used.put("siteAPostgresCpuSeconds", round2((postgresAfter[0] - postgresBefore[0]) / 100.0));
             used.put("siteBPostgresCpuSeconds", round2((postgresAfter[1] - postgresBefore[1]) / 100.0));
+            used.put("siteBPostgresProcesses", ThreadCpu.delta(siteBBefore, siteBAfter));
             if (threadsAfter.size() > 1) {
                 used.put("captureJvmThreads", ThreadCpu.delta(threadsBefore.get(0), threadsAfter.get(0)));
                 used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
@@ -338,8 +346,8 @@ public final class ReplicationBench {
      * bench rows, which the seed copied to b before Tandem's first bulk).
      */
     private void emptyBenchTables() throws SQLException {
-        exec(urlA, "TRUNCATE tandem.bench_rows, tandem.bench_marks");
-        exec(urlB, "TRUNCATE tandem.bench_rows, tandem.bench_marks");
+        exec(urlA, "TRUNCATE tandem.bench_rows, tandem.bench_marks, tandem.bench_steady");
+        exec(urlB, "TRUNCATE tandem.bench_rows, tandem.bench_marks, tandem.bench_steady");
     }
 
     /** Per-thread-name CPU ticks of each replicator process (capture first, then apply). */
@@ -353,7 +361,11 @@ public final class ReplicationBench {
 
     /** CPU ticks of all of site a's and site b's PostgreSQL processes (backends, walsenders, writers). */
     private long[] postgresCpu() throws java.io.IOException {
-        return new long[] {ThreadCpu.children(postmasterPid("pg-a")), ThreadCpu.children(postmasterPid("pg-b"))};
+        return new long[] {ThreadCpu.total(ThreadCpu.children(postmasterPid("pg-a"))), ThreadCpu.total(postgresB())};
+    }
+
+    private Map<String, Long> postgresB() throws java.io.IOException {
+        return ThreadCpu.children(postmasterPid("pg-b"));
     }
 
     private long postmasterPid(String server) throws java.io.IOException {
@@ -368,9 +380,25 @@ public final class ReplicationBench {
 
     /** Inserts {@code rows} in one transaction; returns ms from its commit to the last row applied on b. */
     private long bulkOnce(String phase, int rows) throws Exception {
+        return bulkApplied(phase, rows, bulkStart(phase, rows));
+    }
+
+    /** Inserts the bulk and waits until it is on b; returns its commit time (ms since the epoch). */
+    private long bulkStart(String phase, int rows) throws Exception {
         long committedAtMillis = insert(phase, rows);
-        awaitCount(phase, rows, 300);
-        long appliedAt = scalar(urlB, "SELECT (extract(epoch FROM max(applied_at)) * 1000)::bigint FROM tandem.bench_rows WHERE phase = '" + phase + "'");
+        awaitMarker(phase, 300);
+        return committedAtMillis;
+    }
+
+    /**
+     * Checks the bulk's row count on b (a scan of b's table, so a measured run takes its CPU figures
+     * before this) and returns ms from its commit on a to its rows applied on b: to when b applied
+     * the marker that a committed just after the bulk (every contender applies in commit order, so
+     * the rows were applied before it; the marker's own passage is in the figure).
+     */
+    private long bulkApplied(String phase, int rows, long committedAtMillis) throws Exception {
+        checkCount("bench_rows", phase, rows);
+        long appliedAt = scalar(urlB, "SELECT (extract(epoch FROM applied_at) * 1000)::bigint FROM tandem.bench_marks WHERE phase = '" + phase + "'");
         log(phase + ": " + rows + " rows applied " + (appliedAt - committedAtMillis) + " ms after commit");
         return appliedAt - committedAtMillis;
     }
@@ -404,7 +432,7 @@ public final class ReplicationBench {
         int total = 500 * seconds;
         settleWrites();
         try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
-             var ps = c.prepareStatement("INSERT INTO tandem.bench_rows VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
+             var ps = c.prepareStatement("INSERT INTO tandem.bench_steady VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
             long start = System.nanoTime();
             log(phase + ": writing from " + java.time.LocalTime.now());
             for (int i = 0; i < total; i++) {
@@ -418,11 +446,12 @@ public final class ReplicationBench {
                 ps.executeUpdate();
             }
         }
-        awaitCount(phase, total, 120);
+        awaitMarker(phase, 120);
+        checkCount("bench_steady", phase, total);
         List<Double> lags = new ArrayList<>();
         double[] worstPerSecond = new double[seconds];
         try (Connection c = DriverManager.getConnection(urlB, "postgres", ""); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT n, extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_rows WHERE phase = '" + phase + "'")) {
+             ResultSet rs = s.executeQuery("SELECT n, extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_steady WHERE phase = '" + phase + "'")) {
             while (rs.next()) {
                 double lag = rs.getDouble(2);
                 lags.add(lag);
@@ -495,6 +524,11 @@ public final class ReplicationBench {
      * about a core of site b's PostgreSQL during the measure. The count is checked once at the end.
      */
     private void awaitCount(String phase, long rows, int timeoutSeconds) throws Exception {
+        awaitMarker(phase, timeoutSeconds);
+        checkCount("bench_rows", phase, rows);
+    }
+
+    private void awaitMarker(String phase, int timeoutSeconds) throws Exception {
         exec(urlA, "INSERT INTO tandem.bench_marks VALUES ('" + phase + "')");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         try (Connection c = DriverManager.getConnection(urlB, "postgres", "");
@@ -512,7 +546,10 @@ public final class ReplicationBench {
                 TimeUnit.MILLISECONDS.sleep(20);
             }
         }
-        long count = scalar(urlB, "SELECT count(*) FROM tandem.bench_rows WHERE phase = '" + phase + "'");
+    }
+
+    private void checkCount(String table, String phase, long rows) throws SQLException {
+        long count = scalar(urlB, "SELECT count(*) FROM tandem." + table + " WHERE phase = '" + phase + "'");
         if (count != rows) {
             throw new IllegalStateException(phase + ": " + count + " rows on b once its marker arrived, " + rows + " expected");
         }

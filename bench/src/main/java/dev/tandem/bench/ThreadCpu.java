@@ -36,9 +36,20 @@ final class ThreadCpu {
         return byName;
     }
 
-    /** CPU ticks used so far by the live children of {@code parent}. */
-    static long children(long parent) {
-        long total = 0;
+    /**
+     * CPU ticks used so far by the live children of {@code parent}, by what they are (for a
+     * PostgreSQL server: "walwriter", "walsender", "postgres tandem" for a backend of database tandem).
+     */
+    static Map<String, Long> children(long parent) {
+        Map<String, Long> byName = new HashMap<>();
+        try {
+            // children that have ended (short connections) count in the parent's cutime and cstime
+            String stat = Files.readString(Path.of("/proc/" + parent + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            byName.put("ended", Long.parseLong(f[13]) + Long.parseLong(f[14]));
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
         try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) processes::iterator) {
                 if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) {
@@ -48,16 +59,26 @@ final class ThreadCpu {
                     String stat = Files.readString(p.resolve("stat"));
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                     if (Long.parseLong(f[1]) == parent) {
-                        total += ticks(stat);
+                        String[] words = Files.readString(p.resolve("cmdline")).replace('\0', ' ').trim().split("\\s+");
+                        String name = words.length > 1 && words[0].equals("postgres:")
+                                ? String.join(" ", java.util.Arrays.copyOfRange(words, 1, Math.min(words.length, 3))) : words[0];
+                        if (name.startsWith("walsender")) {
+                            name = "walsender";
+                        }
+                        byName.merge(name, ticks(stat), Long::sum);
                     }
                 } catch (IOException | RuntimeException e) {
                     // the process ended meanwhile
                 }
             }
         } catch (IOException e) {
-            return 0;
+            return Map.of();
         }
-        return total;
+        return byName;
+    }
+
+    static long total(Map<String, Long> ticks) {
+        return ticks.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** The groups that used at least 0.05 s between the two snapshots, largest first, in seconds. */
