@@ -48,10 +48,11 @@ public final class ReplicationBench {
     private static final String TOKEN = "bench-replication-token-0123456789abcdef";
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
-     * The bench writes some 3.5 million rows into one table in a few minutes; vacuuming them would
-     * take a core for seconds at a time, at moments unrelated to the contender being measured.
+     * The bench writes millions of rows in a few minutes; vacuuming them would take a core for
+     * seconds at a time, at moments unrelated to the contender being measured.
      */
-    private static final String NO_AUTOVACUUM = "ALTER TABLE tandem.bench_rows SET (autovacuum_enabled = false)";
+    private static final String[] NO_AUTOVACUUM = {"ALTER TABLE tandem.bench_rows SET (autovacuum_enabled = false)",
+            "ALTER TABLE tandem.bench_steady SET (autovacuum_enabled = false)", "ALTER TABLE tandem.bench_marks SET (autovacuum_enabled = false)"};
     /** One row per measured phase, committed after its rows (see {@link #awaitCount}). */
     private static final String MARKS_TABLE = "CREATE TABLE tandem.bench_marks (phase text PRIMARY KEY%s)";
     private static final String ROWS_TABLE = "CREATE TABLE tandem.%s (id uuid PRIMARY KEY, phase text NOT NULL, n bigint NOT NULL,"
@@ -115,10 +116,11 @@ public final class ReplicationBench {
             new ProcessBuilder("renice", "-n", "19", "-p", postmaster).inheritIO().start().waitFor();
         }
         exec(urlA, "INSERT INTO tandem_local.site_state (site_id, role, epoch, active_site_url, active_site_id) VALUES ('a', 'active', 1, 'http://a', 'a')",
-                ROWS_TABLE.formatted("bench_rows", ""), NO_AUTOVACUUM, MARKS_TABLE.formatted(""), ROWS_TABLE.formatted("bench_steady", ""));
+                ROWS_TABLE.formatted("bench_rows", ""), MARKS_TABLE.formatted(""), ROWS_TABLE.formatted("bench_steady", ""));
+        exec(urlA, NO_AUTOVACUUM);
         exec(urlB, "INSERT INTO tandem_local.site_state (site_id, role, epoch) VALUES ('b', 'passive', 1)",
-                ROWS_TABLE.formatted("bench_rows", ""), NO_AUTOVACUUM, MARKS_TABLE.formatted(APPLIED_AT),
-                ROWS_TABLE.formatted("bench_steady", APPLIED_AT));
+                ROWS_TABLE.formatted("bench_rows", ""), MARKS_TABLE.formatted(APPLIED_AT), ROWS_TABLE.formatted("bench_steady", APPLIED_AT));
+        exec(urlB, NO_AUTOVACUUM);
     }
 
     public static void main(String[] args) throws Exception {
@@ -259,12 +261,14 @@ public final class ReplicationBench {
             settleWrites();
             long[] before = cpuNow();
             List<Map<String, Long>> threadsBefore = replicatorThreads();
-            long[] postgresBefore = postgresCpu();
+            Map<String, Long> benchBefore = ThreadCpu.threads(ProcessHandle.current().pid());
+            Map<String, Long> siteABefore = ThreadCpu.children(postmasterPid("pg-a"));
             Map<String, Long> siteBBefore = postgresB();
             long committed = bulkStart(name, rows);
             long[] after = cpuNow();
             List<Map<String, Long>> threadsAfter = replicatorThreads();
-            long[] postgresAfter = postgresCpu();
+            Map<String, Long> benchAfter = ThreadCpu.threads(ProcessHandle.current().pid());
+            Map<String, Long> siteAAfter = ThreadCpu.children(postmasterPid("pg-a"));
             Map<String, Long> siteBAfter = postgresB();
             long ms = bulkApplied(name, rows, committed);
             Map<String, Object> used = new LinkedHashMap<>();
@@ -280,9 +284,12 @@ public final class ReplicationBench {
                 used.put("applyJvmCpuSeconds", round2((after[3] - before[3]) / 100.0));
             }
             used.put("wallSeconds", round2(ms / 1000.0));
-            used.put("siteAPostgresCpuSeconds", round2((postgresAfter[0] - postgresBefore[0]) / 100.0));
-            used.put("siteBPostgresCpuSeconds", round2((postgresAfter[1] - postgresBefore[1]) / 100.0));
+            used.put("siteAPostgresCpuSeconds", round2((ThreadCpu.total(siteAAfter) - ThreadCpu.total(siteABefore)) / 100.0));
+            used.put("siteAPostgresProcesses", ThreadCpu.delta(siteABefore, siteAAfter));
+            used.put("siteBPostgresCpuSeconds", round2((ThreadCpu.total(siteBAfter) - ThreadCpu.total(siteBBefore)) / 100.0));
             used.put("siteBPostgresProcesses", ThreadCpu.delta(siteBBefore, siteBAfter));
+            // the bench's own threads: it writes the bulk and waits; in the Kafka round the broker runs here too
+            used.put("benchJvmThreads", ThreadCpu.delta(benchBefore, benchAfter));
             if (threadsAfter.size() > 1) {
                 used.put("captureJvmThreads", ThreadCpu.delta(threadsBefore.get(0), threadsAfter.get(0)));
                 used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
@@ -359,9 +366,9 @@ public final class ReplicationBench {
         return out;
     }
 
-    /** CPU ticks of all of site a's and site b's PostgreSQL processes (backends, walsenders, writers). */
-    private long[] postgresCpu() throws java.io.IOException {
-        return new long[] {ThreadCpu.total(ThreadCpu.children(postmasterPid("pg-a"))), ThreadCpu.total(postgresB())};
+    /** CPU ticks of all of site a's PostgreSQL processes (backends, walsenders, writers). */
+    private long siteA() throws java.io.IOException {
+        return ThreadCpu.total(ThreadCpu.children(postmasterPid("pg-a")));
     }
 
     private Map<String, Long> postgresB() throws java.io.IOException {
@@ -378,7 +385,7 @@ public final class ReplicationBench {
         return Long.parseLong(p[11]) + Long.parseLong(p[12]);
     }
 
-    /** Inserts {@code rows} in one transaction; returns ms from its commit to the last row applied on b. */
+    /** Inserts {@code rows} in one transaction; returns ms from its commit to its rows applied on b. */
     private long bulkOnce(String phase, int rows) throws Exception {
         return bulkApplied(phase, rows, bulkStart(phase, rows));
     }
@@ -613,9 +620,9 @@ public final class ReplicationBench {
             seen.set(0);
             settleWrites();
             long[] before = cpuNow();
-            long engineBefore = ownCpuTicks();
             Map<String, Long> threadsBefore = ThreadCpu.threads(ProcessHandle.current().pid());
-            long[] postgresBefore = postgresCpu();
+            long siteABefore = siteA();
+            long engineBefore = ownCpuTicks(); // after the scans of /proc, which this JVM does
             long committed = insert(run, rows);
             long runDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (seen.get() < rows) {
@@ -625,14 +632,15 @@ public final class ReplicationBench {
                 TimeUnit.MILLISECONDS.sleep(5);
             }
             long ms = lastAt.get() - committed;
+            long engineAfter = ownCpuTicks();
             long[] after = cpuNow();
             // the engine runs in this JVM, which does little else meanwhile (it reads an in-memory count every 5 ms)
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0])
                     / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
             used.put("wallSeconds", round2(ms / 1000.0));
-            used.put("engineJvmCpuSeconds", round2((ownCpuTicks() - engineBefore) / 100.0));
-            used.put("siteAPostgresCpuSeconds", round2((postgresCpu()[0] - postgresBefore[0]) / 100.0));
+            used.put("engineJvmCpuSeconds", round2((engineAfter - engineBefore) / 100.0));
+            used.put("siteAPostgresCpuSeconds", round2((siteA() - siteABefore) / 100.0));
             used.put("engineJvmThreads", ThreadCpu.delta(threadsBefore, ThreadCpu.threads(ProcessHandle.current().pid())));
             cpu.put(run, used);
             log(run + ": " + seen.get() + " events counted " + ms + " ms after commit");

@@ -152,24 +152,26 @@ class DirectReplicationTest {
 
     @Test
     void valuesThatCopyMustEscapeArriveExactlyWhenInsertedAndWhenUpdated() {
-        String table = "CREATE TABLE tandem.test_values (id int PRIMARY KEY, t text, b bytea, arr text[], j jsonb, num numeric,"
+        // t first: COPY's lines then start with its values (one is the end-of-data marker \. as text)
+        String table = "CREATE TABLE tandem.test_values (t text, id int PRIMARY KEY, b bytea, arr text[], j jsonb, num numeric,"
                 + " ts timestamptz, iv interval, flag boolean, d date, ints int[])";
         exec(SITES.urlA(), table);
         exec(SITES.urlB(), table);
         // tab, newline, carriage return and backslash delimit or escape in COPY's text format; \N there means null
-        String awkward = "'tab\there' || chr(10) || 'line' || chr(13) || 'cr \\ back\\slash \\N \"quoted\" éè ☃'";
-        exec(SITES.urlA(), "INSERT INTO tandem.test_values VALUES"
+        String awkward = "'tab\there' || chr(10) || 'line' || chr(13) || 'cr \\ back\\slash \\N \"quoted\" éè ☃ \ud83d\ude00'";
+        exec(SITES.urlA(), "INSERT INTO tandem.test_values (id, t, b, arr, j, num, ts, iv, flag, d, ints) VALUES"
                 + " (1, " + awkward + ", '\\x00ff5c090a'::bytea, ARRAY['a\tb', 'c\\d', NULL, '', '\"{x}\"'], '{\"k\": \"v\\tw\\n\", \"n\": [1, null]}',"
                 + " 12345678901234567890.000000001, '2026-11-27 06:00:00.123456+00', '1 year 2 mons 3 days 04:05:06.789', true, '2026-02-28', ARRAY[1, -2, NULL]),"
                 + " (2, '', '', '{}', 'null', -0.5, NULL, NULL, false, NULL, '{}'),"
-                + " (3, '\\N', NULL, NULL, NULL, NULL, '1999-12-31 23:59:59.999999+05', '-1 days', NULL, '0001-01-01', NULL)");
+                + " (3, '\\N', NULL, NULL, NULL, NULL, '1999-12-31 23:59:59.999999+05', '-1 days', NULL, '0001-01-01', NULL),"
+                + " (4, '\\.' || chr(10) || '\\.', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
         awaitConverged(Duration.ofSeconds(20));
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t = '\\N' AND id = 3"))
                 .as("the two characters \\N stay text, not null").isEqualTo(1);
         // an update arrives as an upsert (arrays of text, not COPY): the same values must survive that path too
         exec(SITES.urlA(), "UPDATE tandem.test_values SET t = t || chr(9) || 'more', flag = NOT coalesce(flag, false)");
         awaitConverged(Duration.ofSeconds(20));
-        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t LIKE '%' || chr(9) || 'more'")).isEqualTo(3);
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t LIKE '%' || chr(9) || 'more'")).isEqualTo(4);
     }
 
     private void insertAHundredThousandRowsAndAwaitThem() {
