@@ -250,14 +250,12 @@ public final class ReplicationBench {
      * of which the median counts (all are in the JSON).
      */
     private long bulk(String phase, int rows) throws Exception {
-        for (int i = 1; i <= BULK_WARMUP_RUNS; i++) {
-            settleWrites();
-            long cold = bulkOnce(phase + "-warmup" + i, rows);
-            log(phase + ": warm-up run " + i + ": " + cold + " ms");
-        }
         List<Long> measured = new ArrayList<>();
-        for (int run = 1; run <= BULK_MEASURED_RUNS; run++) {
-            String name = BULK_MEASURED_RUNS == 1 ? phase : phase + run;
+        // Warm-up runs go through the same code, /proc snapshots included: the bench's JVM compiled
+        // that code during the first measured run otherwise (up to a CPU-second of C2 beside the bulk).
+        for (int run = 1 - BULK_WARMUP_RUNS; run <= BULK_MEASURED_RUNS; run++) {
+            boolean warmUp = run < 1;
+            String name = warmUp ? phase + "-warmup" + (run + BULK_WARMUP_RUNS) : BULK_MEASURED_RUNS == 1 ? phase : phase + run;
             settleWrites();
             long[] before = cpuNow();
             List<Map<String, Long>> threadsBefore = replicatorThreads();
@@ -276,7 +274,9 @@ public final class ReplicationBench {
                 // the capture stage alone: the bulk's commit until its last frame was handed to the transport
                 long stage = lastCaptureStageMs();
                 used.put("captureStageMs", stage);
-                captureStages.computeIfAbsent(phase, k -> new ArrayList<>()).add(stage);
+                if (!warmUp) {
+                    captureStages.computeIfAbsent(phase, k -> new ArrayList<>()).add(stage);
+                }
             }
             used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0]) / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
             if (after.length > 2) {
@@ -295,8 +295,10 @@ public final class ReplicationBench {
                 used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
             }
             cpu.put(name, used);
-            log(name + ": cpu " + used);
-            measured.add(ms);
+            log(name + ": " + ms + " ms, cpu " + used);
+            if (!warmUp) {
+                measured.add(ms);
+            }
         }
         return median(phase, measured);
     }
