@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.capture.CaptureEngine;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.TandemConfiguration;
@@ -164,14 +165,18 @@ class DirectReplicationTest {
                 + " 12345678901234567890.000000001, '2026-11-27 06:00:00.123456+00', '1 year 2 mons 3 days 04:05:06.789', true, '2026-02-28', ARRAY[1, -2, NULL]),"
                 + " (2, '', '', '{}', 'null', -0.5, NULL, NULL, false, NULL, '{}'),"
                 + " (3, '\\N', NULL, NULL, NULL, NULL, '1999-12-31 23:59:59.999999+05', '-1 days', NULL, '0001-01-01', NULL),"
-                + " (4, '\\.' || chr(10) || '\\.', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+                + " (4, '\\.' || chr(10) || '\\.', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+                // more rows of the same shape, so the run is long enough to go by COPY
+                + java.util.stream.IntStream.rangeClosed(5, 4 + Applier.COPY_MIN_ROWS)
+                        .mapToObj(n -> ", (" + n + ", 'row " + n + "', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
+                        .collect(java.util.stream.Collectors.joining()));
         awaitConverged(Duration.ofSeconds(20));
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t = '\\N' AND id = 3"))
                 .as("the two characters \\N stay text, not null").isEqualTo(1);
         // an update arrives as an upsert (arrays of text, not COPY): the same values must survive that path too
         exec(SITES.urlA(), "UPDATE tandem.test_values SET t = t || chr(9) || 'more', flag = NOT coalesce(flag, false)");
         awaitConverged(Duration.ofSeconds(20));
-        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t LIKE '%' || chr(9) || 'more'")).isEqualTo(4);
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_values WHERE t LIKE '%' || chr(9) || 'more'")).isEqualTo(4 + Applier.COPY_MIN_ROWS);
     }
 
     private void insertAHundredThousandRowsAndAwaitThem() {

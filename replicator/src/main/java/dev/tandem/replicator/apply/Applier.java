@@ -30,6 +30,11 @@ public final class Applier implements AutoCloseable {
     /** The shared site-gate lock: a promotion waits for the transaction being applied. */
     private static final long GATE_LOCK = 7310586648218157413L;
     private static final String UNIQUE_VIOLATION = "23505";
+    /**
+     * Runs of new rows at least this long are sent with COPY; shorter ones (a one-row transaction)
+     * with one prepared statement, which takes one round trip where COPY takes two and a parse.
+     */
+    public static final int COPY_MIN_ROWS = 16;
 
     private final String localSite;
     private final Supplier<Connection> connections;
@@ -250,9 +255,9 @@ public final class Applier implements AutoCloseable {
 
     /**
      * Applies the frame's rows in order, in runs of consecutive changes of the same shape (table,
-     * operation, columns) that touch distinct keys. A run of new rows is one {@code COPY}; a run of
-     * upserted rows or deletes is one statement over arrays ({@code unnest}); a run of partial
-     * updates is a batch of single-row updates.
+     * operation, columns) that touch distinct keys. A run of new rows is one {@code COPY} (or, when
+     * short, one insert over arrays); a run of upserted rows or deletes is one statement over arrays
+     * ({@code unnest}); a run of partial updates is a batch of single-row updates.
      */
     private void applyRows(Connection c, Frame frame) throws SQLException {
         List<RowChange> rows = frame.rows();
@@ -266,10 +271,11 @@ public final class Applier implements AutoCloseable {
                 end++;
             }
             boolean insert = first.isInsert() && !first.omitsColumns() && frame.xid() != upsertXid;
-            String sql = statement(frame.site(), first, insert);
+            boolean copy = insert && end - i >= COPY_MIN_ROWS;
+            String sql = statement(frame.site(), first, insert, copy);
             List<String> columns = bindOrder(first);
-            try (PreparedStatement ps = insert ? null : c.prepareStatement(sql)) {
-                if (insert) {
+            try (PreparedStatement ps = copy ? null : c.prepareStatement(sql)) {
+                if (copy) {
                     copyIn(c, sql, rows, i, end, columns);
                 } else if (first.omitsColumns()) {
                     updateEach(ps, frame, rows, i, end, columns);
@@ -374,8 +380,8 @@ public final class Applier implements AutoCloseable {
                 && (a.isDelete() || a.values().keySet().equals(b.values().keySet()));
     }
 
-    private String statement(String source, RowChange row, boolean insert) throws SQLException {
-        String shape = row.table() + '|' + row.op() + '|' + insert + '|' + row.omitsColumns() + '|'
+    private String statement(String source, RowChange row, boolean insert, boolean copy) throws SQLException {
+        String shape = row.table() + '|' + row.op() + '|' + insert + '|' + copy + '|' + row.omitsColumns() + '|'
                 + (row.isDelete() ? row.key() : row.values().keySet());
         String cached = statements.get(shape);
         if (cached != null) {
@@ -400,7 +406,7 @@ public final class Applier implements AutoCloseable {
         }
         List<String> columns = bindOrder(row);
         String sql = row.isDelete() ? deleteSql(table)
-                : row.omitsColumns() ? updateSql(table, columns) : insert ? copySql(table, columns) : upsertSql(table, columns);
+                : row.omitsColumns() ? updateSql(table, columns) : copy ? copySql(table, columns) : insert ? insertSql(table, columns) : upsertSql(table, columns);
         statements.put(shape, sql);
         return sql;
     }
@@ -467,7 +473,10 @@ public final class Applier implements AutoCloseable {
         return "COPY tandem." + quote(table.name()) + " (" + names + ") FROM STDIN";
     }
 
-    /** Selects a run of rows given as text arrays, one per column, cast to the column types. */
+    /**
+     * Inserts a run of new rows given as text arrays, one per column, cast to the column types (a
+     * run too short for COPY); upserts build on it.
+     */
     static String insertSql(TableCatalog.Table table, List<String> columns) {
         StringBuilder names = new StringBuilder();
         StringBuilder casts = new StringBuilder();
