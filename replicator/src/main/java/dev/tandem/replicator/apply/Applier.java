@@ -25,6 +25,13 @@ import org.postgresql.copy.CopyIn;
  * in the same transaction. A transaction at or below the stored position is rolled back (it was
  * applied before). Only the site and epoch that this site's state names as active are accepted.
  * The session runs with {@code session_replication_role = replica}, like PostgreSQL's own apply.
+ *
+ * <p>A transaction that continues what this applier committed last (same source, same epoch)
+ * starts without reading anything: its end checks, under the site gate's lock and in one round
+ * trip, that the site still follows that source at that epoch and that the stored position is
+ * still the one it was applied after (a compare-and-set), and only then commits. So a one-row
+ * transaction takes three round trips (its rows, the position, the commit). Anything else (the
+ * first transaction, one after an error, another source or epoch) reads the site state first.
  */
 public final class Applier implements AutoCloseable {
     /** The shared site-gate lock: a promotion waits for the transaction being applied. */
@@ -45,6 +52,12 @@ public final class Applier implements AutoCloseable {
     private long openXid = -1;
     private int expectedSeq;
     private long appliedBefore;
+    /**
+     * What this applier's last commit established, under the gate's lock: the site was passive and
+     * followed this source at this epoch, with this position stored. Null when not known (at the
+     * start, after an error or a rollback).
+     */
+    private Followed followed;
     private boolean heartbeatInTx;
     private Skipped skipping;
     private long lastFrameNanos;
@@ -62,6 +75,7 @@ public final class Applier implements AutoCloseable {
 
     /** The last applied commit position from {@code source}, or -1 if nothing was ever applied. */
     public long appliedPosition(String source) throws SQLException {
+        followed = null; // a stream starts from what is stored, which a seed may have just written
         try (PreparedStatement ps = connection().prepareStatement(
                 "SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = ?")) {
             ps.setString(1, source);
@@ -120,20 +134,10 @@ public final class Applier implements AutoCloseable {
             stats.duplicateSkipped();
             return -1;
         }
-        confirmStillFollowing(c, frame);
-        try (PreparedStatement ps = c.prepareStatement("""
-                INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
-                VALUES (?, ?, ?, to_timestamp(? / 1000.0), now(), 1)
-                ON CONFLICT (source_site) DO UPDATE SET epoch = EXCLUDED.epoch, commit_lsn = EXCLUDED.commit_lsn,
-                    source_commit_at = EXCLUDED.source_commit_at, applied_at = now(),
-                    transactions = tandem_local.applied_position.transactions + 1""")) {
-            ps.setString(1, frame.site());
-            ps.setLong(2, frame.epoch());
-            ps.setLong(3, commit);
-            ps.setLong(4, frame.commitMillis());
-            ps.executeUpdate();
-        }
+        recordPosition(c, frame, commit);
+        followed = null; // known again only once the commit succeeded
         c.commit();
+        followed = new Followed(frame.site(), frame.epoch(), commit);
         if (frame.xid() == upsertXid) {
             upsertXid = -1;
         }
@@ -187,7 +191,13 @@ public final class Applier implements AutoCloseable {
      * set aside (from an older epoch of the followed site, e.g. history still in a Kafka topic).
      */
     private boolean begin(Connection c, Frame frame) throws SQLException {
-        SiteView site = readSite(c);
+        if (followed != null && followed.site().equals(frame.site()) && followed.epoch() == frame.epoch()
+                && frame.prevLsn() <= followed.position()) {
+            // Continues this applier's last commit: its end checks that nothing changed meanwhile.
+            // (A gap is decided on what is stored, below, never on what this applier remembers.)
+            return open(frame, followed.position());
+        }
+        SiteView site = readSite(c, frame.site());
         if (!"passive".equals(site.role())) {
             c.rollback();
             throw new ApplyRefusedException("site '" + localSite + "' is " + site.role() + " (epoch " + site.epoch()
@@ -203,15 +213,14 @@ public final class Applier implements AutoCloseable {
             throw new ApplyRefusedException("site '" + localSite + "' follows site '" + site.activeSite() + "' at epoch " + site.epoch()
                     + " but transaction " + frame.xid() + " comes from site '" + frame.site() + "' at epoch " + frame.epoch() + "; refused");
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT commit_lsn FROM tandem_local.applied_position WHERE source_site = ? FOR UPDATE")) {
-            ps.setString(1, frame.site());
-            try (ResultSet rs = ps.executeQuery()) {
-                appliedBefore = rs.next() ? rs.getLong(1) : -1;
-            }
-        }
+        return open(frame, site.position());
+    }
+
+    private boolean open(Frame frame, long positionBefore) throws SQLException {
+        appliedBefore = positionBefore;
         if (frame.prevLsn() > appliedBefore && appliedBefore >= 0) {
-            c.rollback();
+            connection.rollback();
+            followed = null;
             throw new GapException(frame, appliedBefore);
         }
         openXid = frame.xid();
@@ -220,33 +229,76 @@ public final class Applier implements AutoCloseable {
         return true;
     }
 
-    private record SiteView(String role, long epoch, String activeSite) {}
+    /** The site state, and the position stored for {@code source} (-1 if none). */
+    private record SiteView(String role, long epoch, String activeSite, long position) {}
 
-    private SiteView readSite(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT role, epoch, active_site_id FROM tandem_local.site_state")) {
-            if (!rs.next()) {
-                throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
+    /** See {@link #followed}. */
+    private record Followed(String site, long epoch, long position) {}
+
+    private SiteView readSite(Connection c, String source) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT s.role, s.epoch, s.active_site_id,
+                       (SELECT p.commit_lsn FROM tandem_local.applied_position p WHERE p.source_site = ?)
+                FROM tandem_local.site_state s""")) {
+            ps.setString(1, source);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
+                }
+                long position = rs.getLong(4);
+                return new SiteView(rs.getString(1), rs.getLong(2), rs.getString(3), rs.wasNull() ? -1 : position);
             }
-            return new SiteView(rs.getString(1), rs.getLong(2), rs.getString(3));
         }
     }
 
     /**
-     * Just before commit, under the site gate's shared lock (held only this long, so a promotion
-     * or a fence waits at most for one commit): the site must still be passive and follow this source.
+     * Takes the site gate's shared lock (held until the commit, so a promotion or a fence waits at
+     * most for one commit), then stores the transaction's commit position, in one round trip: the
+     * two statements go together, and the second one's snapshot is taken after the lock was granted.
+     * The position is stored only if the site is still passive and follows this source at this
+     * epoch, and if the stored position is still the one the transaction was applied after.
+     * Otherwise the transaction is rolled back and the reason thrown.
      */
-    private void confirmStillFollowing(Connection c, Frame frame) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")");
+    private void recordPosition(Connection c, Frame frame, long commit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(RECORD_POSITION)) {
+            ps.setString(1, frame.site());
+            ps.setLong(2, frame.epoch());
+            ps.setLong(3, commit);
+            ps.setLong(4, frame.commitMillis());
+            ps.setString(5, frame.site());
+            ps.setLong(6, frame.epoch());
+            ps.setLong(7, appliedBefore);
+            ps.execute(); // the lock's row first
+            if (!ps.getMoreResults() && ps.getUpdateCount() == 1) {
+                return;
+            }
         }
-        SiteView site = readSite(c);
+        SiteView site = readSite(c, frame.site()); // still under the lock: what changed
+        c.rollback();
+        followed = null;
         if (!"passive".equals(site.role()) || !frame.site().equals(site.activeSite()) || frame.epoch() != site.epoch()) {
-            c.rollback();
             throw new ApplyRefusedException("site '" + localSite + "' changed while transaction " + frame.xid() + " was applied (now "
                     + site.role() + ", following '" + site.activeSite() + "' at epoch " + site.epoch() + "); it was rolled back");
         }
+        throw new PositionMovedException("transaction " + frame.xid() + " from site '" + frame.site() + "' was applied after position "
+                + appliedBefore + ", but the position stored here is now " + site.position()
+                + " (another replicator applied, or the site was seeded again): it was rolled back, and apply resumes from the stored position");
     }
+
+    /** The position stored here moved under this applier; resuming from the stored position fixes it. */
+    public static final class PositionMovedException extends SQLException {
+        PositionMovedException(String message) {
+            super(message);
+        }
+    }
+
+    private static final String RECORD_POSITION = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ");\n" + """
+            INSERT INTO tandem_local.applied_position AS p (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
+            SELECT ?, ?, ?, to_timestamp(? / 1000.0), now(), 1 FROM tandem_local.site_state s
+            WHERE s.role = 'passive' AND s.active_site_id = ? AND s.epoch = ?
+            ON CONFLICT (source_site) DO UPDATE SET epoch = EXCLUDED.epoch, commit_lsn = EXCLUDED.commit_lsn,
+                source_commit_at = EXCLUDED.source_commit_at, applied_at = now(), transactions = p.transactions + 1
+            WHERE p.commit_lsn = ?""";
 
     /** Nanosecond time of the last frame, while a source transaction is open; else -1. */
     public long openTransactionSinceNanos() {
@@ -517,9 +569,13 @@ public final class Applier implements AutoCloseable {
         return (openXid == xid && openXid >= 0) || (skipping != null && skipping.xid() == xid);
     }
 
-    /** Rolls back a half-applied transaction (the stream broke); the next frame must start one. */
+    /**
+     * Rolls back a half-applied transaction (the stream broke, or a stream starts); the next frame
+     * must start one, and it reads the site state afresh.
+     */
     public void abandon() {
         openXid = -1;
+        followed = null;
         if (connection != null) {
             try {
                 connection.rollback();
@@ -542,6 +598,7 @@ public final class Applier implements AutoCloseable {
             connection.commit();
             statements.clear();
             openXid = -1;
+            followed = null;
         }
         return connection;
     }

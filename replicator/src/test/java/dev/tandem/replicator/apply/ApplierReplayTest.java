@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * Apply on a passive site when a restart resends transactions: the ones applied before are
  * dropped, and a transaction whose inserts met rows already there is applied with upserts when it
  * comes again, even if replays of older transactions (which collide with their own rows) come
- * between its failure and its next delivery, as they do after a Kafka consumer restarts.
+ * between its failure and its next delivery, as they do after a Kafka consumer restarts. And when
+ * things change under an applier between two of its transactions (another replicator applied, the
+ * site moved on to another epoch), which it learns only at the next one's end.
  */
 class ApplierReplayTest {
     /** The database of the running test: each test has its own, as each starts from nothing applied. */
@@ -89,6 +91,51 @@ class ApplierReplayTest {
         }
     }
 
+    /**
+     * Two replicators apply the same stream on one site (a leader that lost its lock and does not
+     * know it yet, and its successor): a transaction is applied once. The one whose stored position
+     * moved since its last commit rolls back and, once it resumes from what is stored, drops it.
+     */
+    @Test
+    void aTransactionAnotherReplicatorAppliedMeanwhileIsRolledBackNotAppliedTwice() throws SQLException {
+        try (Applier one = passiveSite("applier-two-leaders");
+             Applier two = new Applier("b", this::connect, new ApplyStats(new MetricRegistry()))) {
+            assertThat(one.apply(insert(10, 0, 100, 1, "from a"))).isEqualTo(100);
+            Frame update = upsert(11, 100, 200, 1, "updated on a");
+            assertThat(two.apply(update)).isEqualTo(200);
+
+            assertThatThrownBy(() -> one.apply(update)).isInstanceOf(Applier.PositionMovedException.class)
+                    .hasMessageContaining("was applied after position 100, but the position stored here is now 200");
+            assertThat(appliedTransactions()).as("counted once: the second apply was rolled back").isEqualTo(2);
+            assertThat(appliedPosition()).isEqualTo(200);
+
+            one.abandon(); // as its loop does on an error, before it resumes from the stored position
+            assertThat(one.apply(update)).as("now known to be applied before").isEqualTo(-1);
+            assertThat(one.apply(insert(12, 200, 300, 3, "third"))).isEqualTo(300);
+            assertThat(appliedTransactions()).isEqualTo(3);
+            assertThat(value(1)).isEqualTo("updated on a");
+        }
+    }
+
+    /**
+     * Between two transactions the site stops following the same epoch (a promotion elsewhere): the
+     * next transaction, which starts without reading the site state, is refused at its end and
+     * leaves nothing behind.
+     */
+    @Test
+    void aTransactionWhoseSiteChangedSinceTheLastCommitIsRefusedAtItsEndAndLeavesNothing() throws SQLException {
+        try (Applier applier = passiveSite("applier-site-changed")) {
+            assertThat(applier.apply(insert(10, 0, 100, 1, "from a"))).isEqualTo(100);
+            exec("UPDATE tandem_local.site_state SET epoch = 2");
+
+            assertThatThrownBy(() -> applier.apply(insert(11, 100, 200, 2, "from epoch 1")))
+                    .isInstanceOf(ApplyRefusedException.class)
+                    .hasMessageContaining("changed while transaction 11 was applied (now passive, following 'a' at epoch 2)");
+            assertThat(value(2)).isNull();
+            assertThat(appliedPosition()).isEqualTo(100);
+        }
+    }
+
     private void replayBetweenFailureAndRetry(Applier applier) throws SQLException {
         Frame first = insert(10, 0, 100, 1, "from a");
         assertThat(applier.apply(first)).isEqualTo(100);
@@ -137,6 +184,19 @@ class ApplierReplayTest {
     private static Frame insert(long xid, long prevLsn, long commitLsn, long id, String value) {
         RowChange row = new RowChange("replay_probe", RowChange.INSERT, List.of("id"), Map.of("id", String.valueOf(id), "v", value), null);
         return new Frame("a", 1, prevLsn, xid, 0, true, commitLsn, System.currentTimeMillis(), List.of(row));
+    }
+
+    /** A full-row change of an existing row, as an update arrives: applied as an upsert. */
+    private static Frame upsert(long xid, long prevLsn, long commitLsn, long id, String value) {
+        RowChange row = new RowChange("replay_probe", RowChange.UPSERT, List.of("id"), Map.of("id", String.valueOf(id), "v", value), null);
+        return new Frame("a", 1, prevLsn, xid, 0, true, commitLsn, System.currentTimeMillis(), List.of(row));
+    }
+
+    private long appliedTransactions() throws SQLException {
+        try (Connection c = TestPostgres.connect(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT transactions FROM tandem_local.applied_position WHERE source_site = 'a'")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
     }
 
     private Connection connect() {
