@@ -54,8 +54,8 @@ public final class Applier implements AutoCloseable {
     private long appliedBefore;
     /**
      * What this applier's last commit established, under the gate's lock: the site was passive and
-     * followed this source at this epoch, with this position stored. Null when not known (at the
-     * start, after an error or a rollback).
+     * followed this source at this epoch, with this position stored. Null when not known: at the
+     * start, once a stream (re)starts, after an error, and while a commit is under way.
      */
     private Followed followed;
     private boolean heartbeatInTx;
@@ -115,6 +115,7 @@ public final class Applier implements AutoCloseable {
             applyRows(c, frame);
         } catch (SQLException | DivergenceException e) {
             if (frame.prevLsn() >= appliedBefore) {
+                positionMustHold(frame, e);
                 retryWithUpserts(frame.xid(), e);
                 throw e;
             }
@@ -134,8 +135,10 @@ public final class Applier implements AutoCloseable {
             stats.duplicateSkipped();
             return -1;
         }
-        recordPosition(c, frame, commit);
         followed = null; // known again only once the commit succeeded
+        if (!recordPosition(c, frame, commit)) {
+            return -1;
+        }
         c.commit();
         followed = new Followed(frame.site(), frame.epoch(), commit);
         if (frame.xid() == upsertXid) {
@@ -163,6 +166,37 @@ public final class Applier implements AutoCloseable {
         }
     }
 
+    /**
+     * Before a transaction's failure is taken as its own (it is then retried with upserts, or
+     * stops apply): the position stored here must still be the one it was applied after. Otherwise
+     * another replicator applied meanwhile (whose uncommitted rows this one met), and the failure
+     * says nothing about the transaction: apply resumes from the stored position.
+     */
+    private void positionMustHold(Frame frame, Exception failure) throws SQLException {
+        long stored;
+        try {
+            Connection c = connection();
+            stored = readSite(c, frame.site()).position();
+            c.rollback();
+        } catch (SQLException | RuntimeException readFailure) {
+            failure.addSuppressed(readFailure);
+            return; // the failure itself is reported
+        }
+        if (stored != appliedBefore) {
+            throw positionMoved(frame, stored, failure);
+        }
+    }
+
+    private PositionMovedException positionMoved(Frame frame, long stored, Exception cause) {
+        PositionMovedException moved = new PositionMovedException("transaction " + frame.xid() + " from site '" + frame.site()
+                + "' was applied after position " + appliedBefore + ", but the position stored here is now " + stored
+                + " (another replicator applied, or the site was seeded again): it was rolled back, and apply resumes from the stored position");
+        if (cause != null) {
+            moved.initCause(cause);
+        }
+        return moved;
+    }
+
     /** A transaction set aside: a replay of one applied before (commit at or below the position), or an error. */
     private record Skipped(long xid, Exception failure) {}
 
@@ -179,6 +213,7 @@ public final class Applier implements AutoCloseable {
         if (skipped.failure() == null) {
             return -1; // an older epoch's transaction: history this site has already moved past
         }
+        positionMustHold(frame, skipped.failure());
         retryWithUpserts(skipped.xid(), skipped.failure());
         if (skipped.failure() instanceof SQLException sql) {
             throw sql;
@@ -192,9 +227,9 @@ public final class Applier implements AutoCloseable {
      */
     private boolean begin(Connection c, Frame frame) throws SQLException {
         if (followed != null && followed.site().equals(frame.site()) && followed.epoch() == frame.epoch()
-                && frame.prevLsn() <= followed.position()) {
-            // Continues this applier's last commit: its end checks that nothing changed meanwhile.
-            // (A gap is decided on what is stored, below, never on what this applier remembers.)
+                && frame.prevLsn() == followed.position()) {
+            // The transaction right after this applier's last commit: its end checks that nothing
+            // changed meanwhile. (Replays, gaps and duplicates are decided on what is stored, below.)
             return open(frame, followed.position());
         }
         SiteView site = readSite(c, frame.site());
@@ -246,7 +281,8 @@ public final class Applier implements AutoCloseable {
                     throw new ApplyRefusedException("site '" + localSite + "' has no site-state row; start its node runtime or seed it first");
                 }
                 long position = rs.getLong(4);
-                return new SiteView(rs.getString(1), rs.getLong(2), rs.getString(3), rs.wasNull() ? -1 : position);
+                boolean none = rs.wasNull();
+                return new SiteView(rs.getString(1), rs.getLong(2), rs.getString(3), none ? -1 : position);
             }
         }
     }
@@ -254,35 +290,50 @@ public final class Applier implements AutoCloseable {
     /**
      * Takes the site gate's shared lock (held until the commit, so a promotion or a fence waits at
      * most for one commit), then stores the transaction's commit position, in one round trip: the
-     * two statements go together, and the second one's snapshot is taken after the lock was granted.
-     * The position is stored only if the site is still passive and follows this source at this
-     * epoch, and if the stored position is still the one the transaction was applied after.
-     * Otherwise the transaction is rolled back and the reason thrown.
+     * two statements go together, and under READ COMMITTED the second one's snapshot is taken once
+     * the lock is granted, so it sees any change of the site state committed before.
+     *
+     * <p>The position is stored only if the site is still passive and follows this source at this
+     * epoch, and if the stored position is still the one the transaction was applied after (no row
+     * when there was none). Otherwise the transaction is rolled back: it is dropped (returns false)
+     * when it turns out applied before or from an older epoch, and anything else is thrown.
      */
-    private void recordPosition(Connection c, Frame frame, long commit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(RECORD_POSITION)) {
-            ps.setString(1, frame.site());
-            ps.setLong(2, frame.epoch());
-            ps.setLong(3, commit);
-            ps.setLong(4, frame.commitMillis());
-            ps.setString(5, frame.site());
-            ps.setLong(6, frame.epoch());
-            ps.setLong(7, appliedBefore);
+    private boolean recordPosition(Connection c, Frame frame, long commit) throws SQLException {
+        boolean first = appliedBefore < 0;
+        try (PreparedStatement ps = c.prepareStatement(first ? INSERT_POSITION : UPDATE_POSITION)) {
+            int i = 1;
+            if (first) {
+                ps.setString(i++, frame.site());
+            }
+            ps.setLong(i++, frame.epoch());
+            ps.setLong(i++, commit);
+            ps.setLong(i++, frame.commitMillis());
+            if (!first) {
+                ps.setString(i++, frame.site());
+                ps.setLong(i++, appliedBefore);
+            }
+            ps.setString(i++, frame.site());
+            ps.setLong(i, frame.epoch());
             ps.execute(); // the lock's row first
             if (!ps.getMoreResults() && ps.getUpdateCount() == 1) {
-                return;
+                return true;
             }
         }
         SiteView site = readSite(c, frame.site()); // still under the lock: what changed
         c.rollback();
-        followed = null;
-        if (!"passive".equals(site.role()) || !frame.site().equals(site.activeSite()) || frame.epoch() != site.epoch()) {
+        boolean following = "passive".equals(site.role()) && frame.site().equals(site.activeSite());
+        if (following && frame.epoch() < site.epoch()) {
+            return false; // an older epoch's transaction: history this site has already moved past
+        }
+        if (!following || frame.epoch() != site.epoch()) {
             throw new ApplyRefusedException("site '" + localSite + "' changed while transaction " + frame.xid() + " was applied (now "
                     + site.role() + ", following '" + site.activeSite() + "' at epoch " + site.epoch() + "); it was rolled back");
         }
-        throw new PositionMovedException("transaction " + frame.xid() + " from site '" + frame.site() + "' was applied after position "
-                + appliedBefore + ", but the position stored here is now " + site.position()
-                + " (another replicator applied, or the site was seeded again): it was rolled back, and apply resumes from the stored position");
+        if (commit <= site.position()) {
+            stats.duplicateSkipped(); // applied meanwhile by another replicator
+            return false;
+        }
+        throw positionMoved(frame, site.position(), null);
     }
 
     /** The position stored here moved under this applier; resuming from the stored position fixes it. */
@@ -292,13 +343,18 @@ public final class Applier implements AutoCloseable {
         }
     }
 
-    private static final String RECORD_POSITION = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ");\n" + """
-            INSERT INTO tandem_local.applied_position AS p (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
-            SELECT ?, ?, ?, to_timestamp(? / 1000.0), now(), 1 FROM tandem_local.site_state s
-            WHERE s.role = 'passive' AND s.active_site_id = ? AND s.epoch = ?
-            ON CONFLICT (source_site) DO UPDATE SET epoch = EXCLUDED.epoch, commit_lsn = EXCLUDED.commit_lsn,
-                source_commit_at = EXCLUDED.source_commit_at, applied_at = now(), transactions = p.transactions + 1
-            WHERE p.commit_lsn = ?""";
+    private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ");\n";
+    private static final String FOLLOWING = "SELECT 1 FROM tandem_local.site_state s WHERE s.role = 'passive' AND s.active_site_id = ? AND s.epoch = ?";
+    /** The first position from a source: only if there is none yet. */
+    private static final String INSERT_POSITION = LOCK_GATE + """
+            INSERT INTO tandem_local.applied_position (source_site, epoch, commit_lsn, source_commit_at, applied_at, transactions)
+            SELECT ?, ?, ?, to_timestamp(? / 1000.0), now(), 1 WHERE EXISTS (""" + FOLLOWING + """
+            ) ON CONFLICT (source_site) DO NOTHING""";
+    /** The next position: only over the one the transaction was applied after. */
+    private static final String UPDATE_POSITION = LOCK_GATE + """
+            UPDATE tandem_local.applied_position p SET epoch = ?, commit_lsn = ?, source_commit_at = to_timestamp(? / 1000.0),
+                applied_at = now(), transactions = p.transactions + 1
+            WHERE p.source_site = ? AND p.commit_lsn = ? AND EXISTS (""" + FOLLOWING + ")";
 
     /** Nanosecond time of the last frame, while a source transaction is open; else -1. */
     public long openTransactionSinceNanos() {
@@ -589,6 +645,8 @@ public final class Applier implements AutoCloseable {
         if (connection == null || connection.isClosed()) {
             connection = connections.get();
             connection.setAutoCommit(false);
+            // recordPosition relies on it: each statement sees what committed before it started
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             try (Statement s = connection.createStatement()) {
                 s.execute("SET session_replication_role = replica");
                 s.execute("SET synchronous_commit = on");

@@ -34,7 +34,9 @@ public final class DirectSubscriber extends SubscriberState {
      * How often the newest applied position is acknowledged, as the Kafka transport commits its
      * offset. An acknowledgement is an HTTP request and a write on the active site: at 500
      * transactions a second, sending one every 20 ms cost the two replicators about a tenth of
-     * this 2-core machine. It only lets the active site release frames and WAL sooner.
+     * this 2-core machine. The active site releases frames and WAL up to what was acknowledged,
+     * and a switchover waits for the target's acknowledgement, so its fenced window can be up to
+     * one interval longer.
      */
     static final long ACK_INTERVAL_MILLIS = 100;
 
