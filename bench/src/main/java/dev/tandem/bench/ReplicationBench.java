@@ -74,6 +74,7 @@ public final class ReplicationBench {
     private List<Process> replicators = List.of();
     private Path captureLog;
     private final Map<String, Object> cpu = new LinkedHashMap<>();
+    private final Map<String, Object> steadyCpu = new LinkedHashMap<>();
     /** Every measured bulk run of each contender (ms), of which the median is reported. */
     private final Map<String, List<Long>> bulkRuns = new LinkedHashMap<>();
     /** The capture stage (ms after commit) of each measured Tandem bulk run. */
@@ -92,6 +93,8 @@ public final class ReplicationBench {
      * by its third run; Tandem's two JVMs got faster until about the seventh (direct: 2,157, 2,007,
      * 2,226, 1,990, 1,993, 1,870 ms for runs 3 to 8), so three left them compiling in the measure.
      */
+    /** Debezium's poll interval, the same for the ceiling and Tandem's capture. */
+    private static final int POLL_INTERVAL_MS = Integer.parseInt(System.getenv().getOrDefault("POLL_INTERVAL_MS", "10"));
     private static final int BULK_WARMUP_RUNS = Integer.parseInt(System.getenv().getOrDefault("BULK_WARMUP_RUNS", "8"));
     private static final int BULK_MEASURED_RUNS = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("BULK_MEASURED_RUNS", "5")));
 
@@ -218,6 +221,7 @@ public final class ReplicationBench {
         }
         result.put("bulkRunsMs", bench.bulkRuns);
         result.put("cpuDuringBulk", bench.cpu);
+        result.put("cpuDuringSteady", bench.steadyCpu);
         System.out.println(JSON.writeValueAsString(result));
         bench.a.close();
         bench.b.close();
@@ -257,17 +261,9 @@ public final class ReplicationBench {
             boolean warmUp = run < 1;
             String name = warmUp ? phase + "-warmup" + (run + BULK_WARMUP_RUNS) : BULK_MEASURED_RUNS == 1 ? phase : phase + run;
             settleWrites();
-            long[] before = cpuNow();
-            List<Map<String, Long>> threadsBefore = replicatorThreads();
-            Map<String, Long> benchBefore = ThreadCpu.threads(ProcessHandle.current().pid());
-            Map<String, Long> siteABefore = ThreadCpu.children(postmasterPid("pg-a"));
-            Map<String, Long> siteBBefore = postgresB();
+            CpuWindow window = new CpuWindow();
             long committed = bulkStart(name, rows);
-            long[] after = cpuNow();
-            List<Map<String, Long>> threadsAfter = replicatorThreads();
-            Map<String, Long> benchAfter = ThreadCpu.threads(ProcessHandle.current().pid());
-            Map<String, Long> siteAAfter = ThreadCpu.children(postmasterPid("pg-a"));
-            Map<String, Long> siteBAfter = postgresB();
+            Map<String, Object> measures = window.end();
             long ms = bulkApplied(name, rows, committed);
             Map<String, Object> used = new LinkedHashMap<>();
             if (captureLog != null) {
@@ -278,22 +274,8 @@ public final class ReplicationBench {
                     captureStages.computeIfAbsent(phase, k -> new ArrayList<>()).add(stage);
                 }
             }
-            used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0]) / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
-            if (after.length > 2) {
-                used.put("captureJvmCpuSeconds", round2((after[2] - before[2]) / 100.0));
-                used.put("applyJvmCpuSeconds", round2((after[3] - before[3]) / 100.0));
-            }
             used.put("wallSeconds", round2(ms / 1000.0));
-            used.put("siteAPostgresCpuSeconds", round2((ThreadCpu.total(siteAAfter) - ThreadCpu.total(siteABefore)) / 100.0));
-            used.put("siteAPostgresProcesses", ThreadCpu.delta(siteABefore, siteAAfter));
-            used.put("siteBPostgresCpuSeconds", round2((ThreadCpu.total(siteBAfter) - ThreadCpu.total(siteBBefore)) / 100.0));
-            used.put("siteBPostgresProcesses", ThreadCpu.delta(siteBBefore, siteBAfter));
-            // the bench's own threads: it writes the bulk and waits; in the Kafka round the broker runs here too
-            used.put("benchJvmThreads", ThreadCpu.delta(benchBefore, benchAfter));
-            if (threadsAfter.size() > 1) {
-                used.put("captureJvmThreads", ThreadCpu.delta(threadsBefore.get(0), threadsAfter.get(0)));
-                used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
-            }
+            used.putAll(measures);
             cpu.put(name, used);
             log(name + ": " + ms + " ms, cpu " + used);
             if (!warmUp) {
@@ -325,6 +307,46 @@ public final class ReplicationBench {
             last = Long.parseLong(m.group(1));
         }
         return last;
+    }
+
+    /**
+     * The CPU used from its start to {@link #end()}: the machine's busy share, each replicator JVM's
+     * CPU by thread name, the bench JVM's by thread name (it writes and waits; in the Kafka round
+     * the broker runs here too) and each site's PostgreSQL by process.
+     */
+    private final class CpuWindow {
+        private final long[] before = cpuNow();
+        private final List<Map<String, Long>> threadsBefore = replicatorThreads();
+        private final Map<String, Long> benchBefore = ThreadCpu.threads(ProcessHandle.current().pid());
+        private final Map<String, Long> siteABefore = ThreadCpu.children(postmasterPid("pg-a"));
+        private final Map<String, Long> siteBBefore = postgresB();
+
+        CpuWindow() throws java.io.IOException {
+        }
+
+        Map<String, Object> end() throws java.io.IOException {
+            long[] after = cpuNow();
+            List<Map<String, Long>> threadsAfter = replicatorThreads();
+            Map<String, Long> benchAfter = ThreadCpu.threads(ProcessHandle.current().pid());
+            Map<String, Long> siteAAfter = ThreadCpu.children(postmasterPid("pg-a"));
+            Map<String, Long> siteBAfter = postgresB();
+            Map<String, Object> used = new LinkedHashMap<>();
+            used.put("machineBusyPercent", Math.round(100.0 * (after[0] - before[0]) / Math.max(1, (after[0] - before[0]) + (after[1] - before[1]))));
+            if (after.length > 2) {
+                used.put("captureJvmCpuSeconds", round2((after[2] - before[2]) / 100.0));
+                used.put("applyJvmCpuSeconds", round2((after[3] - before[3]) / 100.0));
+            }
+            used.put("siteAPostgresCpuSeconds", round2((ThreadCpu.total(siteAAfter) - ThreadCpu.total(siteABefore)) / 100.0));
+            used.put("siteAPostgresProcesses", ThreadCpu.delta(siteABefore, siteAAfter));
+            used.put("siteBPostgresCpuSeconds", round2((ThreadCpu.total(siteBAfter) - ThreadCpu.total(siteBBefore)) / 100.0));
+            used.put("siteBPostgresProcesses", ThreadCpu.delta(siteBBefore, siteBAfter));
+            used.put("benchJvmThreads", ThreadCpu.delta(benchBefore, benchAfter));
+            if (threadsAfter.size() > 1) {
+                used.put("captureJvmThreads", ThreadCpu.delta(threadsBefore.get(0), threadsAfter.get(0)));
+                used.put("applyJvmThreads", ThreadCpu.delta(threadsBefore.get(1), threadsAfter.get(1)));
+            }
+            return used;
+        }
     }
 
     /** Machine busy and idle ticks, then each replicator's CPU ticks (Linux /proc, 100 per second). */
@@ -440,6 +462,7 @@ public final class ReplicationBench {
     private Map<String, Object> steadyOnce(String phase, int seconds) throws Exception {
         int total = 500 * seconds;
         settleWrites();
+        CpuWindow window = new CpuWindow();
         try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
              var ps = c.prepareStatement("INSERT INTO tandem.bench_steady VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
             long start = System.nanoTime();
@@ -456,6 +479,9 @@ public final class ReplicationBench {
             }
         }
         awaitMarker(phase, 120);
+        Map<String, Object> used = window.end();
+        steadyCpu.put(phase, used);
+        log(phase + ": cpu " + used);
         checkCount("bench_steady", phase, total);
         List<Double> lags = new ArrayList<>();
         double[] worstPerSecond = new double[seconds];
@@ -587,7 +613,7 @@ public final class ReplicationBench {
         p.setProperty("slot.drop.on.stop", "true");
         p.setProperty("snapshot.mode", "no_data");
         p.setProperty("provide.transaction.metadata", "true");
-        p.setProperty("poll.interval.ms", "10");
+        p.setProperty("poll.interval.ms", String.valueOf(POLL_INTERVAL_MS));
         p.setProperty("max.batch.size", "4096");
         p.setProperty("max.queue.size", "16384");
         p.setProperty("statistics.metrics.enabled", "false"); // as Tandem's capture: the ceiling is measured without it too
@@ -677,6 +703,7 @@ public final class ReplicationBench {
                 replication:
                   token: %s
                   transport: %s
+                  pollInterval: %dms
                   peers: %s
                   sources: %s
                   kafka: {bootstrapServers: "%s"}
@@ -688,7 +715,7 @@ public final class ReplicationBench {
                   level: WARN
                   loggers: {dev.tandem.replicator.capture.CaptureEngine: INFO, io.debezium.metrics.stats.MeasurementCollector: ERROR}
                   appenders: [{type: file, currentLogFilename: %s, archive: false}]
-                """.formatted(site, db, TOKEN, transport, peers, sources, kafka == null ? "" : kafka, port,
+                """.formatted(site, db, TOKEN, transport, POLL_INTERVAL_MS, peers, sources, kafka == null ? "" : kafka, port,
                 dir.resolve("replicator-" + site + "-" + port + ".log")));
         List<String> command = new ArrayList<>();
         if (SITE_B_NICE && site.equals("b")) {
