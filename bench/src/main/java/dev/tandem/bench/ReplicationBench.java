@@ -349,6 +349,59 @@ public final class ReplicationBench {
         }
     }
 
+    /**
+     * Per second of a steady run, for the log: the share of CPU time the hypervisor took (steal)
+     * and what the kernel wrote back to disk, to set beside the worst lag of each second.
+     */
+    private static final class MachineTimeline implements AutoCloseable {
+        final List<Long> stealPercent = Collections.synchronizedList(new ArrayList<>());
+        final List<Long> writtenBackMb = Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-machine-timeline");
+            t.setDaemon(true);
+            return t;
+        });
+        private long[] last = sample();
+
+        MachineTimeline() {
+            timer.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+        }
+
+        private void tick() {
+            long[] now = sample();
+            long ticks = now[0] - last[0];
+            stealPercent.add(ticks <= 0 ? 0 : 100 * (now[1] - last[1]) / ticks);
+            writtenBackMb.add((now[2] - last[2]) / 1024);
+            last = now;
+        }
+
+        /** All CPU ticks, steal ticks (/proc/stat), and KB written back since boot (/proc/vmstat pgpgout). */
+        private static long[] sample() {
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long all = 0;
+                for (int i = 1; i <= 8 && i < f.length; i++) {
+                    all += Long.parseLong(f[i]);
+                }
+                long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
+                long out = 0;
+                for (String line : Files.readAllLines(Path.of("/proc/vmstat"))) {
+                    if (line.startsWith("pgpgout ")) {
+                        out = Long.parseLong(line.substring(8).trim());
+                    }
+                }
+                return new long[] {all, steal, out};
+            } catch (java.io.IOException | RuntimeException e) {
+                return new long[] {0, 0, 0};
+            }
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
+    }
+
     /** Machine busy and idle ticks, then each replicator's CPU ticks (Linux /proc, 100 per second). */
     private long[] cpuNow() throws java.io.IOException {
         String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
@@ -463,6 +516,7 @@ public final class ReplicationBench {
         int total = 500 * seconds;
         settleWrites();
         CpuWindow window = new CpuWindow();
+        MachineTimeline machine = new MachineTimeline();
         try (Connection c = DriverManager.getConnection(urlA, "postgres", "");
              var ps = c.prepareStatement("INSERT INTO tandem.bench_steady VALUES (gen_random_uuid(), ?, ?, 'x', clock_timestamp())")) {
             long start = System.nanoTime();
@@ -479,6 +533,7 @@ public final class ReplicationBench {
             }
         }
         awaitMarker(phase, 120);
+        machine.close();
         Map<String, Object> used = window.end();
         steadyCpu.put(phase, used);
         log(phase + ": cpu " + used);
@@ -500,6 +555,7 @@ public final class ReplicationBench {
             timeline.append(' ').append(Math.round(worst));
         }
         log(phase + ": worst lag per second (ms):" + timeline);
+        log(phase + ": per second, CPU steal (%): " + machine.stealPercent + "; written back (MB): " + machine.writtenBackMb);
         Collections.sort(lags);
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("transactions", total);
@@ -517,12 +573,17 @@ public final class ReplicationBench {
      * second; on a slow virtual disk such a burst came with up to 18 % CPU steal and matched the
      * worst seconds of the lag measure that followed the bulks (Tandem direct 170 ms, Kafka
      * 150–630 ms). Every contender gets the same; a sync that fails or hangs stops the bench.
+     * A checkpoint on both sites first (since session 12) hands the kernel what the bulks left
+     * dirty in PostgreSQL's own buffers, which a timed checkpoint would otherwise write out, spread
+     * over minutes, during the runs that follow.
      */
-    private static void settleWrites() throws Exception {
+    private void settleWrites() throws Exception {
         if (!SYNC_BETWEEN_RUNS) {
             return;
         }
         long start = System.nanoTime();
+        exec(urlA, "CHECKPOINT");
+        exec(urlB, "CHECKPOINT");
         Process sync = new ProcessBuilder("sync").redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         if (!sync.waitFor(300, TimeUnit.SECONDS)) {
