@@ -33,7 +33,7 @@ public final class DirectSubscriber extends SubscriberState {
     /**
      * How often the newest applied position is acknowledged, as the Kafka transport commits its
      * offset. An acknowledgement is an HTTP request and a write on the active site: at 500
-     * transactions a second, sending one every 20 ms cost the two replicators about a tenth of
+     * transactions a second, sending one every 20 ms cost the two replicators about 7 % of
      * this 2-core machine. The active site releases frames and WAL up to what was acknowledged,
      * and a switchover waits for the target's acknowledgement, so its fenced window can be up to
      * one interval longer.
