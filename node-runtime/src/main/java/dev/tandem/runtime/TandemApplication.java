@@ -197,7 +197,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 List.copyOf(config.cluster.autotakeover.members));
         LOG.info("Cluster: {}", cluster);
         MemberRepository members = new MemberRepository(database.jdbi(), cluster);
-        ScheduleRepository schedules = new ScheduleRepository(database.jdbi());
+        ScheduleRepository schedules = new ScheduleRepository(database.jdbi(), json);
         Decisions decisions = new Decisions(database.jdbi(), member.id());
         RemoteExecutionPolicy policy = new RemoteExecutionPolicy(new Random());
         Dispatcher dispatcher = new Dispatcher(member.id(), policy, members, projects, executionService, decisions);
@@ -217,7 +217,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.lifecycle().manage(new PeriodicRunner("heartbeat", cluster.heartbeatInterval(), heartbeat::cycle, environment.metrics()));
         environment.lifecycle().manage(executionService);
         if (site.acceptsWrites()) {
-            int rebuilt = schedules.rebuildMissing(member.id());
+            int rebuilt = schedules.rebuildMissing(member.id(), "member " + member.id() + " rebuilt the schedule at its start");
             if (rebuilt > 0) {
                 LOG.info("Created schedule rows for {} scheduled job(s) that had none (jobs that arrived by replication or a restore)", rebuilt);
             }
@@ -240,7 +240,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.jersey().register(new ProjectResource(projects, logs, links, access));
         environment.jersey().register(new JobResource(projects, jobs, dispatcher, links,
                 config.api.maxImportSize.toBytes(), member.id(), access));
-        environment.jersey().register(new ExecutionResource(executions, executionService, projects, logs, links, access));
+        environment.jersey().register(new ExecutionResource(executions, executionService, projects, jobs, logs, links, access));
         LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.loginWindow.toJavaDuration());
         environment.jersey().register(new TokenResource(
                 new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock, throttle), auth));

@@ -7,6 +7,8 @@ import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionRepository;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.execution.ExecutionStatus;
+import dev.tandem.runtime.job.JobRepository;
+import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogPage;
 import dev.tandem.runtime.logs.LogStorage;
@@ -36,12 +38,14 @@ public final class ExecutionResource {
     private final ExecutionRepository executions;
     private final ExecutionService service;
     private final ProjectRepository projects;
+    private final JobRepository jobs;
     private final LogStorage logs;
     private final Links links;
     private final AccessControl access;
 
-    public ExecutionResource(ExecutionRepository executions, ExecutionService service, ProjectRepository projects,
+    public ExecutionResource(ExecutionRepository executions, ExecutionService service, ProjectRepository projects, JobRepository jobs,
                              LogStorage logs, Links links, AccessControl access) {
+        this.jobs = jobs;
         this.executions = executions;
         this.access = access;
         this.service = service;
@@ -50,7 +54,14 @@ public final class ExecutionResource {
         this.links = links;
     }
 
+    /**
+     * One execution. {@code executionType}: {@code scheduled}, {@code user}, {@code retry} or
+     * {@code missed}; {@code scheduledFor}: the fire time a scheduled or missed one stands for;
+     * {@code lateBy}: how long after it the run started (a missed one: was recorded), as an
+     * ISO-8601 duration such as {@code PT2.4S}.
+     */
     public record ExecutionView(UUID id, String project, UUID jobId, String job, String status, String reason,
+                                String executionType, Instant scheduledFor, String lateBy,
                                 Map<String, Object> options, String user, String member, Instant startedAt,
                                 Instant endedAt, Long durationMillis, int attempt, UUID retryOf, String href, String outputHref) {}
 
@@ -66,8 +77,9 @@ public final class ExecutionResource {
 
     static ExecutionView view(Execution e, Links links) {
         Long duration = e.endedAt() == null ? null : e.endedAt().toEpochMilli() - e.startedAt().toEpochMilli();
-        return new ExecutionView(e.id(), e.project(), e.jobId(), e.jobName(), e.status().sql(), e.reason(), e.options(),
-                e.user(), e.memberId(), e.startedAt(), e.endedAt(), duration, e.attempt(), e.retryOf(), links.execution(e.id()), links.output(e.id()));
+        java.time.Duration late = e.lateBy();
+        return new ExecutionView(e.id(), e.project(), e.jobId(), e.jobName(), e.status().sql(), e.reason(), e.type(), e.fireTime(),
+                late == null ? null : late.toString(), e.options(), e.user(), e.memberId(), e.startedAt(), e.endedAt(), duration, e.attempt(), e.retryOf(), links.execution(e.id()), links.output(e.id()));
     }
 
     @GET
@@ -86,6 +98,24 @@ public final class ExecutionResource {
                                     @QueryParam("offset") @DefaultValue("0") int offset) {
         access.require(caller, projectName, Permission.READ);
         Project project = projects.require(projectName);
+        checkPage(status, max, offset);
+        return executions.list(project.id(), status, max, offset).stream().map(e -> view(e, links)).toList();
+    }
+
+    /** A job's history, newest first: every run, retry and missed fire time, with the same filters as a project's list. */
+    @GET
+    @Path("jobs/{id}/executions")
+    public List<ExecutionView> listOfJob(@Auth Caller caller, @PathParam("id") String id,
+                                         @QueryParam("status") String status,
+                                         @QueryParam("max") @DefaultValue("50") int max,
+                                         @QueryParam("offset") @DefaultValue("0") int offset) {
+        StoredJob job = jobs.require(id);
+        access.require(caller, job.project(), Permission.READ);
+        checkPage(status, max, offset);
+        return executions.listOfJob(job.id(), status, max, offset).stream().map(e -> view(e, links)).toList();
+    }
+
+    private static void checkPage(String status, int max, int offset) {
         if (status != null && !STATUSES.contains(status)) {
             throw ApiException.badRequest("status must be one of " + STATUSES.stream().sorted().toList(), "status");
         }
@@ -95,7 +125,6 @@ public final class ExecutionResource {
         if (offset < 0) {
             throw ApiException.badRequest("offset must not be negative", "offset");
         }
-        return executions.list(project.id(), status, max, offset).stream().map(e -> view(e, links)).toList();
     }
 
     @GET

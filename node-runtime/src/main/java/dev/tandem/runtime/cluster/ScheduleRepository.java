@@ -1,46 +1,58 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.runtime.db.Json;
 import dev.tandem.runtime.job.JobDefinition;
+import dev.tandem.runtime.job.JobDocuments;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /** Scheduled jobs of this site: their owner and next fire time (site-local state). */
 public final class ScheduleRepository {
-    public record Due(UUID jobId, String cron, String timeZone, Instant nextFireAt, long version) {}
+    /**
+     * A schedule whose next fire time has come.
+     *
+     * @param resumedBecause when the schedule was rebuilt at a hand-over, why (with {@code resumedAt}):
+     *                       the cause of a fire time before it that is recorded missed
+     */
+    public record Due(UUID jobId, String cron, String timeZone, Instant nextFireAt, long version, String resumedBecause,
+                      Instant resumedAt) {}
 
     private final Jdbi jdbi;
+    private final Json json;
 
-    public ScheduleRepository(Jdbi jdbi) {
+    public ScheduleRepository(Jdbi jdbi, Json json) {
         this.jdbi = jdbi;
+        this.json = json;
     }
 
     /**
      * After a job is created or modified: the member that did it owns the schedule (the seed's
-     * rule); a job without an active schedule has no row. Runs in the import's transaction.
+     * rule); a job without an active schedule has no row. Runs in the import's transaction. A new
+     * or changed schedule starts after now; an unchanged one keeps its next fire time, so an edit
+     * never skips a due fire.
      */
     public static void sync(Handle h, UUID jobId, JobDefinition job, String member) {
         if (!job.scheduled()) {
-            h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
+            remove(h, jobId);
             return;
         }
-        // Never at or before a fire time that already ran: after a promotion, the former active
-        // site's fires arrived here by replication (and the two sites' clocks may differ).
+        // Never at or before a fire time that already ran (the two sites' clocks may differ).
         Instant now = h.createQuery("SELECT greatest(now(), (SELECT max(fire_time) FROM tandem.executions WHERE job_id = :job))")
                 .bind("job", jobId).mapTo(Timestamp.class).one().toInstant();
         Instant next = CronSchedules.nextAfter(job.cron(), job.timeZone(), now).orElse(null);
         if (next == null) {
-            h.createUpdate("DELETE FROM tandem_local.schedules WHERE job_id = :job").bind("job", jobId).execute();
+            remove(h, jobId);
             return;
         }
         h.createUpdate("""
                         INSERT INTO tandem_local.schedules (job_id, owner_member, cron, time_zone, next_fire_at)
                         VALUES (:job, :owner, :cron, :tz, :next)
                         ON CONFLICT (job_id) DO UPDATE SET owner_member = :owner, cron = :cron, time_zone = :tz,
-                            -- an unchanged schedule keeps its next fire time, so a due fire is not skipped by an edit
                             next_fire_at = CASE WHEN tandem_local.schedules.cron = :cron AND tandem_local.schedules.time_zone = :tz
                                                 THEN tandem_local.schedules.next_fire_at ELSE :next END,
                             version = tandem_local.schedules.version + 1, updated_at = now()""")
@@ -50,46 +62,71 @@ public final class ScheduleRepository {
     }
 
     /**
-     * Gives every scheduled job without a schedule row one, owned by the member that last
-     * modified it when that member is known here, else by {@code member}. Jobs that arrived by
-     * replication or a restore have none. Returns how many rows were created.
+     * The moment a job's schedule resumes after on a site that takes it over: the latest of its
+     * last fire time that reached this site (run or recorded missed), the moment its schedule came
+     * into force, and the moment its project's schedules were last switched on or off. Only
+     * replicated data: the site that fired before may be gone.
      */
+    public static Instant resumePoint(Handle h, UUID jobId) {
+        return h.createQuery("""
+                        SELECT greatest((SELECT max(e.fire_time) FROM tandem.executions e WHERE e.job_id = j.id AND e.fire_time IS NOT NULL),
+                                        j.schedule_since, p.schedules_since)
+                        FROM tandem.jobs j JOIN tandem.projects p ON p.id = j.project_id WHERE j.id = :job""")
+                .bind("job", jobId).mapTo(Timestamp.class).one().toInstant();
+    }
+
     /** True when the takeover of a promotion to {@code epoch} was settled (schedules rebuilt for it). */
     public boolean settledAt(long epoch) {
         return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM tandem_local.site_takeovers WHERE epoch = :epoch")
                 .bind("epoch", epoch).mapTo(Long.class).one()) > 0;
     }
 
-    public int rebuildMissing(String member) {
+    /**
+     * Gives every scheduled job without a schedule row one (jobs that arrived by replication, all
+     * of them after a promotion, or a restore), owned by the member that last modified it when that
+     * member is live here, else by {@code member}. Each resumes from its {@link #resumePoint}: the
+     * fire times since then fire late or, past the misfire threshold, are recorded missed with
+     * {@code because} (a sentence such as "site 'b' took over at epoch 3") as their cause. Another
+     * member rebuilding at the same time leaves the row it made alone. Returns how many rows were
+     * created.
+     */
+    public int rebuildMissing(String member, String because) {
         List<UUID> missing = jdbi.withHandle(h -> h.createQuery("""
                         SELECT j.id FROM tandem.jobs j LEFT JOIN tandem_local.schedules s ON s.job_id = j.id
                         WHERE s.job_id IS NULL AND (j.definition -> 'schedule') IS NOT NULL""")
                 .mapTo(UUID.class).list());
         int created = 0;
         for (UUID id : missing) {
-            created += jdbi.withHandle(h -> {
-                String json = h.createQuery("SELECT definition::text FROM tandem.jobs WHERE id = :id").bind("id", id).mapTo(String.class).findOne().orElse(null);
-                String modifier = h.createQuery("""
-                                SELECT m.id FROM tandem.jobs j JOIN tandem_local.members m ON m.id = j.modified_by_member AND m.stopped_at IS NULL
-                                WHERE j.id = :id""").bind("id", id).mapTo(String.class).findOne().orElse(member);
-                if (json == null) {
-                    return 0;
-                }
-                JobDefinition definition;
-                try {
-                    definition = dev.tandem.runtime.job.JobDocuments.definition(
-                            new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>>() {}));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    return 0;
-                }
-                if (!definition.scheduled()) {
-                    return 0;
-                }
-                sync(h, id, definition, modifier);
-                return 1;
-            });
+            created += jdbi.inTransaction(h -> resume(h, id, member, because));
         }
         return created;
+    }
+
+    private int resume(Handle h, UUID jobId, String member, String because) {
+        Optional<String> document = h.createQuery("SELECT definition::text FROM tandem.jobs WHERE id = :id")
+                .bind("id", jobId).mapTo(String.class).findOne();
+        if (document.isEmpty()) {
+            return 0; // deleted meanwhile
+        }
+        JobDefinition definition = JobDocuments.definition(json.readMap(document.get()));
+        if (!definition.scheduled()) {
+            return 0;
+        }
+        Instant after = resumePoint(h, jobId);
+        Optional<Instant> next = CronSchedules.nextAfter(definition.cron(), definition.timeZone(), after);
+        if (next.isEmpty()) {
+            return 0;
+        }
+        String owner = h.createQuery("""
+                        SELECT m.id FROM tandem.jobs j JOIN tandem_local.members m ON m.id = j.modified_by_member AND m.stopped_at IS NULL
+                        WHERE j.id = :id""").bind("id", jobId).mapTo(String.class).findOne().orElse(member);
+        return h.createUpdate("""
+                        INSERT INTO tandem_local.schedules (job_id, owner_member, cron, time_zone, next_fire_at, resumed_because, resumed_at)
+                        VALUES (:job, :owner, :cron, :tz, :next, :because, now())
+                        ON CONFLICT (job_id) DO NOTHING""")
+                .bind("job", jobId).bind("owner", owner).bind("cron", definition.cron()).bind("tz", definition.timeZone())
+                .bind("next", Timestamp.from(next.get())).bind("because", because)
+                .execute();
     }
 
     /** Old fire claims: a fire time a day old can never fire again (the misfire threshold is far shorter). */
@@ -107,11 +144,12 @@ public final class ScheduleRepository {
 
     public List<Due> due(String owner, Instant now, int limit) {
         return jdbi.withHandle(h -> h.createQuery("""
-                        SELECT job_id, cron, time_zone, next_fire_at, version FROM tandem_local.schedules
+                        SELECT job_id, cron, time_zone, next_fire_at, version, resumed_because, resumed_at FROM tandem_local.schedules
                         WHERE owner_member = :owner AND next_fire_at <= :now ORDER BY next_fire_at LIMIT :limit""")
                 .bind("owner", owner).bind("now", Timestamp.from(now)).bind("limit", limit)
                 .map((rs, ctx) -> new Due(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
-                        rs.getTimestamp(4).toInstant(), rs.getLong(5)))
+                        rs.getTimestamp(4).toInstant(), rs.getLong(5), rs.getString(6),
+                        rs.getTimestamp(7) == null ? null : rs.getTimestamp(7).toInstant()))
                 .list());
     }
 

@@ -183,7 +183,7 @@ public final class SchedulerLoop {
         Instant firstOnTime = schedule.nextFireAt().isBefore(horizon)
                 ? CronSchedules.nextAfter(schedule.cron(), schedule.timeZone(), horizon.minusSeconds(1)).orElse(now.plusSeconds(1))
                 : schedule.nextFireAt();
-        List<Missed> missed = missedRecords(late, moreLate, horizon, now);
+        List<Missed> missed = missedRecords(schedule, late, moreLate, horizon, now);
         List<ExecutionService.ScheduledFire> fires = new ArrayList<>();
         for (Instant fireTime : CronSchedules.between(schedule.cron(), schedule.timeZone(), firstOnTime, now, 1000)) {
             RemoteExecutionPolicy.Choice choice = dispatcher.target(job, fireTime, config, memberList);
@@ -256,16 +256,27 @@ public final class SchedulerLoop {
     /**
      * Each missed fire time is recorded once (claimed like a fire). After a very long gap the first
      * {@link #MAX_MISSED_RECORDS} are recorded and the last record says that more, up to the
-     * misfire horizon, were missed too.
+     * misfire horizon, were missed too. A fire time before the hand-over that rebuilt the schedule
+     * names that hand-over as its cause.
      */
-    private List<Missed> missedRecords(List<Instant> late, boolean more, Instant horizon, Instant now) {
+    private List<Missed> missedRecords(ScheduleRepository.Due schedule, List<Instant> late, boolean more, Instant horizon, Instant now) {
         List<Missed> records = new ArrayList<>();
         for (int i = 0; i < late.size(); i++) {
             Instant fireTime = late.get(i);
-            records.add(new Missed(fireTime, "missed: the fire time was " + Duration.between(fireTime, now).toSeconds()
-                    + " s ago, past the misfire threshold of " + settings.misfireThreshold().toSeconds() + " s"
+            boolean beforeHandOver = schedule.resumedAt() != null && fireTime.isBefore(schedule.resumedAt());
+            String cause = beforeHandOver
+                    ? schedule.resumedBecause() + " at " + schedule.resumedAt() + ", " + seconds(Duration.between(fireTime, schedule.resumedAt()))
+                            + " s after this fire time, past the misfire threshold of " + settings.misfireThreshold().toSeconds()
+                            + " s; no record that it ran had reached this site"
+                    : "the fire time was " + Duration.between(fireTime, now).toSeconds() + " s ago, past the misfire threshold of "
+                            + settings.misfireThreshold().toSeconds() + " s";
+            records.add(new Missed(fireTime, "missed: " + cause
                     + (more && i == late.size() - 1 ? "; every later fire time until " + horizon + " was missed too" : "")));
         }
         return records;
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(java.util.Locale.ROOT, "%.1f", duration.toMillis() / 1000.0);
     }
 }

@@ -114,7 +114,8 @@ public final class TakeoverLoop {
                 return null;
             }
             // Schedule rows left from an earlier time this site was active are stale (next fire times,
-            // owners, crons): every schedule is rebuilt from the jobs, after their last replicated fire.
+            // owners, crons): every schedule is rebuilt from the jobs, resuming after the last fire
+            // time that reached this site (ScheduleRepository.resumePoint), not after now.
             h.execute("DELETE FROM tandem_local.schedules");
             List<UUID> ids = h.createQuery("""
                             UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason, rerun_pending = true
@@ -126,7 +127,7 @@ public final class TakeoverLoop {
                     .bind("n", ids.size()).bind("epoch", site.epoch()).execute();
             return ids;
         });
-        int rebuilt = schedules.rebuildMissing(self);
+        int rebuilt = schedules.rebuildMissing(self, "site '" + site.siteId() + "' took over at epoch " + site.epoch());
         if (incomplete == null) {
             return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch() + "; another member settled the former site's runs"
                     + (rebuilt == 0 ? "" : "; took " + rebuilt + " schedule(s) that had no owner here");

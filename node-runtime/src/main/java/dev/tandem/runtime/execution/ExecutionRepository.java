@@ -17,7 +17,7 @@ import java.util.UUID;
 public final class ExecutionRepository {
     private static final String COLUMNS = """
             e.id, p.name, e.job_id, e.job_name, e.status, e.reason, e.options::text, e.user_name, e.member_id,
-            e.started_at, e.ended_at, e.attempt, e.retry_of""";
+            e.started_at, e.ended_at, e.attempt, e.retry_of, e.fire_time""";
     private static final String FROM = " FROM tandem.executions e JOIN tandem.projects p ON p.id = e.project_id ";
 
     private final SiteGate gate;
@@ -172,11 +172,20 @@ public final class ExecutionRepository {
                 .map((rs, ctx) -> execution(rs)).list());
     }
 
+    /** A job's executions, newest first (the index on job and start time serves it). */
+    public List<Execution> listOfJob(UUID jobId, String status, int limit, int offset) {
+        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM
+                        + "WHERE e.job_id = :job AND (CAST(:status AS text) IS NULL OR e.status = :status) "
+                        + "ORDER BY e.started_at DESC, e.id DESC LIMIT :limit OFFSET :offset")
+                .bind("job", jobId).bind("status", status).bind("limit", limit).bind("offset", offset)
+                .map((rs, ctx) -> execution(rs)).list());
+    }
+
     private Execution execution(ResultSet rs) throws SQLException {
         Timestamp ended = rs.getTimestamp(11);
         return new Execution(rs.getObject(1, UUID.class), rs.getString(2), rs.getObject(3, UUID.class), rs.getString(4),
                 ExecutionStatus.parse(rs.getString(5)), rs.getString(6), json.readMap(rs.getString(7)), rs.getString(8),
                 rs.getString(9), rs.getTimestamp(10).toInstant(), ended == null ? null : ended.toInstant(),
-                rs.getInt(12), rs.getObject(13, UUID.class));
+                rs.getInt(12), rs.getObject(13, UUID.class), rs.getTimestamp(14) == null ? null : rs.getTimestamp(14).toInstant());
     }
 }

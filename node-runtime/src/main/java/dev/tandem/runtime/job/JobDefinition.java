@@ -33,6 +33,15 @@ public record JobDefinition(
         return cron != null && scheduleEnabled && executionEnabled;
     }
 
+    /**
+     * Whether {@code other} fires at the same times as this: the same cron and time zone, switched
+     * on or off alike. An edit that keeps the schedule keeps its next fire time and its history.
+     */
+    public boolean firesLike(JobDefinition other) {
+        return scheduled() == other.scheduled() && java.util.Objects.equals(cron, other.cron)
+                && java.util.Objects.equals(timeZone, other.timeZone);
+    }
+
     /** Whether the node steps run on nodes selected by a filter rather than on the runtime's own host. */
     public boolean dispatched() {
         return nodes != null;

@@ -66,14 +66,18 @@ public final class JobRepository {
         if (existing.isPresent()) {
             h.createUpdate("""
                             UPDATE tandem.jobs SET name = :name, group_path = :group, definition = CAST(:doc AS json),
-                                   updated_at = now(), modified_by_member = :member WHERE id = :id""")
+                                   updated_at = now(), modified_by_member = :member,
+                                   schedule_since = CASE WHEN :sameSchedule THEN schedule_since ELSE now() END
+                            WHERE id = :id""")
                     .bind("id", id).bind("name", def.name()).bind("group", def.group())
                     .bind("doc", json.write(document)).bind("member", memberId)
+                    .bind("sameSchedule", existing.get().definition().firesLike(def))
                     .execute();
         } else {
             h.createUpdate("""
-                            INSERT INTO tandem.jobs (id, project_id, uuid, name, group_path, definition, created_at, updated_at, modified_by_member)
-                            VALUES (:id, :project, :uuid, :name, :group, CAST(:doc AS json), now(), now(), :member)""")
+                            INSERT INTO tandem.jobs (id, project_id, uuid, name, group_path, definition, created_at, updated_at, modified_by_member,
+                                                     schedule_since)
+                            VALUES (:id, :project, :uuid, :name, :group, CAST(:doc AS json), now(), now(), :member, now())""")
                     .bind("id", id).bind("project", projectId).bind("uuid", uuid).bind("name", def.name())
                     .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId)
                     .execute();

@@ -30,8 +30,8 @@ public final class ProjectRepository {
                 throw ApiException.conflict("project '" + name + "' already exists");
             }
             h.createUpdate("""
-                            INSERT INTO tandem.projects (id, name, description, config, created_at, updated_at)
-                            VALUES (:id, :name, :description, CAST(:config AS jsonb), now(), now())""")
+                            INSERT INTO tandem.projects (id, name, description, config, created_at, updated_at, schedules_since)
+                            VALUES (:id, :name, :description, CAST(:config AS jsonb), now(), now(), now())""")
                     .bind("id", Ids.next())
                     .bind("name", name)
                     .bind("description", description)
@@ -63,8 +63,17 @@ public final class ProjectRepository {
     }
 
     public Project updateConfig(String name, Map<String, Object> config) {
+        // schedules_since moves when the project's schedules are switched on or off: a schedule that
+        // resumes on another site starts after it, so fire times while they were off are neither run nor missed.
         return gate.write(h -> {
-            int rows = h.createUpdate("UPDATE tandem.projects SET config = CAST(:config AS jsonb), updated_at = now() WHERE name = :name")
+            int rows = h.createUpdate("""
+                            UPDATE tandem.projects SET config = CAST(:config AS jsonb), updated_at = now(),
+                                schedules_since = CASE
+                                    WHEN (config @> '{"scheduleEnabled": false}' OR config @> '{"executionEnabled": false}')
+                                      <> (CAST(:config AS jsonb) @> '{"scheduleEnabled": false}'
+                                          OR CAST(:config AS jsonb) @> '{"executionEnabled": false}')
+                                    THEN now() ELSE schedules_since END
+                            WHERE name = :name""")
                     .bind("config", json.write(config))
                     .bind("name", name)
                     .execute();

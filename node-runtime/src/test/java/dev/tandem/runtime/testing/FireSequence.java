@@ -1,0 +1,87 @@
+package dev.tandem.runtime.testing;
+
+import dev.tandem.runtime.cluster.CronSchedules;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The fire-time sequence of a job on one site, checked whole (DESIGN.md invariants 1 and 9):
+ * every fire time the cron gives in a window is exactly one execution row on that site — it ran
+ * once, or it is recorded {@code missed} with a reason. A hole (no row), a double (two rows) and
+ * a missed row without a reason are each a problem.
+ */
+public final class FireSequence {
+    /** What one site holds for one job's fire times in a window. */
+    public record Report(UUID jobId, Instant from, Instant until, int fireTimes, int ran, List<String> missed, List<String> problems) {
+        public boolean whole() {
+            return problems.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "job " + jobId + " from " + from + " until " + until + ": " + fireTimes + " fire times, " + ran + " ran, "
+                    + missed.size() + " missed" + (problems.isEmpty() ? "" : "; problems: " + problems);
+        }
+    }
+
+    private FireSequence() {
+    }
+
+    /**
+     * Checks the fire times of {@code jobId} (cron {@code cron} in UTC) from {@code from} up to
+     * {@code until}, both included, against the executions of the database at {@code url}.
+     */
+    public static Report check(String url, UUID jobId, String cron, Instant from, Instant until) throws SQLException {
+        // The first fire time at or after 'from' (fire times are whole seconds).
+        Instant first = CronSchedules.nextAfter(cron, "UTC", from.minusNanos(1)).orElse(until.plusSeconds(1));
+        List<Instant> expected = CronSchedules.between(cron, "UTC", first, until, 1_000_000);
+        Map<Instant, List<String[]>> rows = new HashMap<>();
+        try (Connection c = TestPostgres.connect(url);
+             PreparedStatement s = c.prepareStatement("""
+                     SELECT fire_time, status, reason FROM tandem.executions
+                     WHERE job_id = ? AND fire_time >= ? AND fire_time <= ?""")) {
+            s.setObject(1, jobId);
+            s.setTimestamp(2, Timestamp.from(from));
+            s.setTimestamp(3, Timestamp.from(until));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.computeIfAbsent(rs.getTimestamp(1).toInstant(), t -> new ArrayList<>())
+                            .add(new String[] {rs.getString(2), rs.getString(3)});
+                }
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        List<String> missed = new ArrayList<>();
+        int ran = 0;
+        for (Instant fireTime : expected) {
+            List<String[]> found = rows.getOrDefault(fireTime, List.of());
+            if (found.isEmpty()) {
+                problems.add(fireTime + " neither ran nor was recorded missed");
+            } else if (found.size() > 1) {
+                problems.add(fireTime + " has " + found.size() + " executions");
+            } else if (found.get(0)[0].equals("missed")) {
+                if (found.get(0)[1] == null || found.get(0)[1].isBlank()) {
+                    problems.add(fireTime + " was recorded missed without a reason");
+                }
+                missed.add(fireTime + ": " + found.get(0)[1]);
+            } else {
+                ran++;
+            }
+        }
+        for (Instant fireTime : rows.keySet()) {
+            if (!expected.contains(fireTime)) {
+                problems.add(fireTime + " is not a fire time of '" + cron + "' but has an execution");
+            }
+        }
+        return new Report(jobId, from, until, expected.size(), ran, missed, problems);
+    }
+}
