@@ -22,7 +22,7 @@ ALTER TABLE tandem.projects ALTER COLUMN schedules_since SET NOT NULL, ALTER COL
 ALTER TABLE tandem_local.schedules ADD COLUMN resumed_because text;
 ALTER TABLE tandem_local.schedules ADD COLUMN resumed_at timestamptz;
 
--- A job's last fire time (the resume point) and a job's history, without reading all of it.
-CREATE INDEX executions_fires_by_job ON tandem.executions (job_id, fire_time) WHERE fire_time IS NOT NULL;
+-- A job's history, newest first, without reading all of it (executions_fire_time_by_job finds its
+-- last fire time). It serves the job-id lookups of executions_by_job too, which it replaces.
 CREATE INDEX executions_by_job_started ON tandem.executions (job_id, started_at DESC, id DESC);
 DROP INDEX tandem.executions_by_job;

@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Properties;
@@ -146,6 +147,13 @@ public final class CaptureEngine implements AutoCloseable {
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties())
                 .notifying((records, committer) -> {
+                    State now = state.get();
+                    if (now == State.STOPPING || now == State.STOPPED) {
+                        // close() came while Debezium would not stop yet (its task was starting):
+                        // deliver and confirm nothing; failing the batch makes the engine stop
+                        // itself and release the slot.
+                        throw new IllegalStateException("capture of site '" + settings.siteId() + "' was closed");
+                    }
                     for (RecordChangeEvent<SourceRecord> event : records) {
                         SourceRecord record = event.record();
                         for (TransactionAssembler.Assembled assembled : assembler.accept(record)) {
@@ -168,7 +176,7 @@ public final class CaptureEngine implements AutoCloseable {
                     committer.markBatchFinished();
                 })
                 .using((success, message, error) -> {
-                    if (!success && state.get() != State.STOPPING) {
+                    if (!success && state.get() == State.RUNNING) {
                         failure = error != null ? error : new IllegalStateException(message);
                         state.set(State.FAILED);
                         LOG.error("Capture of site '{}' stopped: {}", settings.siteId(), message, error);
@@ -255,32 +263,57 @@ public final class CaptureEngine implements AutoCloseable {
         return p;
     }
 
-    /** Stops the engine and waits (bounded) for its thread; safe to call more than once. */
+    /** Stops the engine, waiting up to 30 s for its thread; safe to call more than once. See {@link #stop}. */
     @Override
     public void close() {
+        if (!stop(Duration.ofSeconds(30))) {
+            LOG.warn("Capture of site '{}' still running 30 s after close: it delivers and confirms nothing more, and is asked "
+                    + "to stop again until it has", settings.siteId());
+        }
+    }
+
+    /**
+     * Asks Debezium to stop until it accepts (it refuses while its task starts: "Cannot stop engine
+     * while tasks are starting") or its thread ended; past {@code wait} the thread is interrupted.
+     * With a zero wait: asks once and looks. True once the engine's thread has ended (its
+     * replication connection is closed); until then it delivers and confirms nothing.
+     */
+    public boolean stop(Duration wait) {
         State before = state.getAndUpdate(s -> s == State.STOPPED ? s : State.STOPPING);
-        if (before == State.STOPPED || before == State.NEW) {
+        if (before == State.STOPPED || before == State.NEW || runner == null) {
             state.set(State.STOPPED);
-            return;
+            return true;
         }
+        long deadline = System.nanoTime() + wait.toNanos();
         try {
-            if (engine != null) {
-                engine.close();
-            }
-        } catch (IOException | RuntimeException e) {
-            // Debezium's engine refuses close() once it stopped by itself (after a failure): fine.
-            LOG.debug("Capture of site '{}' was already stopping: {}", settings.siteId(), e.getMessage());
-        }
-        if (runner != null) {
-            runner.shutdown();
-            try {
-                if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
-                    LOG.warn("Capture of site '{}' still running 30 s after close", settings.siteId());
+            boolean accepted = false;
+            while (!accepted && !runner.isTerminated()) {
+                try {
+                    engine.close();
+                    accepted = true;
+                } catch (IllegalStateException starting) {
+                    if (System.nanoTime() >= deadline) {
+                        break;
+                    }
+                    runner.awaitTermination(50, TimeUnit.MILLISECONDS);
+                } catch (IOException | RuntimeException e) {
+                    // Debezium's engine refuses close() once it stopped by itself (after a failure): fine.
+                    LOG.debug("Capture of site '{}' was already stopping: {}", settings.siteId(), e.getMessage());
+                    accepted = true;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+            runner.shutdown();
+            if (!runner.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS) && !wait.isZero()) {
+                runner.shutdownNow(); // interrupts the engine's thread: Debezium then closes itself
+                runner.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        state.set(State.STOPPED);
+        if (runner.isTerminated()) {
+            state.set(State.STOPPED);
+            return true;
+        }
+        return false;
     }
 }

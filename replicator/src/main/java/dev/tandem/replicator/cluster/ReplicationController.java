@@ -48,6 +48,13 @@ public final class ReplicationController implements AutoCloseable {
     private final Decisions decisions;
     private final Function<Long, CaptureEngine> engines;
 
+    /** How long a capture engine is given to stop before it is left stopping (and asked again every cycle). */
+    private static final java.time.Duration CAPTURE_STOP_WAIT = java.time.Duration.ofSeconds(30);
+    /** How long freeing the capture slot (for a divergence report, a promotion, a retirement) may take. */
+    private static final java.time.Duration SLOT_RELEASE_WAIT = java.time.Duration.ofSeconds(90);
+    /** PostgreSQL's SQLSTATE for "replication slot ... is active for PID ...". */
+    private static final String SLOT_IN_USE = "55006";
+
     private volatile Mode mode = Mode.STANDBY;
     /** A planned switchover fenced this site: capture goes on until the peers applied everything. */
     private volatile boolean draining;
@@ -63,6 +70,8 @@ public final class ReplicationController implements AutoCloseable {
     private volatile SlotStatus slot;
     /** Set when the slot was invalidated and recreated: peers below this position must be reseeded. */
     private volatile long slotLostBefore = -1;
+    /** Capture engines asked to stop whose thread has not ended yet: asked again every cycle, and before the slot is used. */
+    private final java.util.List<CaptureEngine> stopping = new java.util.ArrayList<>();
     private long retryCaptureAtNanos;
     private long retryApplyAtNanos;
     private int captureFailures;
@@ -91,6 +100,7 @@ public final class ReplicationController implements AutoCloseable {
         if (closed) {
             return "stopped";
         }
+        stopping.removeIf(engine -> engine.stop(java.time.Duration.ZERO));
         String veto = leader.hold();
         if (veto != null) {
             stopCapture();
@@ -154,6 +164,9 @@ public final class ReplicationController implements AutoCloseable {
         }
         if (System.nanoTime() < retryCaptureAtNanos) {
             return captureProblem + "; waiting to retry";
+        }
+        if (!stopping.isEmpty()) {
+            return "capture waits: an earlier capture engine of site '" + state.siteId() + "' has not stopped yet";
         }
         CaptureEngine fresh = engines.apply(state.epoch());
         try {
@@ -248,8 +261,10 @@ public final class ReplicationController implements AutoCloseable {
         capture = null;
         sink = null;
         try {
-            if (engine != null) {
-                engine.close();
+            if (engine != null && !engine.stop(CAPTURE_STOP_WAIT)) {
+                record("capture of site '" + settings.siteId() + "' did not stop within " + CAPTURE_STOP_WAIT.toSeconds()
+                        + " s: it delivers and confirms nothing more, and is asked to stop again every cycle");
+                stopping.add(engine);
             }
         } finally {
             if (old != null) {
@@ -354,7 +369,7 @@ public final class ReplicationController implements AutoCloseable {
         String drained = loop == null ? "apply was not running" : loop.drain(settings.interval().multipliedBy(2));
         stopApply();
         drained += " at source position " + applyPosition();
-        stopCapture();
+        releaseSlot(SLOT_RELEASE_WAIT);
         freshCaptureState();
         CaptureEngine prepared = engines.apply(epoch);
         long from;
@@ -393,19 +408,23 @@ public final class ReplicationController implements AutoCloseable {
 
     /**
      * The divergence report of this (fenced) site against what {@code activeSite} applied, decoded
-     * from this site's capture slot; capture is stopped first (the slot must not be in use).
+     * from this site's capture slot; capture is stopped and the slot released first (it must not be
+     * in use), again if something took it meanwhile, for at most {@link #SLOT_RELEASE_WAIT}.
      */
     public synchronized dev.tandem.replicator.failback.DivergenceReport divergenceReport(long epoch, String activeSite, long activeEpoch,
                                                                                        long applied) {
-        stopCapture();
-        return jdbi.withHandle(h -> {
+        long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
+        while (true) {
+            releaseSlot(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             try {
-                return dev.tandem.replicator.failback.DivergenceReporter.report(h.getConnection(), captureSettings.slot(),
-                        captureSettings.publication(), settings.siteId(), epoch, activeSite, activeEpoch, applied);
+                return jdbi.withHandle(h -> dev.tandem.replicator.failback.DivergenceReporter.report(h.getConnection(),
+                        captureSettings.slot(), captureSettings.publication(), settings.siteId(), epoch, activeSite, activeEpoch, applied));
             } catch (java.sql.SQLException e) {
-                throw new IllegalStateException("cannot decode this site's WAL for the divergence report: " + e.getMessage(), e);
+                if (!SLOT_IN_USE.equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot decode this site's WAL for the divergence report: " + e.getMessage(), e);
+                }
             }
-        });
+        }
     }
 
     /** Where this site's slot started when it was promoted to {@code epoch}, or -1. */
@@ -419,20 +438,46 @@ public final class ReplicationController implements AutoCloseable {
      * peer positions go (it holds everything the new active site had at the hand-over).
      */
     public synchronized void retireCapture() {
-        stopCapture();
-        jdbi.useHandle(h -> h.createQuery("""
-                        SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots
-                        WHERE slot_name = :slot AND active_pid IS NOT NULL""")
-                .bind("slot", captureSettings.slot()).mapTo(Boolean.class).list());
-        // pg_terminate_backend(pid, timeout) waits for the walsender to exit; the slot is released
-        // a moment later, and only a released slot can be dropped.
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline && jdbi.withHandle(h -> h.createQuery(
-                        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = :slot AND active")
-                .bind("slot", captureSettings.slot()).mapTo(Long.class).one()) > 0) {
-            Thread.onSpinWait();
-        }
+        releaseSlot(SLOT_RELEASE_WAIT);
         freshCaptureState();
+    }
+
+    /**
+     * Frees this site's capture slot: capture stopped, every engine of this replicator that was
+     * still stopping asked again until its thread ended, and any walsender still holding the slot
+     * (an engine that would not stop, a replicator that lost the lead) terminated. Returns once the
+     * slot is inactive and no engine of this replicator can take it again; throws after
+     * {@code within}, saying what still holds it.
+     */
+    private void releaseSlot(java.time.Duration within) {
+        stopCapture();
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            stopping.removeIf(engine -> engine.stop(java.time.Duration.ZERO));
+            List<Integer> holders = jdbi.withHandle(h -> h.createQuery(
+                            "SELECT active_pid FROM pg_replication_slots WHERE slot_name = :slot AND active_pid IS NOT NULL")
+                    .bind("slot", captureSettings.slot()).mapTo(Integer.class).list());
+            if (holders.isEmpty() && stopping.isEmpty()) {
+                return;
+            }
+            for (int pid : holders) {
+                // pg_terminate_backend(pid, timeout) waits for the walsender to exit; the slot is released a moment later.
+                jdbi.useHandle(h -> h.createQuery("SELECT pg_terminate_backend(:pid, 5000)").bind("pid", pid).mapTo(Boolean.class).list());
+                record("terminated walsender " + pid + ", which held replication slot " + captureSettings.slot());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("replication slot " + captureSettings.slot() + " is still in use"
+                        + (holders.isEmpty() ? "" : " by process " + holders)
+                        + (stopping.isEmpty() ? "" : "; " + stopping.size() + " capture engine(s) of this replicator have not stopped")
+                        + " after " + within.toSeconds() + " s: try again, or stop the process that holds it");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while freeing replication slot " + captureSettings.slot(), e);
+            }
+        }
     }
 
     private String applyPosition() {
@@ -443,16 +488,31 @@ public final class ReplicationController implements AutoCloseable {
 
     /** Drops this site's old slot, offsets and peer positions: after a promotion every peer starts from a fresh copy. */
     private void freshCaptureState() {
-        jdbi.useHandle(h -> {
-            h.createQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :slot")
-                    .bind("slot", captureSettings.slot()).mapTo(String.class).list();
-            h.execute("DELETE FROM tandem_local.capture_offsets");
-        });
+        dropSlot();
+        jdbi.useHandle(h -> h.execute("DELETE FROM tandem_local.capture_offsets"));
         peers.forgetAll();
         slotLostBefore = -1;
         captureProblem = null;
         captureFailures = 0;
         retryCaptureAtNanos = 0;
+    }
+
+    /** Drops this site's capture slot; one taken again meanwhile is released again, for at most {@link #SLOT_RELEASE_WAIT}. */
+    private void dropSlot() {
+        long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
+        while (true) {
+            try {
+                jdbi.useHandle(h -> h.createQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :slot")
+                        .bind("slot", captureSettings.slot()).mapTo(String.class).list());
+                return;
+            } catch (org.jdbi.v3.core.JdbiException e) {
+                if (!(e.getCause() instanceof java.sql.SQLException sql && SLOT_IN_USE.equals(sql.getSQLState()))
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                releaseSlot(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
+        }
     }
 
     public SiteState site() {
@@ -533,6 +593,7 @@ public final class ReplicationController implements AutoCloseable {
         closed = true;
         try {
             stopCapture();
+            stopping.removeIf(engine -> engine.stop(CAPTURE_STOP_WAIT));
             stopApply();
         } finally {
             leader.close();

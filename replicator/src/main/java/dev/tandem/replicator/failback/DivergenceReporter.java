@@ -77,14 +77,16 @@ public final class DivergenceReporter {
             c.setAutoCommit(autoCommit);
         }
         List<PgOutputDecoder.Transaction> all = decoder.transactions();
-        // The applied position is a commit position as the capture reported it; whether that is the
-        // commit record's start or its end, the transaction at exactly that position was applied.
-        boolean byFinal = all.stream().anyMatch(t -> t.finalLsn() == applied);
-        boolean byEnd = !byFinal && all.stream().anyMatch(t -> t.endLsn() == applied);
+        // The applied position is the END of the last applied transaction's commit record (apply
+        // stores the frame's commit position, Debezium's lsn_commit: the WAL position pgoutput gives
+        // its COMMIT message, the end of the record). The next transaction's commit record may START
+        // exactly there (its rows were logged before the previous commit), so a transaction was
+        // applied when its commit record ends at or before the position: PostgreSQL's own rule
+        // against a slot's confirmed position. -1: nothing was applied.
         List<DivergenceReport.Entry> entries = new ArrayList<>();
         int heartbeats = 0;
         for (PgOutputDecoder.Transaction t : all) {
-            boolean wasApplied = byFinal ? t.finalLsn() <= applied : byEnd ? t.endLsn() <= applied : t.finalLsn() < applied;
+            boolean wasApplied = t.endLsn() <= applied;
             if (wasApplied || t.changes().isEmpty()) {
                 continue;
             }
