@@ -65,6 +65,8 @@ class IsolatedActiveSiteTest {
                 .isLessThan(FENCE_AFTER.plus(FENCE_TIME));
         SiteState a = state(f.sites.urlA());
         assertThat(a.fencedReason()).contains("no lease renewal succeeded");
+        assertThat(a.activeSiteUrl()).as("a fenced site cut from everything does not name itself as the active site").isNull();
+        assertThat(a.refusal()).contains("which site that is is not known here");
 
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> f.writerB.count() > 5);
         SiteState b = state(f.sites.urlB());
@@ -87,6 +89,10 @@ class IsolatedActiveSiteTest {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 40);
         assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.FENCED);
         assertThat(f.writerA.count()).isEqualTo(writesOnA);
+        // Once it hears site b again, the fenced site's refusals name b as where writes go.
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+                .until(() -> "http://site-b.test".equals(state(f.sites.urlA()).activeSiteUrl()));
+        assertThat(state(f.sites.urlA()).refusal()).contains("writes are accepted only by the active site at http://site-b.test");
         JsonNode promoted = JSON.readTree(f.b.get("/status"));
         assertThat(promoted.path("failover").path("lease").path("lease").asText()).isEqualTo("site 'b' at epoch " + b.epoch());
         f.assertNoOverlap();

@@ -30,6 +30,7 @@ public record SiteState(String siteId, SiteRole role, long epoch, String activeS
         }
         return "site '" + siteId + "' is " + role.sql() + " (epoch " + epoch + ")"
                 + (fencedReason == null || role != SiteRole.FENCED ? "" : ": " + fencedReason)
-                + "; writes are accepted only by the active site" + (activeSiteUrl == null ? "" : " at " + activeSiteUrl);
+                + "; writes are accepted only by the active site" + (activeSiteUrl == null
+                        ? ", and which site that is is not known here" : " at " + activeSiteUrl);
     }
 }

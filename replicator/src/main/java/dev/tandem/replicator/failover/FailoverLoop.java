@@ -111,7 +111,8 @@ public final class FailoverLoop {
         if (state.role() == SiteRole.FENCED) {
             lease = null;
             return remember("site '" + siteId + "' is fenced at epoch " + state.epoch()
-                    + (state.fencedReason() == null ? "" : " (" + state.fencedReason() + ")") + ": it waits for an operator");
+                    + (state.fencedReason() == null ? "" : " (" + state.fencedReason() + ")") + ": it waits for an operator; "
+                    + learnActiveSite(state));
         }
         if (witness == null) {
             if (state.role() == SiteRole.ACTIVE) {
@@ -478,6 +479,32 @@ public final class FailoverLoop {
                 + " transaction(s), " + report.rows() + " row change(s) never applied on site '" + activeSite + "'"
                 + (report.unrecoverable() == null ? "" : "; NOT COMPLETE: " + report.unrecoverable()) + "); site '" + siteId
                 + "' now copies site '" + activeSite + "' (epoch " + activeEpoch + ") and follows it");
+    }
+
+    /**
+     * A fenced site's refusals name the site that is active now: the peer that answers as active at
+     * a higher epoch (with its URL), else the witness lease's holder at a higher epoch (its id only).
+     */
+    private String learnActiveSite(SiteState state) {
+        java.util.Optional<PeerClient.Answer> active = peers.statuses().stream()
+                .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch()).findFirst();
+        if (active.isPresent()) {
+            String url = active.get().body() == null ? null : active.get().body().path("activeSiteUrl").asText(null);
+            writer.pointTo(active.get().site(), url);
+            return "site '" + active.get().site() + "' answers as active at epoch " + active.get().epoch() + (url == null ? "" : " (" + url + ")");
+        }
+        if (witness != null) {
+            try {
+                java.util.Optional<Lease> held = witness.read();
+                if (held.isPresent() && held.get().epoch() > state.epoch() && !held.get().holder().equals(siteId)) {
+                    writer.pointTo(held.get().holder(), null);
+                    return "the witness lease is held by " + held.get() + "; that site does not answer here";
+                }
+            } catch (Witness.WitnessUnavailableException e) {
+                return "no other site answers as active and the witness cannot be read (" + e.getMessage() + ")";
+            }
+        }
+        return "no other site answers as active";
     }
 
     /** With failover.failback: automatic, a fenced site whose successor answers runs its failback by itself. */

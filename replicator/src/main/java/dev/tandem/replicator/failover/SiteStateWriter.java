@@ -44,14 +44,34 @@ public final class SiteStateWriter {
                 .execute());
     }
 
-    /** Fences this site now; returns false if it already was. */
+    /**
+     * Fences this site now; returns false if it already was. A fenced site that was the active one
+     * no longer names itself as where writes go: which site is active is not known here until
+     * {@link #pointTo} says so.
+     */
     public boolean fence(String reason) {
         return jdbi.withHandle(h -> h.createUpdate("""
                         UPDATE tandem_local.site_state
                         SET role = 'fenced', fenced_reason = :reason, updated_at = now(),
-                            writes_until = LEAST(coalesce(writes_until, clock_timestamp()), clock_timestamp())
+                            writes_until = LEAST(coalesce(writes_until, clock_timestamp()), clock_timestamp()),
+                            active_site_url = CASE WHEN active_site_id = site_id THEN NULL ELSE active_site_url END,
+                            active_site_id = CASE WHEN active_site_id = site_id THEN NULL ELSE active_site_id END
                         WHERE role <> 'fenced'""")
                 .bind("reason", reason)
+                .execute()) == 1;
+    }
+
+    /**
+     * A fenced site learned which site is active ({@code url} null: only its id is known, from the
+     * witness): its refusals name it. Writes nothing when the row says so already. Takes no writes
+     * away, so it waits for none.
+     */
+    public boolean pointTo(String activeSite, String url) {
+        return jdbi.withHandle(h -> h.createUpdate("""
+                        UPDATE tandem_local.site_state SET active_site_id = :site, active_site_url = :url, updated_at = now()
+                        WHERE role = 'fenced' AND site_id <> :site
+                          AND (active_site_id IS DISTINCT FROM :site OR active_site_url IS DISTINCT FROM :url)""")
+                .bind("site", activeSite).bind("url", url)
                 .execute()) == 1;
     }
 
