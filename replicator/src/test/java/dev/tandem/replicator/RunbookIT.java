@@ -58,8 +58,19 @@ class RunbookIT {
 
     @BeforeAll
     static void demo() throws Exception {
-        Outcome started = bash("./tandem demo --detach", 300);
+        Outcome started = bash("./tandem demo --detach", 900);
         assertThat(started.exit()).as(started.output()).isZero();
+        // Ready means ready: a write right away succeeds, and site b already follows site a.
+        Outcome write = bash("""
+                curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$TANDEM_DEMO_DIR/admin-token")" \
+                  -H 'Content-Type: application/json' -d '{"name":"first-write"}' http://127.0.0.1:$TANDEM_PORT/api/v1/projects""", 30);
+        assertThat(write.output()).as("the first write after ./tandem demo --detach returned").isEqualTo("201");
+        long began = System.nanoTime();
+        Outcome status = bash("./tandem status", 30);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+        assertThat(status.output()).contains("site a: active at epoch 1").contains("site b: passive at epoch 1")
+                .contains("last heartbeat of the active site");
+        assertThat(millis).as("./tandem status took (ms)").isLessThan(1000);
     }
 
     @AfterAll

@@ -7,7 +7,9 @@ import dev.tandem.runtime.site.SiteState;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +18,7 @@ import java.util.Map;
 @Path("/status")
 @Produces(MediaType.APPLICATION_JSON)
 public final class StatusResource {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = io.dropwizard.jackson.Jackson.newObjectMapper();
     private final String siteId;
     private final String transport;
     private final ReplicationController controller;
@@ -46,7 +49,20 @@ public final class StatusResource {
     /** The failover loop's last decision, the lease as the active site holds it, and any alert. */
     public record Failover(String decision, dev.tandem.replicator.failover.ActiveLease.View lease, String alert, String fencedReason) {}
 
+    /** The document as JSON, or with {@code format=text} as the lines {@code ./tandem status} prints. */
     @GET
+    @Produces({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
+    public Response get(@QueryParam("format") String format) {
+        Status status = status();
+        if ("text".equals(format)) {
+            return Response.ok(StatusText.describe(siteId, JSON.valueToTree(status)) + "\n", MediaType.TEXT_PLAIN_TYPE).build();
+        }
+        if (format != null && !format.equals("json")) {
+            return Response.status(400).type(MediaType.TEXT_PLAIN_TYPE).entity("format must be json or text, not '" + format + "'\n").build();
+        }
+        return Response.ok(status, MediaType.APPLICATION_JSON_TYPE).build();
+    }
+
     public Status status() {
         SiteState site = controller.site();
         ReplicationController.Mode mode = controller.mode();
