@@ -154,7 +154,9 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
                 new SiteStateWriter(database.jdbi()), promises, applyStats, decisions,
                 new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)));
         failover.automaticFailback(config.failover.failback.equals("automatic"));
-        environment.lifecycle().manage(new PeriodicRunner("failover", settings.interval(), () -> {
+        // At a fixed rate: the write lease counts from when the last renewal was sent, so a slow
+        // renewal (a busy machine, a slow witness) is followed at once by the next one.
+        environment.lifecycle().manage(PeriodicRunner.atFixedRate("failover", settings.interval(), () -> {
             failover.cycle();
             return null; // Decisions logs each new sentence once
         }, environment.metrics()));

@@ -9,6 +9,7 @@ import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
@@ -36,6 +37,7 @@ class SiteFailoverIT {
     static ReplicatorProcess replicatorB;
     static MemberProcess runtimeA;
     static MemberProcess runtimeB;
+    static final java.util.List<UUID> JOBS = new java.util.ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -62,6 +64,7 @@ class SiteFailoverIT {
                       sequence: {commands: [{exec: 'true'}]}
                     """.formatted(i));
             assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+            JOBS.add(UUID.fromString(reply.json().get("jobs").get(0).get("id").asText()));
         }
         // Fires on site a reach site b, and site a holds the lease.
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() ->
@@ -79,6 +82,32 @@ class SiteFailoverIT {
         SITES.close();
     }
 
+    /**
+     * Every job's fire sequence on the site at {@code url}, from its first fire to two seconds ago:
+     * each fire time ran once or is recorded missed with a reason (no hole, no double).
+     */
+    static void assertWholeFireSequences(String url) throws Exception {
+        for (UUID job : JOBS) {
+            java.time.Instant first = java.time.Instant.ofEpochSecond(count(url,
+                    "SELECT extract(epoch FROM min(fire_time))::bigint FROM tandem.executions WHERE job_id = '" + job + "'"));
+            java.time.Instant until = java.time.Instant.ofEpochSecond(count(url, "SELECT extract(epoch FROM now())::bigint - 2"));
+            FireSequence.Report report = FireSequence.check(url, job, "* * * * * ?", first, until);
+            System.out.println("fire sequence on " + url + ": " + report);
+            assertThat(report.problems()).as(report.toString()).isEmpty();
+            assertThat(report.missed()).as("no fire time is past the misfire threshold here: " + report).isEmpty();
+        }
+    }
+
+    /** Waits until the next whole second is {@code offsetMillis} away (negative: after it). */
+    static void waitForFireSecond(long offsetMillis) throws InterruptedException {
+        long now = System.currentTimeMillis();
+        long target = (now / 1000 + 1) * 1000 - offsetMillis;
+        while (target - now < 200) {
+            target += 1000;
+        }
+        Thread.sleep(target - now);
+    }
+
     static final String NO_FIRE_TWICE = """
             SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL
                                   GROUP BY 1, 2 HAVING count(*) > 1) d""";
@@ -86,6 +115,7 @@ class SiteFailoverIT {
     @Test
     @Order(1)
     void aPlannedSwitchoverUnderFiringJobsMovesTheSchedulesWithoutADoubleFire() throws Exception {
+        waitForFireSecond(150); // the switchover starts just before a fire second
         String result = replicatorA.task("switchover?to=b");
         assertThat(result).startsWith("switchover done");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
@@ -97,6 +127,7 @@ class SiteFailoverIT {
         assertThat(count(SITES.urlB(), NO_FIRE_TWICE)).as("(job, fire time) pairs started twice").isZero();
         assertThat(count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'a1' AND fire_time > "
                 + "(SELECT min(fire_time) FROM tandem.executions WHERE member_id = 'b1')")).as("site a fired nothing after site b began").isZero();
+        assertWholeFireSequences(SITES.urlB());
     }
 
     @Test
@@ -105,6 +136,7 @@ class SiteFailoverIT {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
                 .until(() -> String.valueOf(replicatorB.status()).contains("\"lease\":\"site 'b' at epoch 2\"")
                         && String.valueOf(replicatorA.status()).matches("(?s).*\"lastHeartbeatAgeMillis\":\\d.*"));
+        waitForFireSecond(0); // the site dies at a fire second
         long killed = System.nanoTime();
         runtimeB.kill();
         replicatorB.kill();
@@ -127,5 +159,9 @@ class SiteFailoverIT {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
                 .until(() -> count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE status = 'running' AND member_id = 'b1'") == 0);
         assertThat(count(SITES.urlA(), "SELECT count(*) FROM tandem_local.site_takeovers WHERE epoch = 3")).isEqualTo(1);
+        // The fire times between site b's last one that reached site a and the promotion ran late here.
+        assertWholeFireSequences(SITES.urlA());
+        assertThat(count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'a1' AND started_at - fire_time > interval '2 seconds'"))
+                .as("fire times started late after the takeover").isPositive();
     }
 }

@@ -24,9 +24,25 @@ public final class PeriodicRunner implements Managed {
     private final Supplier<String> cycle;
     private final Counter errors;
     private final ScheduledExecutorService executor;
+    private final boolean fixedRate;
     private volatile String lastDecision = "";
 
+    /** Each cycle starts an interval after the previous one ended. */
     public PeriodicRunner(String name, Duration interval, Supplier<String> cycle, MetricRegistry metrics) {
+        this(name, interval, cycle, metrics, false);
+    }
+
+    /**
+     * A loop whose cycles start every interval, counted from the previous start: a cycle that took
+     * longer (a slow witness on a busy machine) is followed at once by the next, never overlapped.
+     * For deadlines that count from when the last cycle began (a write lease).
+     */
+    public static PeriodicRunner atFixedRate(String name, Duration interval, Supplier<String> cycle, MetricRegistry metrics) {
+        return new PeriodicRunner(name, interval, cycle, metrics, true);
+    }
+
+    private PeriodicRunner(String name, Duration interval, Supplier<String> cycle, MetricRegistry metrics, boolean fixedRate) {
+        this.fixedRate = fixedRate;
         this.name = name;
         this.interval = interval;
         this.cycle = cycle;
@@ -34,13 +50,20 @@ public final class PeriodicRunner implements Managed {
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tandem-" + name);
             t.setDaemon(true);
+            if (fixedRate) {
+                t.setPriority(Thread.MAX_PRIORITY); // honoured where the JVM may raise priorities (-XX:ThreadPriorityPolicy=1 as root)
+            }
             return t;
         });
     }
 
     @Override
     public void start() {
-        executor.scheduleWithFixedDelay(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        if (fixedRate) {
+            executor.scheduleAtFixedRate(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            executor.scheduleWithFixedDelay(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     private void runOnce() {

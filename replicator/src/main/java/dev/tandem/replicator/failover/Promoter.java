@@ -46,6 +46,7 @@ public final class Promoter {
     private String seenVersion;
     private long seenSinceNanos;
     private volatile String alert;
+    private String pendingAlert;
     /** Each other site's last answer, and when it came (on this site's clock). */
     private record Seen(PeerClient.Answer answer, long nanos) {}
 
@@ -66,9 +67,19 @@ public final class Promoter {
         this.successor = successor;
     }
 
-    /** One cycle for the passive site {@code state}; returns the sentence that explains it. */
+    /**
+     * One cycle for the passive site {@code state}; returns the sentence that explains it. The
+     * alert changes once, at the end: a health check that reads it while the cycle waits for the
+     * witness or the peers sees the last cycle's, never a blank.
+     */
     public synchronized String cycle(SiteState state) {
-        alert = null;
+        pendingAlert = null;
+        String sentence = decide(state);
+        alert = pendingAlert;
+        return sentence;
+    }
+
+    private String decide(SiteState state) {
         // The lease is watched every interval, so the time it stayed unchanged is known the moment
         // the active site falls silent. One version seen twice was not rewritten in between: every
         // write makes a new one.
@@ -122,9 +133,9 @@ public final class Promoter {
         // within fenceAfter still counts. A site that answered may write until fenceAfter after
         // its last renewal anyway, so waiting that long after its last answer costs nothing.
         if (activeSeen != null && activeSeen.epoch() >= state.epoch() && System.nanoTime() - activeSeenNanos < settings.fenceAfter().toNanos()) {
-            alert = silence + ", but site '" + activeSeen.site() + "' answers as active at epoch " + activeSeen.epoch()
+            pendingAlert = silence + ", but site '" + activeSeen.site() + "' answers as active at epoch " + activeSeen.epoch()
                     + ": the change stream is broken while the site is alive (no promotion; repair the stream)";
-            return alert;
+            return pendingAlert;
         }
         long mine = observed.appliedPosition();
         // A passive site ahead of this one that missed one probe is still ahead: its last answer
