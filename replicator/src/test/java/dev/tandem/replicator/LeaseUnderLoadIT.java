@@ -32,13 +32,12 @@ import org.junit.jupiter.api.Test;
  * A healthy active site keeps its write lease on a busy machine. Two sites of real processes at
  * the default timing (interval 1 s, fenceAfter 3 s, leaseTtl 4 s, promoteAfter 5 s), the witness
  * a separate S3 process, a job firing every second; then {@code stress-ng --cpu 2} keeps both
- * cores busy for {@code tandem.load.seconds} (60; 600 under -Psoak). Meanwhile a write goes
+ * cores busy for a minute ({@link LeaseUnderLoadSoakIT}: ten, under -Psoak). Meanwhile a write goes
  * through site a's gate every 50 ms: none may be refused, site a never fences, site b never
  * promotes, and the job's fire sequence on site a has no hole and no double.
  */
-class LeaseUnderLoadIT {
+public class LeaseUnderLoadIT {
     static final TwoSites SITES = new TwoSites();
-    static final Duration LOAD = Duration.ofSeconds(Long.getLong("tandem.load.seconds", 60));
     static final int CPU_HOGS = Integer.getInteger("tandem.load.cpus", 2);
     static ReplicatorProcess replicatorA;
     static ReplicatorProcess replicatorB;
@@ -77,8 +76,14 @@ class LeaseUnderLoadIT {
         SITES.close();
     }
 
+    /** How long the machine is kept busy. */
+    Duration load() {
+        return Duration.ofSeconds(Long.getLong("tandem.load.seconds", 60));
+    }
+
     @Test
     void underStressTheHealthyActiveSiteNeverLetsItsLeaseLapseNorFences() throws Exception {
+        Duration load = load();
         Api a = runtimeA.api();
         assertThat(a.post("/api/v1/projects", Map.of("name", "load")).status()).isEqualTo(201);
         Api.Reply imported = a.postYaml("/api/v1/projects/load/jobs/import", """
@@ -94,12 +99,12 @@ class LeaseUnderLoadIT {
 
         SiteGate gate = new SiteGate(Jdbi.create(SITES.urlA(), "postgres", ""));
         List<String> refusals = new CopyOnWriteArrayList<>();
-        Process stress = new ProcessBuilder("stress-ng", "--cpu", String.valueOf(CPU_HOGS), "--timeout", LOAD.toSeconds() + "s", "--quiet")
+        Process stress = new ProcessBuilder("stress-ng", "--cpu", String.valueOf(CPU_HOGS), "--timeout", load.toSeconds() + "s", "--quiet")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         Instant from = Instant.now();
         int writes = 0;
         try {
-            long until = System.nanoTime() + LOAD.toNanos();
+            long until = System.nanoTime() + load.toNanos();
             while (System.nanoTime() < until) {
                 try {
                     gate.write(h -> h.execute("SELECT 1"));
@@ -117,7 +122,7 @@ class LeaseUnderLoadIT {
         }
         Instant to = Instant.now();
         System.out.printf("under stress-ng --cpu %d for %d s: %d writes through site a's gate, %d refused: %s%n",
-                CPU_HOGS, LOAD.toSeconds(), writes, refusals.size(), refusals);
+                CPU_HOGS, load.toSeconds(), writes, refusals.size(), refusals);
         assertThat(refusals).as("writes refused on the healthy active site").isEmpty();
         assertThat(FailoverSites.state(SITES.urlA()).role()).isEqualTo(SiteRole.ACTIVE);
         assertThat(replicatorA.status()).contains("\"fencedReason\":null").doesNotContain("could not renew the witness lease");

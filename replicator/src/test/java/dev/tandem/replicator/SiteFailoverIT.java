@@ -98,16 +98,6 @@ class SiteFailoverIT {
         }
     }
 
-    /** Waits until the next whole second is {@code offsetMillis} away (negative: after it). */
-    static void waitForFireSecond(long offsetMillis) throws InterruptedException {
-        long now = System.currentTimeMillis();
-        long target = (now / 1000 + 1) * 1000 - offsetMillis;
-        while (target - now < 200) {
-            target += 1000;
-        }
-        Thread.sleep(target - now);
-    }
-
     static final String NO_FIRE_TWICE = """
             SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL
                                   GROUP BY 1, 2 HAVING count(*) > 1) d""";
@@ -115,7 +105,7 @@ class SiteFailoverIT {
     @Test
     @Order(1)
     void aPlannedSwitchoverUnderFiringJobsMovesTheSchedulesWithoutADoubleFire() throws Exception {
-        waitForFireSecond(150); // the switchover starts just before a fire second
+        FireSequence.placeAtFireSecond(150); // the switchover starts just before a fire second
         String result = replicatorA.task("switchover?to=b");
         assertThat(result).startsWith("switchover done");
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
@@ -136,7 +126,7 @@ class SiteFailoverIT {
         await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
                 .until(() -> String.valueOf(replicatorB.status()).contains("\"lease\":\"site 'b' at epoch 2\"")
                         && String.valueOf(replicatorA.status()).matches("(?s).*\"lastHeartbeatAgeMillis\":\\d.*"));
-        waitForFireSecond(0); // the site dies at a fire second
+        FireSequence.placeAtFireSecond(0); // the site dies at a fire second
         long killed = System.nanoTime();
         runtimeB.kill();
         replicatorB.kill();

@@ -13,6 +13,7 @@ import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
+import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
@@ -154,6 +155,7 @@ class SiteFailoverSoakIT {
         List<Long> rtoMillis = new ArrayList<>();
         List<Long> lost = new ArrayList<>();
         List<Long> lagAtKill = new ArrayList<>();
+        FireSequence.Tally continuity = new FireSequence.Tally();
         try (TwoSites sites = new TwoSites()) {
             sites.interval = "1s";
             Site a = new Site("a", sites);
@@ -165,14 +167,18 @@ class SiteFailoverSoakIT {
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> a.runtime.readyActive() && b.runtime.ready());
             Api api = a.runtime.api();
             assertThat(api.post("/api/v1/projects", Map.of("name", "dr")).status()).isEqualTo(201);
+            List<UUID> jobs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                assertThat(api.postYaml("/api/v1/projects/dr/jobs/import", """
+                Api.Reply reply = api.postYaml("/api/v1/projects/dr/jobs/import", """
                         - name: tick-%d
                           multipleExecutions: true
                           schedule: {crontab: '* * * * * ?'}
                           sequence: {commands: [{exec: 'true'}]}
-                        """.formatted(i)).status()).isEqualTo(200);
+                        """.formatted(i));
+                assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+                jobs.add(UUID.fromString(reply.json().get("jobs").get(0).get("id").asText()));
             }
+            java.time.Instant checkedFrom = null;
             Site active = a;
             Site passive = b;
             try (Writer writer = new Writer(List.of(a, b))) {
@@ -187,6 +193,11 @@ class SiteFailoverSoakIT {
                     });
                     String before = survivor.replicator.status();
                     lagAtKill.add(apparentLag(before));
+                    if (checkedFrom == null) {
+                        checkedFrom = java.time.Instant.ofEpochSecond(count(survivor.url(),
+                                "SELECT extract(epoch FROM max(min_fire))::bigint FROM (SELECT min(fire_time) AS min_fire FROM tandem.executions GROUP BY job_id) f"));
+                    }
+                    FireSequence.placeAtFireSecond(KILL_OFFSETS_MILLIS[kill % KILL_OFFSETS_MILLIS.length]);
                     long killedAt = System.nanoTime();
                     dying.killAll();
                     await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(100)).until(() ->
@@ -205,8 +216,24 @@ class SiteFailoverSoakIT {
                     assertThat(count(survivor.url(), """
                             SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL
                                                   GROUP BY 1, 2 HAVING count(*) > 1) d""")).as("fire times started twice").isZero();
-                    System.out.printf("kill %d of site %s: site %s started a job %d ms later (epoch %d); lost %d transaction(s); lag before %d ms%n",
-                            kill, dying.id, survivor.id, rto, epoch, lost.get(lost.size() - 1), lagAtKill.get(lagAtKill.size() - 1));
+                    // Continuity: on the survivor, every fire time from the first checked one to a few seconds
+                    // after the takeover ran once or was recorded missed. The window moves on with each kill.
+                    java.time.Instant takenOver = java.time.Instant.ofEpochSecond(count(survivor.url(), "SELECT extract(epoch FROM now())::bigint"));
+                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> count(survivor.url(),
+                            "SELECT count(*) FROM tandem.executions WHERE fire_time >= to_timestamp(" + (takenOver.getEpochSecond() + 3) + ")") >= jobs.size());
+                    java.time.Instant checkedUntil = takenOver.plusSeconds(2);
+                    FireSequence.Tally window = new FireSequence.Tally();
+                    for (UUID job : jobs) {
+                        FireSequence.Report report = FireSequence.check(survivor.url(), job, "* * * * * ?", checkedFrom, checkedUntil);
+                        window.add(report);
+                        continuity.add(report);
+                    }
+                    assertThat(window.problems()).as("fire times lost or started twice on the survivor after kill " + kill).isEmpty();
+                    checkedFrom = checkedUntil.plusSeconds(1);
+                    System.out.printf("kill %d of site %s (%+d ms from a fire second): site %s started a job %d ms later (epoch %d); "
+                                    + "lost %d transaction(s); lag before %d ms; fire times %s%n",
+                            kill, dying.id, -KILL_OFFSETS_MILLIS[kill % KILL_OFFSETS_MILLIS.length], survivor.id, rto, epoch,
+                            lost.get(lost.size() - 1), lagAtKill.get(lagAtKill.size() - 1), window.jsonFields());
                     // The dead site returns as a fresh passive site of the survivor.
                     dying.startFresh("passive", epoch, survivor.id);
                     dying.startProcesses(survivor, witnessKey);
@@ -239,10 +266,16 @@ class SiteFailoverSoakIT {
         long p50 = sorted.get((int) Math.ceil(0.50 * sorted.size()) - 1);
         long p99 = sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1);
         System.out.printf("{\"benchmark\":\"failover-rto\",\"kills\":%d,\"rto_p50_ms\":%d,\"rto_p99_ms\":%d,\"rto_max_ms\":%d,"
-                        + "\"lost_transactions_total\":%d,\"lost_per_kill\":%s,\"lag_at_kill_ms\":%s,\"rto_ms\":%s}%n",
-                kills, p50, p99, sorted.get(sorted.size() - 1), lost.stream().mapToLong(Long::longValue).sum(), lost, lagAtKill, rtoMillis);
+                        + "\"lost_transactions_total\":%d,\"lost_per_kill\":%s,\"lag_at_kill_ms\":%s,\"rto_ms\":%s,%s}%n",
+                kills, p50, p99, sorted.get(sorted.size() - 1), lost.stream().mapToLong(Long::longValue).sum(), lost, lagAtKill, rtoMillis,
+                continuity.jsonFields());
         assertThat(p99).as("RTO p99 at the default timing").isLessThan(10_000);
+        assertThat(continuity.lost()).as("fire times lost").isZero();
+        assertThat(continuity.startedTwice()).as("fire times started twice on one site").isZero();
     }
+
+    /** Kills land just before, at and just after a fire second, in turn. */
+    static final long[] KILL_OFFSETS_MILLIS = {150, 0, -150};
 
     private static long apparentLag(String status) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"apparentLagMillis\":(\\d+)").matcher(String.valueOf(status));

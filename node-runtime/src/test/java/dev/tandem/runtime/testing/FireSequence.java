@@ -21,7 +21,8 @@ import java.util.UUID;
  */
 public final class FireSequence {
     /** What one site holds for one job's fire times in a window. */
-    public record Report(UUID jobId, Instant from, Instant until, int fireTimes, int ran, List<String> missed, List<String> problems) {
+    public record Report(UUID jobId, Instant from, Instant until, int fireTimes, int ran, List<String> missed, int holes, int doubles,
+                         List<String> problems) {
         public boolean whole() {
             return problems.isEmpty();
         }
@@ -29,11 +30,72 @@ public final class FireSequence {
         @Override
         public String toString() {
             return "job " + jobId + " from " + from + " until " + until + ": " + fireTimes + " fire times, " + ran + " ran, "
-                    + missed.size() + " missed" + (problems.isEmpty() ? "" : "; problems: " + problems);
+                    + missed.size() + " missed, " + holes + " lost, " + doubles + " started twice"
+                    + (problems.isEmpty() ? "" : "; problems: " + problems);
+        }
+    }
+
+    /** Reports of many jobs and windows added up, for a soak's or a benchmark's figures. */
+    public static final class Tally {
+        private long checked;
+        private long ran;
+        private long lost;
+        private long twice;
+        private final List<String> missed = new ArrayList<>();
+        private final List<String> problems = new ArrayList<>();
+
+        public synchronized void add(Report report) {
+            checked += report.fireTimes();
+            ran += report.ran();
+            lost += report.holes();
+            twice += report.doubles();
+            missed.addAll(report.missed());
+            report.problems().forEach(p -> problems.add("job " + report.jobId() + ": " + p));
+        }
+
+        public synchronized List<String> problems() {
+            return List.copyOf(problems);
+        }
+
+        public synchronized long lost() {
+            return lost;
+        }
+
+        public synchronized long startedTwice() {
+            return twice;
+        }
+
+        public synchronized List<String> missed() {
+            return List.copyOf(missed);
+        }
+
+        /** The figures as JSON fields (no braces); missed reasons with their numbers and times blanked, each once. */
+        public synchronized String jsonFields() {
+            List<String> reasons = missed.stream()
+                    .map(m -> m.substring(m.indexOf(": ") + 2).replaceAll("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z", "<time>")
+                            .replaceAll("\\d+(\\.\\d+)?", "<n>"))
+                    .distinct().map(r -> "\"" + r.replace("\\", "\\\\").replace("\"", "\\\"") + "\"").toList();
+            return "\"fire_times_checked\":" + checked + ",\"fire_times_ran\":" + ran + ",\"fire_times_lost\":" + lost
+                    + ",\"fire_times_started_twice\":" + twice + ",\"fire_times_missed\":" + missed.size()
+                    + ",\"missed_reasons\":" + reasons;
         }
     }
 
     private FireSequence() {
+    }
+
+    /**
+     * Returns when the next whole second (a fire time of an every-second job) is
+     * {@code offsetMillis} away, negative: that far past it; a test places a kill or a switchover
+     * just before, at or just after a fire time. Time placement, not synchronisation.
+     */
+    public static void placeAtFireSecond(long offsetMillis) throws InterruptedException {
+        long now = System.currentTimeMillis();
+        long target = (now / 1000 + 1) * 1000 - offsetMillis;
+        while (target - now < 200) {
+            target += 1000;
+        }
+        Thread.sleep(target - now);
     }
 
     /**
@@ -62,11 +124,15 @@ public final class FireSequence {
         List<String> problems = new ArrayList<>();
         List<String> missed = new ArrayList<>();
         int ran = 0;
+        int holes = 0;
+        int doubles = 0;
         for (Instant fireTime : expected) {
             List<String[]> found = rows.getOrDefault(fireTime, List.of());
             if (found.isEmpty()) {
+                holes++;
                 problems.add(fireTime + " neither ran nor was recorded missed");
             } else if (found.size() > 1) {
+                doubles++;
                 problems.add(fireTime + " has " + found.size() + " executions");
             } else if (found.get(0)[0].equals("missed")) {
                 if (found.get(0)[1] == null || found.get(0)[1].isBlank()) {
@@ -82,6 +148,6 @@ public final class FireSequence {
                 problems.add(fireTime + " is not a fire time of '" + cron + "' but has an execution");
             }
         }
-        return new Report(jobId, from, until, expected.size(), ran, missed, problems);
+        return new Report(jobId, from, until, expected.size(), ran, missed, holes, doubles, problems);
     }
 }
