@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ./tandem demo} that cannot start says which part failed and where, stops everything it
- * started, and exits non-zero: here site b's runtime finds its port taken after the witness, site
- * a's runtime and both embedded databases were already started.
+ * started, and exits non-zero: here site b's runtime finds its port taken, while the witness and
+ * site a's runtime (with its embedded database) it started alongside are running.
  */
 class DemoStartIT {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

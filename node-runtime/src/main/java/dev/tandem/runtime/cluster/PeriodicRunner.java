@@ -34,8 +34,9 @@ public final class PeriodicRunner implements Managed {
 
     /**
      * A loop whose cycles start every interval, counted from the previous start: a cycle that took
-     * longer (a slow witness on a busy machine) is followed at once by the next, never overlapped.
-     * For deadlines that count from when the last cycle began (a write lease).
+     * longer (a slow witness on a busy machine) is followed at once by the next, never overlapped,
+     * and cycles missed during a stall are not made up. For deadlines that count from when the last
+     * cycle began (a write lease).
      */
     public static PeriodicRunner atFixedRate(String name, Duration interval, Supplier<String> cycle, MetricRegistry metrics) {
         return new PeriodicRunner(name, interval, cycle, metrics, true);
@@ -50,9 +51,6 @@ public final class PeriodicRunner implements Managed {
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tandem-" + name);
             t.setDaemon(true);
-            if (fixedRate) {
-                t.setPriority(Thread.MAX_PRIORITY); // honoured where the JVM may raise priorities (-XX:ThreadPriorityPolicy=1 as root)
-            }
             return t;
         });
     }
@@ -60,9 +58,19 @@ public final class PeriodicRunner implements Managed {
     @Override
     public void start() {
         if (fixedRate) {
-            executor.scheduleAtFixedRate(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+            executor.execute(this::runAtRate);
         } else {
             executor.scheduleWithFixedDelay(this::runOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void runAtRate() {
+        long began = System.nanoTime();
+        runOnce();
+        try {
+            executor.schedule(this::runAtRate, Math.max(0, began + interval.toNanos() - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // stop() shut the loop down during this cycle
         }
     }
 

@@ -22,6 +22,7 @@ public final class ScheduleRepository {
     public record Due(UUID jobId, String cron, String timeZone, Instant nextFireAt, long version, String resumedBecause,
                       Instant resumedAt) {}
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ScheduleRepository.class);
     private final Jdbi jdbi;
     private final Json json;
 
@@ -97,7 +98,15 @@ public final class ScheduleRepository {
                 .mapTo(UUID.class).list());
         int created = 0;
         for (UUID id : missing) {
-            created += jdbi.inTransaction(h -> resume(h, id, member, because));
+            try {
+                created += jdbi.inTransaction(h -> resume(h, id, member, because));
+            } catch (RuntimeException e) {
+                // One job whose schedule cannot be rebuilt (an unreadable document, a time zone this
+                // site lacks) must not leave every job after it without a schedule: the others go
+                // on, and this one is tried again when a member starts or at the next hand-over.
+                LOG.error("The schedule of job {} could not be rebuilt ({}); it does not fire until it is: {}", id, because,
+                        e.getMessage());
+            }
         }
         return created;
     }

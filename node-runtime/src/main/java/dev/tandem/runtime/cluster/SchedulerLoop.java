@@ -5,6 +5,7 @@ import dev.tandem.runtime.job.JobDefinition;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
+import dev.tandem.runtime.site.SiteEpochChangedException;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteNotActiveException;
 import java.time.Duration;
@@ -116,11 +117,16 @@ public final class SchedulerLoop {
         plans.sort(Comparator.comparing(plan -> plan.schedule().jobId()));
         int[] counts = new int[3];
         boolean batched;
+        // At the epoch the due schedules were read at: a promotion in between rebuilds the rows, and a
+        // rebuilt row's version may equal the one read.
+        long epoch = site.epoch();
         try {
-            add(counts, gate.write(h -> applyAll(h, plans)));
+            add(counts, gate.writeAtEpoch(epoch, h -> applyAll(h, plans)));
             batched = true;
         } catch (SiteNotActiveException e) {
             return "site stopped accepting writes (" + e.getMessage() + "): " + due.size() + " due schedule(s) wait";
+        } catch (SiteEpochChangedException e) {
+            return e.getMessage() + ": the " + due.size() + " due schedule(s) are read again";
         } catch (RuntimeException batchFailure) {
             LOG.warn("A batch of {} due schedule(s) failed and is redone one schedule at a time: {}", plans.size(), batchFailure.getMessage());
             batched = false;
@@ -131,9 +137,11 @@ public final class SchedulerLoop {
             // One schedule's failure rolled the whole batch back: take them one by one, so the others still fire.
             for (Plan plan : plans) {
                 try {
-                    add(counts, gate.write(h -> applyAll(h, List.of(plan))));
+                    add(counts, gate.writeAtEpoch(epoch, h -> applyAll(h, List.of(plan))));
                 } catch (SiteNotActiveException e) {
                     return "fired " + counts[0] + "; site stopped accepting writes (" + e.getMessage() + "): the other due schedules wait";
+                } catch (SiteEpochChangedException e) {
+                    return "fired " + counts[0] + "; " + e.getMessage() + ": the other due schedules are read again";
                 } catch (RuntimeException e) {
                     failed(plan.schedule(), now, e, failures);
                     continue;

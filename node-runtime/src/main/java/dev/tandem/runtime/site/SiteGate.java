@@ -21,7 +21,7 @@ public final class SiteGate {
     private static final String ENTER_GATE = "SELECT * FROM tandem_local.enter_site_gate()";
     private static final String READ_STATE = """
             SELECT site_id, role, epoch, active_site_url, writes_until IS NOT NULL AND writes_until <= clock_timestamp(), fenced_reason,
-                   writes_until IS NOT NULL
+                   writes_until IS NOT NULL, active_site_id
             FROM tandem_local.site_state""";
 
     private final Jdbi jdbi;
@@ -36,10 +36,26 @@ public final class SiteGate {
      * transaction admitted just before the deadline cannot commit long after it.
      */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
+        return write(-1, work);
+    }
+
+    /**
+     * {@link #write(HandleCallback)} that also refuses, with {@link SiteEpochChangedException},
+     * unless the site is still at {@code epoch}: for writes prepared from what was read at that
+     * epoch (rows a promotion rebuilds may look unchanged to a compare-and-set).
+     */
+    public <T> T writeAtEpoch(long epoch, HandleCallback<T, RuntimeException> work) {
+        return write(epoch, work);
+    }
+
+    private <T> T write(long epoch, HandleCallback<T, RuntimeException> work) {
         return jdbi.inTransaction(handle -> {
             SiteState state = lockState(handle);
             if (!state.acceptsWrites()) {
                 throw new SiteNotActiveException(state);
+            }
+            if (epoch >= 0 && state.epoch() != epoch) {
+                throw new SiteEpochChangedException(epoch, state);
             }
             T result = work.withHandle(handle);
             if (state.leased()) {
@@ -88,7 +104,7 @@ public final class SiteGate {
     private static SiteState map(java.sql.ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx)
             throws java.sql.SQLException {
         return new SiteState(rs.getString(1), SiteRole.parse(rs.getString(2)), rs.getLong(3), rs.getString(4), rs.getBoolean(5),
-                rs.getString(6), rs.getBoolean(7));
+                rs.getString(6), rs.getBoolean(7), rs.getString(8));
     }
 
     /**

@@ -7,12 +7,15 @@ package dev.tandem.runtime.site;
  *                    holds the witness lease) has passed: the site is active but refuses writes
  * @param fencedReason why the site was fenced, when it is
  * @param leased the site's writes have a deadline (a witness lease is configured)
+ * @param activeSiteId the site that is active as this site knows it (itself when active; the site
+ *                     it follows when passive; when fenced, the one its peers or the witness name,
+ *                     or null), possibly without its URL
  */
 public record SiteState(String siteId, SiteRole role, long epoch, String activeSiteUrl, boolean leaseLapsed, String fencedReason,
-                        boolean leased) {
+                        boolean leased, String activeSiteId) {
 
     public SiteState(String siteId, SiteRole role, long epoch, String activeSiteUrl) {
-        this(siteId, role, epoch, activeSiteUrl, false, null, false);
+        this(siteId, role, epoch, activeSiteUrl, false, null, false, null);
     }
 
     public boolean acceptsWrites() {
@@ -30,7 +33,8 @@ public record SiteState(String siteId, SiteRole role, long epoch, String activeS
         }
         return "site '" + siteId + "' is " + role.sql() + " (epoch " + epoch + ")"
                 + (fencedReason == null || role != SiteRole.FENCED ? "" : ": " + fencedReason)
-                + "; writes are accepted only by the active site" + (activeSiteUrl == null
-                        ? ", and which site that is is not known here" : " at " + activeSiteUrl);
+                + "; writes are accepted only by the active site" + (activeSiteUrl != null ? " at " + activeSiteUrl
+                        : activeSiteId != null && !activeSiteId.equals(siteId) ? ", site '" + activeSiteId + "' (its address is not known here)"
+                        : ", and which site that is is not known here");
     }
 }

@@ -40,7 +40,7 @@ public final class StatusResource {
      * source's commit time (display only: clocks of two sites differ); liveness decisions use
      * {@code lastHeartbeatAgeMillis}, measured on this process's monotonic clock.
      */
-    public record Status(String siteId, String role, Long epoch, String activeSiteUrl, String mode, String transport,
+    public record Status(String siteId, String role, Long epoch, String activeSiteUrl, String activeSiteId, String mode, String transport,
                          Long sourceCommitPosition, Long captureLagMillis, Long appliedPosition, Long apparentLagMillis, Map<String, Long> peerLagBytes,
                          double eventsPerSecond, Long lastHeartbeatAgeMillis, ReplicationController.SlotStatus slot,
                          Map<String, Long> peerPositions, List<String> unseededPeers, String problem, Failover failover,
@@ -83,7 +83,7 @@ public final class StatusResource {
                 ? Math.max(0, System.currentTimeMillis() - applyStats.sourceCommitMillis()) : null;
         long heartbeatAge = applyStats.heartbeatAgeMillis();
         return new Status(siteId, site == null ? null : site.role().sql(), site == null ? null : site.epoch(),
-                site == null ? null : site.activeSiteUrl(),
+                site == null ? null : site.activeSiteUrl(), site == null ? null : site.activeSiteId(),
                 mode.name().toLowerCase(), transport,
                 capturing && controller.captureStats().lastCommit() >= 0 ? controller.captureStats().lastCommit() : null,
                 capturing && controller.captureStats().captureLagMillis() >= 0 ? controller.captureStats().captureLagMillis() : null,

@@ -39,7 +39,9 @@ public final class StatusText {
             out.append("  alert:     ").append(failover.path("alert").asText()).append('\n');
         }
         if (!"active".equals(s.path("role").asText())) {
+            String activeId = s.path("activeSiteId").asText(null);
             out.append("  writes go to: ").append(s.path("activeSiteUrl").isTextual() ? s.path("activeSiteUrl").asText()
+                    : activeId != null && !activeId.equals(site) ? "site '" + activeId + "' (its address is not known here)"
                     : "(not known here)").append('\n');
         }
         out.append("  failover:  ").append(failover.path("decision").asText("-")).append('\n');

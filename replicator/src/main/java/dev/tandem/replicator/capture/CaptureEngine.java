@@ -49,6 +49,8 @@ public final class CaptureEngine implements AutoCloseable {
     private volatile Throwable failure;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private ExecutorService runner;
+    /** The engine's run on {@link #runner}: done once its thread left it (its replication connection closed). */
+    private java.util.concurrent.Future<?> running;
 
     public CaptureEngine(CaptureSettings settings, long epoch, CaptureStats stats) {
         this.settings = settings;
@@ -176,7 +178,8 @@ public final class CaptureEngine implements AutoCloseable {
                     committer.markBatchFinished();
                 })
                 .using((success, message, error) -> {
-                    if (!success && state.get() == State.RUNNING) {
+                    State now = state.get();
+                    if (!success && (now == State.RUNNING || now == State.STARTING)) {
                         failure = error != null ? error : new IllegalStateException(message);
                         state.set(State.FAILED);
                         LOG.error("Capture of site '{}' stopped: {}", settings.siteId(), message, error);
@@ -188,7 +191,7 @@ public final class CaptureEngine implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        runner.execute(engine);
+        running = runner.submit(engine);
         state.compareAndSet(State.STARTING, State.RUNNING);
         LOG.info("Capturing site '{}' (epoch {}) from slot {} of {}", settings.siteId(), epoch, settings.slot(), settings.jdbcUrl());
     }
@@ -285,35 +288,44 @@ public final class CaptureEngine implements AutoCloseable {
             return true;
         }
         long deadline = System.nanoTime() + wait.toNanos();
+        runner.shutdown(); // takes no new work; the engine's run goes on until it returns
         try {
-            boolean accepted = false;
-            while (!accepted && !runner.isTerminated()) {
+            while (!running.isDone()) {
                 try {
                     engine.close();
-                    accepted = true;
-                } catch (IllegalStateException starting) {
-                    if (System.nanoTime() >= deadline) {
-                        break;
+                    break;
+                } catch (IllegalStateException refused) {
+                    if (!String.valueOf(refused.getMessage()).contains("while tasks are starting") || System.nanoTime() >= deadline) {
+                        break; // already shutting down or shut down (after a failure): its run ends by itself
                     }
-                    runner.awaitTermination(50, TimeUnit.MILLISECONDS);
+                    waitForRun(Math.min(50_000_000L, Math.max(0, deadline - System.nanoTime())));
                 } catch (IOException | RuntimeException e) {
-                    // Debezium's engine refuses close() once it stopped by itself (after a failure): fine.
                     LOG.debug("Capture of site '{}' was already stopping: {}", settings.siteId(), e.getMessage());
-                    accepted = true;
+                    break;
                 }
             }
-            runner.shutdown();
-            if (!runner.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS) && !wait.isZero()) {
+            waitForRun(Math.max(0, deadline - System.nanoTime()));
+            if (!running.isDone() && !wait.isZero()) {
                 runner.shutdownNow(); // interrupts the engine's thread: Debezium then closes itself
                 runner.awaitTermination(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (runner.isTerminated()) {
+        if (running.isDone()) {
             state.set(State.STOPPED);
             return true;
         }
         return false;
+    }
+
+    private void waitForRun(long nanos) throws InterruptedException {
+        try {
+            running.get(nanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException ended) {
+            // the run ended (with an error the completion callback reported)
+        } catch (java.util.concurrent.TimeoutException stillRunning) {
+            // asked again, or given up, by the caller
+        }
     }
 }

@@ -372,7 +372,7 @@ public final class FailoverLoop {
     }
 
     private String abortSwitchover(SiteState state, String why) {
-        writer.unfence(state.epoch());
+        writer.unfence(state.epoch(), settings.siteUrl());
         return decisions.recordAndReturn("failover", "switchover aborted: " + why + "; site '" + siteId + "' is active again at epoch "
                 + state.epoch());
     }

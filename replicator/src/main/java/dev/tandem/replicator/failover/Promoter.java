@@ -74,9 +74,11 @@ public final class Promoter {
      */
     public synchronized String cycle(SiteState state) {
         pendingAlert = null;
-        String sentence = decide(state);
-        alert = pendingAlert;
-        return sentence;
+        try {
+            return decide(state);
+        } finally {
+            alert = pendingAlert; // a cycle that failed leaves no alert behind: it decided nothing
+        }
     }
 
     private String decide(SiteState state) {

@@ -67,10 +67,13 @@ public final class SiteStateWriter {
      * away, so it waits for none.
      */
     public boolean pointTo(String activeSite, String url) {
+        // Only the id known (the witness): a URL a peer gave for that same site is kept.
         return jdbi.withHandle(h -> h.createUpdate("""
-                        UPDATE tandem_local.site_state SET active_site_id = :site, active_site_url = :url, updated_at = now()
+                        UPDATE tandem_local.site_state SET active_site_id = :site, updated_at = now(),
+                            active_site_url = CASE WHEN CAST(:url AS text) IS NULL AND active_site_id = :site THEN active_site_url
+                                                   ELSE :url END
                         WHERE role = 'fenced' AND site_id <> :site
-                          AND (active_site_id IS DISTINCT FROM :site OR active_site_url IS DISTINCT FROM :url)""")
+                          AND (active_site_id IS DISTINCT FROM :site OR (CAST(:url AS text) IS NOT NULL AND active_site_url IS DISTINCT FROM :url))""")
                 .bind("site", activeSite).bind("url", url)
                 .execute()) == 1;
     }
@@ -96,12 +99,13 @@ public final class SiteStateWriter {
                 .execute()) == 1;
     }
 
-    /** Undoes this site's own fence (an aborted switchover): active again at the same epoch. */
-    public boolean unfence(long epoch) {
+    /** Undoes this site's own fence (an aborted switchover): active again at the same epoch, naming itself ({@code url}). */
+    public boolean unfence(long epoch, String url) {
         return jdbi.withHandle(h -> h.createUpdate("""
-                        UPDATE tandem_local.site_state SET role = 'active', fenced_reason = NULL, updated_at = now()
+                        UPDATE tandem_local.site_state SET role = 'active', fenced_reason = NULL, updated_at = now(),
+                            active_site_id = site_id, active_site_url = :url
                         WHERE role = 'fenced' AND epoch = :epoch""")
-                .bind("epoch", epoch)
+                .bind("epoch", epoch).bind("url", url)
                 .execute()) == 1;
     }
 

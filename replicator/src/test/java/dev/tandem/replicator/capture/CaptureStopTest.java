@@ -81,6 +81,27 @@ class CaptureStopTest {
     }
 
     @Test
+    void stoppingAnEngineThatFailedByItselfReturnsAtOnce() throws Exception {
+        CaptureEngine engine = new CaptureEngine(settings, 1, new CaptureStats(new MetricRegistry()));
+        long position = engine.prepare().position();
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP PUBLICATION tandem_pub"); // the connector does not create it: its start fails
+        }
+        try {
+            engine.start(new AcceptAll(), position);
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> engine.state() == CaptureEngine.State.FAILED);
+            assertThat(engine.failure()).isNotNull();
+            long began = System.nanoTime();
+            assertThat(engine.stop(Duration.ofSeconds(30))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("stopping a failed engine took")
+                    .isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(2)));
+            assertThat(engine.state()).isEqualTo(CaptureEngine.State.STOPPED);
+        } finally {
+            engine.prepare(); // the publication again, for the other tests
+        }
+    }
+
+    @Test
     void aStopAtAnyMomentOfTheStartOrWhileStreamingEndsTheEngineAndFreesTheSlot() throws Exception {
         for (long delayMillis : new long[] {0, 0, 20, 100, 300, 800, 1500}) {
             CaptureEngine engine = new CaptureEngine(settings, 1, new CaptureStats(new MetricRegistry()));
