@@ -28,6 +28,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             Files.write(log, new byte[0]); // this start's output only (initdb, then the server, append to it)
+            removeStaleLock(dataDir);
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -55,6 +56,34 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage()
                     + "; the end of its log " + log + ":\n" + tail(log), e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+        }
+    }
+
+    /**
+     * After a server was killed (SIGKILL, a power cut) its {@code postmaster.pid} stays behind.
+     * PostgreSQL refuses to start while the process id written there exists, and process ids are
+     * reused (a thread of any process may hold it now): a lock whose process is not a PostgreSQL
+     * server is stale, and removed. One held by a running server is left alone (it refuses, as it
+     * must).
+     */
+    static void removeStaleLock(Path dataDir) throws IOException {
+        Path lock = dataDir.resolve("postmaster.pid");
+        if (!Files.exists(lock)) {
+            return;
+        }
+        long pid;
+        try (java.util.stream.Stream<String> lines = Files.lines(lock)) {
+            pid = Long.parseLong(lines.findFirst().orElse("").trim());
+        } catch (NumberFormatException | java.io.UncheckedIOException unreadable) {
+            pid = -1;
+        }
+        boolean postgres = pid > 0 && ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .flatMap(p -> p.info().command()).map(command -> Path.of(command).getFileName().toString().startsWith("postgres"))
+                .orElse(false);
+        if (!postgres) {
+            LOG.warn("Removing the stale lock {} (process {} is not a running PostgreSQL server: it was stopped without a clean shutdown)",
+                    lock, pid);
+            Files.delete(lock);
         }
     }
 

@@ -30,6 +30,42 @@ class EmbeddedPostgresServerTest {
         }
     }
 
+    /**
+     * A server killed with SIGKILL leaves its postmaster.pid behind; process ids are reused, so
+     * the id in it may belong to another program by the next start (here: this test's JVM). The
+     * next start removes that stale lock instead of refusing, and the data is there.
+     */
+    @Test
+    void aKilledServersLockWhoseProcessIdNowBelongsToAnotherProgramDoesNotStopTheNextStart() throws Exception {
+        Path dir = RuntimeFixture.tempDir("embedded-pg-killed");
+        EmbeddedPostgresServer first = EmbeddedPostgresServer.start(dir, 0, true);
+        try (Connection c = DriverManager.getConnection(first.jdbcUrl("postgres"), "postgres", "")) {
+            c.createStatement().execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survived a kill')");
+        }
+        long pid = Long.parseLong(java.nio.file.Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
+        ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+        java.util.List<ProcessHandle> all = new java.util.ArrayList<>(postmaster.descendants().toList());
+        all.add(postmaster);
+        all.forEach(ProcessHandle::destroyForcibly);
+        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(20)))
+                .until(() -> all.stream().noneMatch(ProcessHandle::isAlive));
+        try {
+            first.close();
+        } catch (RuntimeException alreadyGone) {
+            // pg_ctl finds no server to stop
+        }
+        java.util.List<String> lock = new java.util.ArrayList<>(java.nio.file.Files.readAllLines(dir.resolve("postmaster.pid")));
+        lock.set(0, String.valueOf(ProcessHandle.current().pid())); // the id now names a live process that is not PostgreSQL
+        java.nio.file.Files.write(dir.resolve("postmaster.pid"), lock);
+
+        try (EmbeddedPostgresServer second = EmbeddedPostgresServer.start(dir, 0, true);
+             Connection c = DriverManager.getConnection(second.jdbcUrl("postgres"), "postgres", "");
+             ResultSet rs = c.createStatement().executeQuery("SELECT v FROM kept")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("survived a kill");
+        }
+    }
+
     @Test
     void aServerThatCannotStartSaysWhyInPostgresqlsOwnWords() throws Exception {
         Path dir = RuntimeFixture.tempDir("embedded-pg-bad").resolve("postgres");
