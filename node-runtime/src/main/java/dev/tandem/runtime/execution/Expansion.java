@@ -1,6 +1,7 @@
 package dev.tandem.runtime.execution;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -27,6 +28,89 @@ public final class Expansion {
     /** Expands option and node references ({@code ${node.hostname}}, any attribute of the node). */
     public static String expand(String text, Map<String, String> options, Map<String, String> node) {
         return replace(DOLLAR, text, options, node);
+    }
+
+    /**
+     * An {@code exec} line with its references expanded as Rundeck expands them (its ExecArgList
+     * quoting): the line is cut into words as a shell would (blanks outside quotes), and each word
+     * that holds a reference becomes one single-quoted word (its own quotes removed, references
+     * replaced, then quoted), so a value is always data: {@code $(id)}, {@code ;}, backticks,
+     * quotes and newlines arrive as typed. Words without a reference stay exactly as written, so
+     * pipes, redirections and the shell's own variables still work. {@code echo "hello ${option.who}"}
+     * with {@code who=$(id)} runs {@code echo 'hello $(id)'}.
+     */
+    public static String expandCommand(String line, Map<String, String> options, Map<String, String> node) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < line.length()) {
+            char c = line.charAt(i);
+            if (Character.isWhitespace(c)) {
+                out.append(c);
+                i++;
+                continue;
+            }
+            int end = wordEnd(line, i);
+            String word = line.substring(i, end);
+            out.append(DOLLAR.matcher(word).find() ? shellQuote(replace(DOLLAR, unquoted(word), options, node)) : word);
+            i = end;
+        }
+        return out.toString();
+    }
+
+    /**
+     * A path (a {@code scriptfile}) with its references expanded, each value confined to one file
+     * name: a value that holds a {@code /}, is {@code .} or {@code ..}, or holds a NUL is refused
+     * (it would leave the folder the path names). The message names the reference, never its value.
+     */
+    public static String expandPath(String path, Map<String, String> options, Map<String, String> node) {
+        Matcher m = DOLLAR.matcher(path);
+        while (m.find()) {
+            String value = m.group(1).equals("option") ? options.getOrDefault(m.group(2), "") : node.getOrDefault(m.group(2), "");
+            if (value.contains("/") || value.equals(".") || value.equals("..") || value.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException(m.group() + " in the path '" + path + "' expands to a value that is not a single file "
+                        + "name (it holds '/', is '.' or '..'): a value may name a file, never leave the folder");
+            }
+        }
+        return replace(DOLLAR, path, options, node);
+    }
+
+    /** A word for {@code /bin/sh}: single-quoted, so nothing in it is read by the shell. */
+    public static String shellQuote(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    /** Where the shell word starting at {@code start} ends: the first blank outside quotes (or the end). */
+    private static int wordEnd(String line, int start) {
+        char quote = 0;
+        int i = start;
+        while (i < line.length()) {
+            char c = line.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '\\' && quote == '"') {
+                    i++;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '\\') {
+                i++;
+            } else if (Character.isWhitespace(c)) {
+                return i;
+            }
+            i++;
+        }
+        return Math.min(i, line.length());
+    }
+
+    /** The word as the shell would pass it: quotes removed; an unclosed quote keeps the rest as written. */
+    private static String unquoted(String word) {
+        try {
+            List<String> parts = Arguments.split(word);
+            return parts.isEmpty() ? "" : parts.get(0);
+        } catch (IllegalArgumentException unclosed) {
+            return word;
+        }
     }
 
     public static String expandScript(String script, Map<String, String> options) {

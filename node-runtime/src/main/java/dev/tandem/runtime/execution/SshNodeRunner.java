@@ -247,7 +247,7 @@ final class SshNodeRunner implements AutoCloseable {
         }
         try {
             // SCP servers differ in whether they apply the mode; make the file executable as Rundeck does.
-            return exec(sessions, project, node, "chmod 700 " + WorkflowRunner.shellQuote(path) + " && " + commandFor.apply(path),
+            return exec(sessions, project, node, "chmod 700 " + Expansion.shellQuote(path) + " && " + commandFor.apply(path),
                     environment, execution, step, log);
         } finally {
             remove(sessions, project, node, path, execution, step, log);
@@ -258,7 +258,7 @@ final class SshNodeRunner implements AutoCloseable {
         ChannelExec channel = null;
         try {
             ClientSession session = sessions.session(project, node, execution);
-            channel = session.createExecChannel("rm -f " + WorkflowRunner.shellQuote(path), new PtyChannelConfiguration(), Map.of());
+            channel = session.createExecChannel("rm -f " + Expansion.shellQuote(path), new PtyChannelConfiguration(), Map.of());
             channel.open().verify(settings.connectTimeout(), CancelOption.CANCEL_ON_TIMEOUT);
             channel.getInvertedIn().close();
             channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), settings.connectTimeout().toMillis());

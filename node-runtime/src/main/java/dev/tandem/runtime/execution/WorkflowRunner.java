@@ -327,7 +327,7 @@ final class WorkflowRunner {
             note(ctx, label, LogLevel.VERBOSE, "step " + label + (ctx.local() ? "" : " on node " + ctx.nodeName()) + ": " + describe(step));
             Map<String, String> node = nodeValues(ctx.node());
             if (step instanceof Step.Exec exec) {
-                String command = Expansion.expand(exec.command(), options, node);
+                String command = Expansion.expandCommand(exec.command(), options, node);
                 return ctx.local() ? local(command, options, ctx, label)
                         : remote(ctx, label, () -> ssh.exec(ctx.ssh(), ctx.project(), ctx.node(), command, environment(options, ctx), ctx.execution(), label, ctx.log()));
             }
@@ -337,7 +337,12 @@ final class WorkflowRunner {
                 return script(content, suffix, script.interpreter(), script.argsQuoted(), expandedArgs(script.args(), options, node), options, ctx, label);
             }
             if (step instanceof Step.ScriptFile file) {
-                Path path = Path.of(Expansion.expand(file.path(), options, node));
+                Path path;
+                try {
+                    path = Path.of(Expansion.expandPath(file.path(), options, node));
+                } catch (IllegalArgumentException confined) {
+                    return StepResult.failed(confined.getMessage());
+                }
                 if (!Files.isRegularFile(path)) {
                     return StepResult.failed("script file " + path + " does not exist on " + (ctx.local() ? "node " + ctx.nodeName() : "the Tandem host"));
                 }
@@ -370,7 +375,7 @@ final class WorkflowRunner {
         boolean shebang = startsWithShebang(content);
         if (!ctx.local()) {
             return remote(ctx, label, () -> ssh.script(ctx.ssh(), ctx.project(), ctx.node(), content, suffix,
-                    path -> String.join(" ", scriptCommand(path, shebang, interpreter, quoted, args).stream().map(WorkflowRunner::shellQuote).toList()),
+                    path -> String.join(" ", scriptCommand(path, shebang, interpreter, quoted, args).stream().map(Expansion::shellQuote).toList()),
                     environment(options, ctx), ctx.execution(), label, ctx.log()));
         }
         Path file = null;
@@ -418,8 +423,8 @@ final class WorkflowRunner {
         if (!interpreter.isBlank()) {
             command.addAll(Arguments.split(interpreter));
             if (quoted) {
-                StringBuilder line = new StringBuilder(shellQuote(file));
-                argv.forEach(a -> line.append(' ').append(shellQuote(a)));
+                StringBuilder line = new StringBuilder(Expansion.shellQuote(file));
+                argv.forEach(a -> line.append(' ').append(Expansion.shellQuote(a)));
                 command.add(line.toString());
                 return command;
             }
@@ -436,10 +441,6 @@ final class WorkflowRunner {
 
     private static boolean startsWithShebang(byte[] content) {
         return content.length >= 2 && content[0] == '#' && content[1] == '!';
-    }
-
-    static String shellQuote(String word) {
-        return "'" + word.replace("'", "'\\''") + "'";
     }
 
     /**

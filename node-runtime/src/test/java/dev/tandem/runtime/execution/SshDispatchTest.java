@@ -99,7 +99,7 @@ class SshDispatchTest {
                     dispatch: {threadcount: 3, keepgoing: true}
                   sequence:
                     commands:
-                      - exec: echo "exec ${node.name} $RD_NODE_NAME ${option.greeting}"
+                      - exec: echo "exec ${node.name}" $RD_NODE_NAME "${option.greeting}"
                       - script: |
                           #!/bin/sh
                           echo "script @node.name@ $1 $RD_OPTION_GREETING from $0"
@@ -120,6 +120,72 @@ class SshDispatchTest {
         try (Stream<Path> left = Files.list(Path.of("/tmp"))) {
             assertThat(left.filter(p -> p.getFileName().toString().startsWith(prefix)).toList())
                     .as("uploaded scripts are removed from the node afterwards").isEmpty();
+        }
+    }
+
+    /** Values a caller with only the run permission may send, each one an injection attempt if pasted into a shell line. */
+    static final List<String> SHAPES = List.of("$(id)", "`id`", "; id", "&& id", "| id", "' ; id ; '", "\" ; id ; \"", "\\\"; id",
+            "$HOME", "${PATH}", "two\nlines; id", "*", "~", "> /tmp/tandem-injected", "$((6*7))", "'\"'\"'");
+
+    /**
+     * Option values are data in an {@code exec} line, on the Tandem host and over SSH alike (as
+     * Rundeck quotes them): whatever shell syntax a value holds arrives as typed, and nothing in
+     * it runs.
+     */
+    @Test
+    void optionValuesArriveAsTypedOnTheTandemHostAndOverSshWhateverShellSyntaxTheyHold() throws Exception {
+        StringBuilder options = new StringBuilder();
+        StringBuilder steps = new StringBuilder();
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < SHAPES.size(); i++) {
+            options.append("    - name: v").append(i).append('\n');
+            steps.append("      - exec: printf '%s|\\n' \"v").append(i).append("=${option.v").append(i).append("}\"\n");
+            steps.append("      - exec: printf '%s|\\n' u").append(i).append("=${option.v").append(i).append("}\n");
+            values.put("v" + i, SHAPES.get(i));
+        }
+        for (String where : List.of("", "  nodefilters: {filter: 'name: web1'}\n")) {
+            JsonNode execution = run("""
+                    - name: quoted%s
+                      options:
+                    %s%s  sequence:
+                        commands:
+                    %s""".formatted(where.isEmpty() ? "-local" : "-ssh", options, where, steps), values);
+            assertThat(execution.path("status").asText()).as(execution.toString()).isEqualTo("succeeded");
+            String out = String.join("\n", Runs.lines(api, execution.path("id").asText(), "stdout"));
+            for (int i = 0; i < SHAPES.size(); i++) {
+                assertThat(out).as(where + " quoted word").contains("v" + i + "=" + SHAPES.get(i) + "|");
+                assertThat(out).as(where + " bare word").contains("u" + i + "=" + SHAPES.get(i) + "|");
+            }
+            assertThat(out).doesNotContain("uid=").doesNotContain("=42|");
+            assertThat(Path.of("/tmp/tandem-injected")).doesNotExist();
+        }
+    }
+
+    @Test
+    void aScriptFilePathBuiltFromAnOptionCannotLeaveItsFolder() throws Exception {
+        Path scripts = Files.createDirectories(DIR.resolve("scripts"));
+        Files.writeString(scripts.resolve("hello.sh"), "#!/bin/sh\necho hello from the script folder\n");
+        scripts.resolve("hello.sh").toFile().setExecutable(true);
+        String yaml = """
+                - name: scriptfile-%s
+                  options:
+                    - name: script
+                  sequence:
+                    commands:
+                      - scriptfile: %s/${option.script}
+                """;
+        JsonNode ok = run(yaml.formatted("ok", scripts), Map.of("script", "hello.sh"));
+        assertThat(ok.path("status").asText()).as(ok.toString()).isEqualTo("succeeded");
+        assertThat(Runs.lines(api, ok.path("id").asText(), "stdout")).containsExactly("hello from the script folder");
+        for (String escape : List.of("../../../../../../bin/true", "..", "/bin/true")) {
+            JsonNode refused = run(yaml.formatted("escape" + escape.length(), scripts), Map.of("script", escape));
+            assertThat(refused.path("status").asText()).as(refused.toString()).isEqualTo("failed");
+            String log = String.join("\n", Runs.lines(api, refused.path("id").asText(), null));
+            assertThat(log).contains("${option.script} in the path '" + scripts + "/${option.script}' expands to a value that is not a single "
+                    + "file name");
+            if (escape.contains("/")) {
+                assertThat(log).as("the value itself is not repeated").doesNotContain(escape);
+            }
         }
     }
 

@@ -100,7 +100,7 @@ class SecretsNeverLeakTest {
                   sequence:
                     keepgoing: true
                     commands:
-                      - exec: echo "pass=${option.pass} token=${option.token} login=${option.login} env=$RD_OPTION_PASS/$RD_OPTION_TOKEN"
+                      - exec: echo "pass=${option.pass} token=${option.token} login=${option.login}" env=$RD_OPTION_PASS/$RD_OPTION_TOKEN
                       - script: |
                           echo "script @option.pass@ and @option.token@"
                           echo "to stderr ${option.token}" >&2
