@@ -168,7 +168,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         environment.jersey().register(new ReplicationResource(controller, promises, failover, settings.interval().toMillis()));
         environment.jersey().register(new StatusResource(settings.siteId(), settings.transport().name().toLowerCase(), controller, applyStats,
                 failover));
-        environment.healthChecks().register("replication", new ReplicationHealthCheck(controller));
+        environment.healthChecks().register("replication", new ReplicationHealthCheck(controller, applyStats, settings.interval()));
         environment.healthChecks().register("failover", new FailoverHealthCheck(failover, controller::site));
         environment.admin().addTask(new ReseedTask(controller, failover));
         environment.jersey().register(new dev.tandem.replicator.api.DivergenceResource(failover));

@@ -209,6 +209,43 @@ class DirectReplicationTest {
         awaitConverged(Duration.ofSeconds(10));
     }
 
+    /**
+     * One value far larger than a JSON parser's default limit (20 million characters), with
+     * characters JSON must escape: it reaches the passive site whole and the stream goes on.
+     */
+    @Test
+    void aValueOfTwentyFiveMillionCharactersReachesThePassiveSiteAndTheStreamGoesOn() {
+        exec(SITES.urlA(), "CREATE TABLE tandem.test_big (id uuid PRIMARY KEY, v text NOT NULL)");
+        exec(SITES.urlB(), "CREATE TABLE tandem.test_big (id uuid PRIMARY KEY, v text NOT NULL)");
+        exec(SITES.urlA(), "INSERT INTO tandem.test_big VALUES (gen_random_uuid(), repeat(E'\\\"\\n\\\\x', 6250000))");
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+                .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_big WHERE length(v) = 25000000") == 1);
+        assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_big WHERE md5(v) = md5(repeat(E'\\\"\\n\\\\x', 6250000))"))
+                .isEqualTo(1);
+        exec(SITES.urlA(), "DELETE FROM tandem.test_big");
+        awaitConverged(Duration.ofSeconds(30));
+        assertThat(replicatorB.health()).doesNotContain("\"healthy\":false");
+    }
+
+    /**
+     * Apply blocked without failing (a lock on the passive site holds it): nothing counts as a
+     * failure, yet the active site's heartbeats stop arriving, so health turns red saying so; it
+     * turns green again once apply moves.
+     */
+    @Test
+    void healthTurnsRedWhileApplyIsStuckWithoutFailingAndGreenOnceItMoves() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(SITES.urlB(), "postgres", "")) {
+            c.setAutoCommit(false);
+            c.createStatement().execute("LOCK TABLE tandem.site_heartbeats IN ACCESS EXCLUSIVE MODE");
+            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
+                    .until(() -> replicatorB.health().contains("apply stuck: no heartbeat of the active site applied for"));
+            assertThat(replicatorB.health()).contains("\"healthy\":false");
+            c.rollback();
+        }
+        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
+                .until(() -> !replicatorB.health().contains("\"healthy\":false"));
+    }
+
     @Test
     void aSchemaMismatchStopsApplyWithAClearErrorUntilThePassiveSiteIsMigrated() {
         exec(SITES.urlA(), "CREATE TABLE tandem.test_mismatch (id uuid PRIMARY KEY, v text)");

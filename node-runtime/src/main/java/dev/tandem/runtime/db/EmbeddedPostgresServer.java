@@ -46,7 +46,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     // A replication slot whose peer is gone may not fill the disk (DESIGN.md "Positions").
                     .setServerConfig("max_slot_wal_keep_size", "2GB")
                     .setServerConfig("max_connections", "200")
-                    .setServerConfig("listen_addresses", "127.0.0.1");
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    // TCP only: no socket and socket lock in /tmp, which a killed server leaves behind
+                    // with a process id that another program may hold by the next start.
+                    .setServerConfig("unix_socket_directories", "");
             if (port > 0) {
                 builder.setPort(port);
             }

@@ -7,7 +7,15 @@ import java.io.UncheckedIOException;
 
 /** The wire form of a frame: one JSON document (one line on the direct stream, one Kafka record). */
 public final class Frames {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * No limit on a value's length (Jackson's default stops at 20 million characters): a frame
+     * carries any value PostgreSQL held, and one the passive site could not read would stop
+     * replication for good. What one request may store is bounded in the runtime instead.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxStringLength(Integer.MAX_VALUE).maxDocumentLength(-1).build())
+            .build());
 
     private Frames() {}
 
