@@ -573,7 +573,7 @@ public final class ReplicationBench {
      * second; on a slow virtual disk such a burst came with up to 18 % CPU steal and matched the
      * worst seconds of the lag measure that followed the bulks (Tandem direct 170 ms, Kafka
      * 150–630 ms). Every contender gets the same; a sync that fails or hangs stops the bench.
-     * A checkpoint on both sites first (since session 12) hands the kernel what the bulks left
+     * A checkpoint on both sites first hands the kernel what the bulks left
      * dirty in PostgreSQL's own buffers, which a timed checkpoint would otherwise write out, spread
      * over minutes, during the runs that follow.
      */

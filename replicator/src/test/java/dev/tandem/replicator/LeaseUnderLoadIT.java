@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.replicator.testing.ProcessSites;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.site.SiteGate;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.Test;
  * promotes, and the job's fire sequence on site a has no hole and no double.
  */
 public class LeaseUnderLoadIT {
-    static final TwoSites SITES = new TwoSites();
+    static final ProcessSites PROCESSES = new ProcessSites();
+    static final TwoSites SITES = PROCESSES.sites;
     static final int CPU_HOGS = Integer.getInteger("tandem.load.cpus", 2);
     static ReplicatorProcess replicatorA;
     static ReplicatorProcess replicatorB;
@@ -52,28 +54,16 @@ public class LeaseUnderLoadIT {
     @BeforeAll
     static void start() throws Exception {
         Assumptions.assumeTrue(stressNg(), "stress-ng is not installed (apt-get install stress-ng); .ci/run installs it");
-        SITES.interval = "1s";
-        String key = "witness/" + UUID.randomUUID() + ".json";
-        String witness = S3Server.shared().endpoint();
-        int portA = TwoSites.portForAProcess();
-        int portB = TwoSites.portForAProcess();
-        replicatorA = new ReplicatorProcess(SITES, "a", SITES.urlA(), "direct", null, "[b]", "[http://127.0.0.1:" + portB + "]", portA)
-                .withExtra(FailoverSites.defaultFailover(witness, key)).start();
-        replicatorB = new ReplicatorProcess(SITES, "b", SITES.urlB(), "direct", null, "[a]", "[http://127.0.0.1:" + portA + "]", portB)
-                .withExtra(FailoverSites.defaultFailover(witness, key)).start();
-        runtimeA = new MemberProcess("a1", SITES.urlA(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("a").start();
-        runtimeB = new MemberProcess("b1", SITES.urlB(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("b").start();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.readyActive() && runtimeB.ready());
+        PROCESSES.start();
+        replicatorA = PROCESSES.replicatorA;
+        replicatorB = PROCESSES.replicatorB;
+        runtimeA = PROCESSES.runtimeA;
+        runtimeB = PROCESSES.runtimeB;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {runtimeA, runtimeB, replicatorA, replicatorB}) {
-            if (c != null) {
-                c.close();
-            }
-        }
-        SITES.close();
+        PROCESSES.close();
     }
 
     /** How long the machine is kept busy. */
@@ -102,27 +92,29 @@ public class LeaseUnderLoadIT {
         Process stress = new ProcessBuilder("stress-ng", "--cpu", String.valueOf(CPU_HOGS), "--timeout", load.toSeconds() + "s", "--quiet")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         Instant from = Instant.now();
-        int writes = 0;
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
         try {
             long until = System.nanoTime() + load.toNanos();
-            while (System.nanoTime() < until) {
-                try {
-                    gate.write(h -> h.execute("SELECT 1"));
-                    writes++;
-                } catch (RuntimeException refused) {
-                    refusals.add(Instant.now() + " " + refused.getMessage());
-                }
-                SiteState b = FailoverSites.state(SITES.urlB());
-                assertThat(b.role()).as("site b's role under load").isEqualTo(SiteRole.PASSIVE);
-                Thread.sleep(50);
-            }
+            // A write and a look at site b every 50 ms until the load ends; a promotion of b fails at once.
+            await().atMost(load.plus(RuntimeFixture.deadline(Duration.ofSeconds(60)))).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        try {
+                            gate.write(h -> h.execute("SELECT 1"));
+                            writes.incrementAndGet();
+                        } catch (RuntimeException refused) {
+                            refusals.add(Instant.now() + " " + refused.getMessage());
+                        }
+                        SiteState b = FailoverSites.state(SITES.urlB());
+                        assertThat(b.role()).as("site b's role under load").isEqualTo(SiteRole.PASSIVE);
+                        return System.nanoTime() >= until;
+                    });
         } finally {
             stress.destroy();
             stress.waitFor();
         }
         Instant to = Instant.now();
         System.out.printf("under stress-ng --cpu %d for %d s: %d writes through site a's gate, %d refused: %s%n",
-                CPU_HOGS, load.toSeconds(), writes, refusals.size(), refusals);
+                CPU_HOGS, load.toSeconds(), writes.get(), refusals.size(), refusals);
         assertThat(refusals).as("writes refused on the healthy active site").isEmpty();
         assertThat(FailoverSites.state(SITES.urlA()).role()).isEqualTo(SiteRole.ACTIVE);
         assertThat(replicatorA.status()).contains("\"fencedReason\":null").doesNotContain("could not renew the witness lease");

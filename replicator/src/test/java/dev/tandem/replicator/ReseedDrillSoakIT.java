@@ -2,6 +2,7 @@ package dev.tandem.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.replicator.testing.DemoShell;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,35 +24,20 @@ import org.junit.jupiter.api.Test;
  * reseed must work; the last line is JSON.
  */
 class ReseedDrillSoakIT {
-    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     static final Path DEMO_DIR = RuntimeFixture.tempDir("tandem-reseed-drill");
-    static final Map<String, String> ENV = Map.of("TANDEM_PORT", "25080", "TANDEM_DB_PORT", "54460",
-            "TANDEM_DEMO_DIR", DEMO_DIR.toString(), "TANDEM_NO_BUILD", "1");
+    static final DemoShell SHELL = new DemoShell(DEMO_DIR, 25080, 54460);
     static final String AWAIT_ROLE = """
             await_role() { for _ in $(seq 1 240); do ./tandem status 2>/dev/null | grep -q "^site $1: $2 " && return 0; sleep 0.5; done; \
             ./tandem status; echo "site $1 is not $2" >&2; return 1; }
             """;
 
-    record Outcome(int exit, String output) {}
-
-    static Outcome bash(String script, long timeoutSeconds) throws Exception {
-        Path file = Files.createTempFile(DEMO_DIR, "drill-", ".sh");
-        Files.writeString(file, "set -euo pipefail\n" + AWAIT_ROLE + script);
-        ProcessBuilder pb = new ProcessBuilder("bash", file.toString()).directory(ROOT.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(ENV);
-        Path log = Files.createTempFile(DEMO_DIR, "drill-", ".log");
-        pb.redirectOutput(log.toFile());
-        Process process = pb.start();
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            return new Outcome(-1, Files.readString(log) + "\n(timed out after " + timeoutSeconds + " s)");
-        }
-        return new Outcome(process.exitValue(), Files.readString(log));
+    static DemoShell.Outcome bash(String script, long timeoutSeconds) throws Exception {
+        return SHELL.bash(AWAIT_ROLE + script, timeoutSeconds);
     }
 
     @BeforeAll
     static void demo() throws Exception {
-        Outcome started = bash("./tandem demo --detach", 900);
+        DemoShell.Outcome started = bash("./tandem demo --detach", 900);
         assertThat(started.exit()).as(started.output()).isZero();
     }
 
@@ -81,10 +67,10 @@ class ReseedDrillSoakIT {
                 default -> "./tandem kill-site %1$s\nawait_role %2$s active\n./tandem start-site %1$s\nawait_role %1$s fenced\n"
                         + "./tandem kill-site %1$s\n./tandem start-site %1$s\nawait_role %1$s fenced\n";
             };
-            Outcome situation = bash(down.formatted(old, next), 600);
+            DemoShell.Outcome situation = bash(down.formatted(old, next), 600);
             assertThat(situation.exit()).as("drill %d (%s of site %s): %s", drill, kind, old, situation.output()).isZero();
             long began = System.nanoTime();
-            Outcome reseed = bash("""
+            DemoShell.Outcome reseed = bash("""
                     out="$(./tandem reseed %1$s)"; echo "$out"
                     grep -q "divergence report written to" <<< "$out"
                     await_role %1$s passive

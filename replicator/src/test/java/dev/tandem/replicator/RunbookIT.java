@@ -2,6 +2,7 @@ package dev.tandem.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.replicator.testing.DemoShell;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,29 +23,15 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL, two replicators, an S3 witness. A runbook that drifts from the product fails here.
  */
 class RunbookIT {
-    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final Path ROOT = DemoShell.ROOT;
     static final Path RUNBOOKS = ROOT.resolve("docs/runbooks");
     static final Path DEMO_DIR = RuntimeFixture.tempDir("tandem-runbooks");
-    static final Map<String, String> ENV = Map.of("TANDEM_PORT", "23080", "TANDEM_DB_PORT", "54420",
-            "TANDEM_DEMO_DIR", DEMO_DIR.toString(), "TANDEM_NO_BUILD", "1");
+    static final DemoShell SHELL = new DemoShell(DEMO_DIR, 23080, 54420);
     static final Pattern SH_BLOCK = Pattern.compile("(?ms)^```sh\\n(.*?)^```");
     static final Pattern LISTED = Pattern.compile("(?m)^\\d+\\. \\[[^]]+]\\(([^)]+\\.md)\\)");
 
-    record Outcome(int exit, String output) {}
-
-    static Outcome bash(String script, long timeoutSeconds) throws IOException, InterruptedException {
-        Path file = Files.createTempFile(DEMO_DIR, "runbook-", ".sh");
-        Files.writeString(file, "set -euo pipefail\n" + script);
-        ProcessBuilder pb = new ProcessBuilder("bash", file.toString()).directory(ROOT.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(ENV);
-        Path log = Files.createTempFile(DEMO_DIR, "runbook-", ".log");
-        pb.redirectOutput(log.toFile());
-        Process process = pb.start();
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            return new Outcome(-1, Files.readString(log) + "\n(timed out after " + timeoutSeconds + " s)");
-        }
-        return new Outcome(process.exitValue(), Files.readString(log));
+    static DemoShell.Outcome bash(String script, long timeoutSeconds) throws IOException, InterruptedException {
+        return SHELL.bash(script, timeoutSeconds);
     }
 
     static List<String> blocks(Path markdown) throws IOException {
@@ -58,15 +45,15 @@ class RunbookIT {
 
     @BeforeAll
     static void demo() throws Exception {
-        Outcome started = bash("./tandem demo --detach", 900);
+        DemoShell.Outcome started = bash("./tandem demo --detach", 900);
         assertThat(started.exit()).as(started.output()).isZero();
         // Ready means ready: a write right away succeeds, and site b already follows site a.
-        Outcome write = bash("""
+        DemoShell.Outcome write = bash("""
                 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$TANDEM_DEMO_DIR/admin-token")" \
                   -H 'Content-Type: application/json' -d '{"name":"first-write"}' http://127.0.0.1:$TANDEM_PORT/api/v1/projects""", 30);
         assertThat(write.output()).as("the first write after ./tandem demo --detach returned").isEqualTo("201");
         long began = System.nanoTime();
-        Outcome status = bash("./tandem status", 30);
+        DemoShell.Outcome status = bash("./tandem status", 30);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
         assertThat(status.output()).contains("site a: active at epoch 1").contains("site b: passive at epoch 1")
                 .contains("last heartbeat of the active site");
@@ -95,7 +82,7 @@ class RunbookIT {
             List<String> steps = blocks(RUNBOOKS.resolve(runbook));
             assertThat(steps).as(runbook + " has shell steps").isNotEmpty();
             long started = System.nanoTime();
-            Outcome outcome = bash(helpers + "\n" + String.join("\n", steps), 300);
+            DemoShell.Outcome outcome = bash(helpers + "\n" + String.join("\n", steps), 300);
             System.out.printf("runbook %s: %d step block(s), %d s%n", runbook, steps.size(),
                     TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             assertThat(outcome.exit()).as("runbook " + runbook + " failed; its output:\n" + outcome.output()).isZero();

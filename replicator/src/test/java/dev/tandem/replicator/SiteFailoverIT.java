@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tandem.replicator.testing.FailoverSites;
+import dev.tandem.replicator.testing.ProcessSites;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.site.SiteRole;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SiteFailoverIT {
-    static final TwoSites SITES = new TwoSites();
+    static final ProcessSites PROCESSES = new ProcessSites();
+    static final TwoSites SITES = PROCESSES.sites;
     static ReplicatorProcess replicatorA;
     static ReplicatorProcess replicatorB;
     static MemberProcess runtimeA;
@@ -41,19 +43,11 @@ class SiteFailoverIT {
 
     @BeforeAll
     static void start() throws Exception {
-        SITES.interval = "1s"; // the default timing: fenceAfter 3 s, leaseTtl 4 s, promoteAfter 5 s
-        String key = "witness/" + UUID.randomUUID() + ".json";
-        String witness = S3Server.shared().endpoint();
-        int portA = TwoSites.portForAProcess();
-        int portB = TwoSites.portForAProcess();
-        replicatorA = new ReplicatorProcess(SITES, "a", SITES.urlA(), "direct", null, "[b]", "[http://127.0.0.1:" + portB + "]", portA)
-                .withExtra(FailoverSites.defaultFailover(witness, key)).start();
-        replicatorB = new ReplicatorProcess(SITES, "b", SITES.urlB(), "direct", null, "[a]", "[http://127.0.0.1:" + portA + "]", portB)
-                .withExtra(FailoverSites.defaultFailover(witness, key)).start();
-        runtimeA = new MemberProcess("a1", SITES.urlA(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("a").start();
-        runtimeB = new MemberProcess("b1", SITES.urlB(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("b").start();
-        // Site a takes writes only once its replicator holds the lease (a slow machine can take a while).
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.readyActive() && runtimeB.ready());
+        PROCESSES.start();
+        replicatorA = PROCESSES.replicatorA;
+        replicatorB = PROCESSES.replicatorB;
+        runtimeA = PROCESSES.runtimeA;
+        runtimeB = PROCESSES.runtimeB;
         Api a = runtimeA.api();
         assertThat(a.post("/api/v1/projects", Map.of("name", "dr")).status()).isEqualTo(201);
         for (int i = 0; i < 3; i++) {
@@ -74,12 +68,7 @@ class SiteFailoverIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {runtimeA, runtimeB, replicatorA, replicatorB}) {
-            if (c != null) {
-                c.close();
-            }
-        }
-        SITES.close();
+        PROCESSES.close();
     }
 
     /**

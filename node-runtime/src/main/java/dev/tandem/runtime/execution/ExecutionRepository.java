@@ -164,20 +164,22 @@ public final class ExecutionRepository {
         return find(uuid).orElseThrow(() -> ApiException.notFound("execution '" + id + "'"));
     }
 
+    /** A project's executions, newest first. */
     public List<Execution> list(UUID projectId, String status, int limit, int offset) {
-        return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM
-                        + "WHERE e.project_id = :p AND (CAST(:status AS text) IS NULL OR e.status = :status) "
-                        + "ORDER BY e.started_at DESC, e.id DESC LIMIT :limit OFFSET :offset")
-                .bind("p", projectId).bind("status", status).bind("limit", limit).bind("offset", offset)
-                .map((rs, ctx) -> execution(rs)).list());
+        return page("e.project_id", projectId, status, limit, offset);
     }
 
     /** A job's executions, newest first (the index on job and start time serves it). */
     public List<Execution> listOfJob(UUID jobId, String status, int limit, int offset) {
+        return page("e.job_id", jobId, status, limit, offset);
+    }
+
+    /** One page of the executions whose {@code column} (a column name of this class, never user input) is {@code id}. */
+    private List<Execution> page(String column, UUID id, String status, int limit, int offset) {
         return gate.read(h -> h.createQuery("SELECT " + COLUMNS + FROM
-                        + "WHERE e.job_id = :job AND (CAST(:status AS text) IS NULL OR e.status = :status) "
+                        + "WHERE " + column + " = :id AND (CAST(:status AS text) IS NULL OR e.status = :status) "
                         + "ORDER BY e.started_at DESC, e.id DESC LIMIT :limit OFFSET :offset")
-                .bind("job", jobId).bind("status", status).bind("limit", limit).bind("offset", offset)
+                .bind("id", id).bind("status", status).bind("limit", limit).bind("offset", offset)
                 .map((rs, ctx) -> execution(rs)).list());
     }
 

@@ -9,6 +9,7 @@ import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.Sql;
 import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
@@ -58,40 +59,15 @@ class FireContinuityTest {
     }
 
     static List<String> rows(String sql, Object... args) throws SQLException {
-        try (Connection c = TestPostgres.connect(DB); PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setObject(i + 1, args[i]);
-            }
-            List<String> out = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-            return out;
-        }
+        return Sql.rows(DB, sql, args);
     }
 
     static Instant instant(String sql, Object... args) throws SQLException {
-        try (Connection c = TestPostgres.connect(DB); PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setObject(i + 1, args[i]);
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                Timestamp t = rs.getTimestamp(1);
-                return t == null ? null : t.toInstant();
-            }
-        }
+        return Sql.instant(DB, sql, args);
     }
 
     static void sql(String sql, Object... args) throws SQLException {
-        try (Connection c = TestPostgres.connect(DB); PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setObject(i + 1, args[i]);
-            }
-            s.execute();
-        }
+        Sql.exec(DB, sql, args);
     }
 
     static Instant dbNow() throws SQLException {

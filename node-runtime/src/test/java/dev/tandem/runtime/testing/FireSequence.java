@@ -89,13 +89,12 @@ public final class FireSequence {
      * {@code offsetMillis} away, negative: that far past it; a test places a kill or a switchover
      * just before, at or just after a fire time. Time placement, not synchronisation.
      */
-    public static void placeAtFireSecond(long offsetMillis) throws InterruptedException {
+    public static void placeAtFireSecond(long offsetMillis) {
         long now = System.currentTimeMillis();
-        long target = (now / 1000 + 1) * 1000 - offsetMillis;
-        while (target - now < 200) {
-            target += 1000;
-        }
-        Thread.sleep(target - now);
+        long first = (now / 1000 + 1) * 1000 - offsetMillis;
+        long target = first - now < 200 ? first + 1000 : first;
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(3)).pollDelay(java.time.Duration.ZERO)
+                .pollInterval(java.time.Duration.ofMillis(5)).until(() -> System.currentTimeMillis() >= target);
     }
 
     /**
