@@ -66,6 +66,7 @@ class AccessControlTest {
             new Operation("read job", "read", api -> api.get("/api/v1/jobs/" + jobId)),
             new Operation("list executions", "read", api -> api.get("/api/v1/projects/web/executions")),
             new Operation("read execution", "read", api -> api.get("/api/v1/executions/" + executionId)),
+            new Operation("read a job's history", "read", api -> api.get("/api/v1/jobs/" + jobId + "/executions")),
             new Operation("read output", "read", api -> api.get("/api/v1/executions/" + executionId + "/output")),
             new Operation("run job", "run", api -> api.post("/api/v1/jobs/" + jobId + "/run", Map.of())),
             new Operation("import jobs", "write", api -> api.postYaml("/api/v1/projects/web/jobs/import",
