@@ -2,6 +2,8 @@ package dev.tandem.runtime;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tandem.runtime.api.ApiExceptionMapper;
+import dev.tandem.runtime.api.ApiLimits;
+import dev.tandem.runtime.api.RequestSizeLimit;
 import dev.tandem.runtime.api.ExecutionResource;
 import dev.tandem.runtime.api.JobResource;
 import dev.tandem.runtime.api.JsonUnauthorizedHandler;
@@ -150,14 +152,18 @@ public class TandemApplication extends Application<TandemConfiguration> {
         JobRepository jobs = new JobRepository(gate, json);
         ExecutionRepository executions = new ExecutionRepository(gate, json);
         AuthRepository auth = new AuthRepository(gate);
-        PasswordHasher hasher = new PasswordHasher();
+        PasswordHasher hasher = new PasswordHasher(config.auth.maxConcurrentPasswordHashes, config.auth.passwordHashWait.toJavaDuration(),
+                environment.metrics());
+        ApiLimits limits = new ApiLimits(config.api.maxRequestSize.toBytes(), config.api.maxImportSize.toBytes(),
+                config.api.maxOptionValueLength, config.api.maxJobDefinitionLength, config.api.maxDescriptionLength);
+        LOG.info("Request limits: {}", limits);
         AccessControl access = new AccessControl(new GroupRepository(gate, environment.getObjectMapper()));
         MasterKeys masterKeys = new MasterKeys(config.keys.masterKeys.stream()
                 .filter(k -> !k.id.isBlank() && !k.key.isBlank())
                 .map(k -> new MasterKeys.Entry(k.id, k.key)).toList());
         KeyStore keys = new KeyStore(gate, masterKeys);
         OptionValues optionValues = new OptionValues(path -> keys.secret(path)
-                .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
+                .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text), limits.maxOptionValueLength());
         NodeSources nodeSources = new NodeSources(Node.localHost(member.name()),
                 path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
         ProjectNodes projectNodes = new ProjectNodes() {
@@ -239,12 +245,18 @@ public class TandemApplication extends Application<TandemConfiguration> {
         environment.jersey().register(new ApiExceptionMapper());
         environment.jersey().register(new ProjectResource(projects, logs, links, access));
         environment.jersey().register(new JobResource(projects, jobs, dispatcher, links,
-                config.api.maxImportSize.toBytes(), member.id(), access));
+                limits, member.id(), access));
         environment.jersey().register(new ExecutionResource(executions, executionService, projects, jobs, logs, links, access));
-        LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.loginWindow.toJavaDuration());
+        LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.maxFailedLoginsPerAddress,
+                config.auth.loginWindow.toJavaDuration());
         environment.jersey().register(new TokenResource(
-                new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock, throttle), auth));
-        environment.jersey().register(new AccessResource(auth, new GroupRepository(gate, environment.getObjectMapper()), access, hasher));
+                new TokenService(auth, hasher, new Tokens(), config.auth.defaultTokenTtl.toJavaDuration(), clock, throttle), auth, limits));
+        environment.jersey().register(new AccessResource(auth, new GroupRepository(gate, environment.getObjectMapper()), access, hasher, limits));
+        RequestSizeLimit sizeLimit = new RequestSizeLimit(limits.maxRequestBytes(), limits.maxImportBytes());
+        environment.servlets().addFilter("request-size-limit", sizeLimit)
+                .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/*");
+        environment.admin().addFilter("request-size-limit", sizeLimit)
+                .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/*");
         environment.jersey().register(new KeyResource(keys, access));
         environment.admin().addTask(new RotateKeysTask(keys));
         environment.jersey().register(new ClusterResource(new ClusterManager(members, schedules, takeover, gate, decisions), decisions, access));

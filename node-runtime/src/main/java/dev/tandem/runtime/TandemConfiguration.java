@@ -123,7 +123,12 @@ public class TandemConfiguration extends Configuration {
         @NotNull @JsonProperty public Duration defaultTokenTtl = Duration.days(30);
         /** Failed password logins allowed per user within {@link #loginWindow} before 429. */
         @Min(1) @JsonProperty public int maxFailedLogins = 5;
+        /** Failed password logins allowed per client address (any user names) within {@link #loginWindow} before 429. */
+        @Min(1) @JsonProperty public int maxFailedLoginsPerAddress = 20;
         @NotNull @JsonProperty public Duration loginWindow = Duration.minutes(1);
+        /** Password hashes computed at once (19 MiB of memory each); more wait up to {@link #passwordHashWait}, then get 503. */
+        @Min(1) @JsonProperty public int maxConcurrentPasswordHashes = 4;
+        @NotNull @JsonProperty public Duration passwordHashWait = Duration.seconds(5);
     }
 
     public static class BootstrapAdminFactory {
@@ -167,7 +172,17 @@ public class TandemConfiguration extends Configuration {
         @JsonProperty public String key = "";
     }
 
+    /** What one request may send and store; a request past a limit is refused with the limit's name. */
     public static class ApiFactory {
+        /** Largest request body except job imports (413 past it, before anything parses it). */
+        @NotNull @JsonProperty public DataSize maxRequestSize = DataSize.mebibytes(1);
+        /** Largest job import body. */
         @NotNull @JsonProperty public DataSize maxImportSize = DataSize.megabytes(4);
+        /** Longest value of one option in a run request, in characters (422 past it). */
+        @Min(1) @JsonProperty public int maxOptionValueLength = 65536;
+        /** Largest stored definition of one job, in characters of its JSON (422 past it). */
+        @Min(1024) @JsonProperty public int maxJobDefinitionLength = 1024 * 1024;
+        /** Longest description of a token or a group, in characters (422 past it). */
+        @Min(1) @JsonProperty public int maxDescriptionLength = 1024;
     }
 }

@@ -38,15 +38,18 @@ public final class AccessResource {
     private final GroupRepository groups;
     private final AccessControl access;
     private final PasswordHasher hasher;
+    private final ApiLimits limits;
 
-    public AccessResource(AuthRepository users, GroupRepository groups, AccessControl access, PasswordHasher hasher) {
+    public AccessResource(AuthRepository users, GroupRepository groups, AccessControl access, PasswordHasher hasher, ApiLimits limits) {
         this.users = users;
+        this.limits = limits;
         this.groups = groups;
         this.access = access;
         this.hasher = hasher;
     }
 
-    public record UserRequest(String name, String password, Set<String> roles) {}
+    /** {@code currentPassword}: required to change one's own password. */
+    public record UserRequest(String name, String password, Set<String> roles, String currentPassword) {}
 
     /** A user as shown: never the password or its hash. */
     public record UserView(String name, Set<String> roles, boolean hasPassword) {}
@@ -92,8 +95,29 @@ public final class AccessResource {
         if (!self || request.roles() != null) {
             access.requireAdmin(caller, self ? "change your own roles" : "change another user");
         }
+        if (self && request.password() != null) {
+            requireCurrentPassword(caller, request.currentPassword());
+        }
         String hash = request.password() == null ? null : hasher.hash(checkPassword(request.password()));
         return view(users.updateUser(name, hash, request.roles() == null ? null : checkRoles(request.roles())));
+    }
+
+    /**
+     * A token alone does not change its user's password: whoever holds a leaked token could
+     * otherwise lock the owner out. An account without a password gets its first one from an admin.
+     */
+    private void requireCurrentPassword(Caller caller, String currentPassword) {
+        UserRecord me = users.findUser(caller.userName()).orElseThrow(() -> ApiException.notFound("user '" + caller.userName() + "'"));
+        if (me.passwordHash() == null) {
+            access.requireAdmin(caller, "set a first password");
+            return;
+        }
+        if (currentPassword == null) {
+            throw new ApiException(403, "changing your own password needs 'currentPassword'", "currentPassword");
+        }
+        if (!hasher.verify(currentPassword, me.passwordHash())) {
+            throw new ApiException(403, "'currentPassword' is not your current password", "currentPassword");
+        }
     }
 
     @DELETE
@@ -128,6 +152,7 @@ public final class AccessResource {
         if (request.name().equals(Caller.ADMIN)) {
             throw ApiException.conflict("'admin' is the built-in role that grants everything; it is not a group");
         }
+        limits.checkDescription(request.description(), "description");
         Group created = groups.create(request.name(), request.description() == null ? "" : request.description(),
                 checkGrants(request.grants() == null ? List.of() : request.grants()));
         return Response.status(201).entity(created).build();
@@ -140,6 +165,7 @@ public final class AccessResource {
         if (request == null) {
             throw ApiException.badRequest("send {\"description\": ...} and/or {\"grants\": [...]}", "body");
         }
+        limits.checkDescription(request.description(), "description");
         return groups.update(name, request.description(), request.grants() == null ? null : checkGrants(request.grants()));
     }
 

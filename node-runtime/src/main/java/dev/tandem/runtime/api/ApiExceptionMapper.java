@@ -21,6 +21,12 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         if (error instanceof ApiException api) {
             return json(api.status(), ErrorBody.of(api.status(), api.getMessage(), api.where()));
         }
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof RequestSizeLimit.BodyTooLargeException tooLarge) {
+                return Response.status(413).type(MediaType.APPLICATION_JSON_TYPE).header("Connection", "close")
+                        .entity(ErrorBody.of(413, tooLarge.getMessage(), "body")).build();
+            }
+        }
         if (error instanceof JobImportException bad) {
             List<ErrorBody.Problem> problems = bad.problems().stream()
                     .map(p -> new ErrorBody.Problem(p.message(), p.where()))

@@ -10,6 +10,7 @@ import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.job.ImportedJob;
 import dev.tandem.runtime.job.JobRepository;
+import dev.tandem.runtime.job.JobImportException;
 import dev.tandem.runtime.job.JobValidator;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.job.ValidatedJob;
@@ -50,18 +51,19 @@ public final class JobResource {
     private final JobValidator validator = new JobValidator();
     private final ObjectMapper yaml;
     private final Links links;
-    private final long maxImportBytes;
+    private final ApiLimits limits;
+    private final ObjectMapper json = new ObjectMapper();
     private final String memberId;
     private final AccessControl access;
 
     public JobResource(ProjectRepository projects, JobRepository jobs, dev.tandem.runtime.cluster.Dispatcher dispatcher, Links links,
-                       long maxImportBytes, String memberId, AccessControl access) {
+                       ApiLimits limits, String memberId, AccessControl access) {
         this.projects = projects;
         this.access = access;
         this.jobs = jobs;
         this.dispatcher = dispatcher;
         this.links = links;
-        this.maxImportBytes = maxImportBytes;
+        this.limits = limits;
         this.memberId = memberId;
         this.yaml = new ObjectMapper(YAMLFactory.builder()
                 .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
@@ -88,7 +90,8 @@ public final class JobResource {
         access.require(caller, projectName, Permission.WRITE);
         Project project = projects.require(projectName);
         String text = readBounded(body);
-        List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) maxImportBytes));
+        List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) limits.maxImportBytes()));
+        checkStoredLength(validated);
         List<ImportedJob> imported = jobs.importJobs(project.id(), project.name(), validated, memberId);
         List<ImportedJobView> views = imported.stream()
                 .map(j -> new ImportedJobView(j.index(), j.id(), j.uuid(), j.name(), j.group(), j.action(), j.warnings(), links.job(j.id())))
@@ -156,12 +159,20 @@ public final class JobResource {
                 .build();
     }
 
-    private String readBounded(InputStream body) throws IOException {
-        byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxImportBytes + 1));
-        if (bytes.length > maxImportBytes) {
-            throw new ApiException(413, "the import is larger than the limit of " + maxImportBytes
-                    + " bytes (api.maxImportSize); split it into several imports", "body");
+    /** Each job is stored as one JSON value; bound it so no single job weighs on the database and the stream. */
+    private void checkStoredLength(List<ValidatedJob> validated) throws IOException {
+        for (ValidatedJob job : validated) {
+            int length = json.writeValueAsString(job.document()).length();
+            if (length > limits.maxJobDefinitionLength()) {
+                throw JobImportException.of(422, "job '" + job.definition().fullName() + "' is " + length
+                        + " characters when stored; the limit is " + limits.maxJobDefinitionLength() + " (api.maxJobDefinitionLength)",
+                        "job[" + job.index() + "]");
+            }
         }
+    }
+
+    private String readBounded(InputStream body) throws IOException {
+        byte[] bytes = body.readAllBytes(); // bounded by RequestSizeLimit (api.maxImportSize)
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

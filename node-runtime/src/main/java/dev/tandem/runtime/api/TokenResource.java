@@ -12,6 +12,8 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.Instant;
@@ -26,9 +28,11 @@ import java.util.UUID;
 public final class TokenResource {
     private final TokenService tokens;
     private final AuthRepository repository;
+    private final ApiLimits limits;
 
-    public TokenResource(TokenService tokens, AuthRepository repository) {
+    public TokenResource(TokenService tokens, AuthRepository repository, ApiLimits limits) {
         this.tokens = tokens;
+        this.limits = limits;
         this.repository = repository;
     }
 
@@ -38,11 +42,12 @@ public final class TokenResource {
 
     @POST
     @Path("tokens")
-    public Response create(@Auth Optional<Caller> caller, TokenService.TokenRequest request) {
+    public Response create(@Auth Optional<Caller> caller, @Context HttpServletRequest http, TokenService.TokenRequest request) {
         if (request == null) {
             throw ApiException.badRequest("send {\"user\": ..., \"password\": ...}", "body");
         }
-        TokenService.IssuedToken issued = tokens.issue(request, caller);
+        limits.checkDescription(request.description(), "description");
+        TokenService.IssuedToken issued = tokens.issue(request, caller, http.getRemoteAddr());
         TokenInfo info = issued.info();
         return Response.status(201)
                 .entity(new CreatedToken(info.id(), issued.token(), info.user(), info.roles(), info.description(), info.createdAt(), info.expiresAt()))

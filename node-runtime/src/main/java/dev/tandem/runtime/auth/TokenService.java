@@ -37,20 +37,30 @@ public final class TokenService {
      * With a password: a token for that user. Without one: a token for the calling user, or, for an
      * admin, for any user.
      */
-    public IssuedToken issue(TokenRequest request, Optional<Caller> caller) {
+    public IssuedToken issue(TokenRequest request, Optional<Caller> caller, String clientAddress) {
         UserRecord user;
         if (request.password() != null) {
             if (request.user() == null) {
                 throw new ApiException(400, "a password login needs 'user'", "user");
             }
-            throttle.check(request.user());
-            Optional<UserRecord> found = repository.findUser(request.user())
-                    .filter(u -> hasher.verify(request.password(), u.passwordHash()));
+            LoginThrottle.Attempt attempt = throttle.begin(request.user(), clientAddress);
+            Optional<UserRecord> found;
+            try {
+                Optional<UserRecord> known = repository.findUser(request.user()).filter(u -> u.passwordHash() != null);
+                if (known.isPresent()) {
+                    found = known.filter(u -> hasher.verify(request.password(), u.passwordHash()));
+                } else {
+                    hasher.verifyNobody(request.password()); // same cost as a real user's check
+                    found = Optional.empty();
+                }
+            } catch (RuntimeException e) {
+                attempt.withdrawn(); // never checked (busy, database): not a failure of the user's
+                throw e;
+            }
             if (found.isEmpty()) {
-                throttle.failed(request.user());
                 throw new ApiException(401, "wrong user name or password", "user");
             }
-            throttle.succeeded(request.user());
+            attempt.succeeded();
             user = found.get();
         } else if (caller.isPresent()) {
             String name = request.user() == null ? caller.get().userName() : request.user();

@@ -21,12 +21,21 @@ public final class OptionValues {
     }
 
     private final SecretSource secrets;
+    private final int maxValueLength;
 
-    public OptionValues(SecretSource secrets) {
+    /** @param maxValueLength longest value a caller may give one option (configuration {@code api.maxOptionValueLength}) */
+    public OptionValues(SecretSource secrets, int maxValueLength) {
         this.secrets = secrets;
+        this.maxValueLength = maxValueLength;
     }
 
     public ResolvedOptions resolveAll(List<JobOption> declared, Map<String, String> given) {
+        given.forEach((name, value) -> {
+            if (value != null && value.length() > maxValueLength) {
+                throw new ApiException(422, "the value of option '" + name + "' is " + value.length() + " characters; the limit is "
+                        + maxValueLength + " (api.maxOptionValueLength)", "options." + name);
+            }
+        });
         Map<String, String> values = new LinkedHashMap<>();
         Set<String> secure = new java.util.HashSet<>();
         Set<String> hidden = new java.util.HashSet<>();

@@ -80,11 +80,12 @@ public final class YamlTree {
     }
 
     /**
-     * Aliases are refused: Rundeck job YAML never needs them, and expanding them lets a small
-     * document grow without bound (or loop forever).
+     * Aliases are refused, of values as of maps and lists: Rundeck job YAML never needs them, and
+     * expanding them lets a small document grow without bound (300 aliases of a long value store
+     * it 300 times) or loop forever.
      */
     private static Object convert(Node node, String path, Map<String, Mark> marks, java.util.Set<Node> seen) {
-        if ((node instanceof MappingNode || node instanceof SequenceNode) && !seen.add(node)) {
+        if (!seen.add(node)) {
             throw JobImportException.of(400, "YAML aliases (*name) are not supported in job definitions; write the value out",
                     "line " + (node.getStartMark().getLine() + 1) + ", column " + (node.getStartMark().getColumn() + 1));
         }

@@ -123,8 +123,15 @@ class AccessControlTest {
         assertThat(self.get("/api/v1/users/self").json().path("roles").toString()).contains("web-read");
         assertThat(self.get("/api/v1/users/self").json().has("passwordHash")).isFalse();
         assertThat(self.get("/api/v1/users/u-admin").status()).isEqualTo(403);
-        assertThat(self.put("/api/v1/users/self", Map.of("password", "short")).status()).isEqualTo(422);
-        assertThat(self.put("/api/v1/users/self", Map.of("password", "another long password")).status()).isEqualTo(200);
+        assertThat(self.put("/api/v1/users/self", Map.of("password", "short", "currentPassword", PASSWORD)).status()).isEqualTo(422);
+        Api.Reply tokenAlone = self.put("/api/v1/users/self", Map.of("password", "another long password"));
+        assertThat(tokenAlone.status()).as("a token alone cannot take over its account").isEqualTo(403);
+        assertThat(tokenAlone.json().path("error").asText()).isEqualTo("changing your own password needs 'currentPassword'");
+        Api.Reply wrong = self.put("/api/v1/users/self", Map.of("password", "another long password", "currentPassword", "not it at all"));
+        assertThat(wrong.status()).isEqualTo(403);
+        assertThat(admin.withToken(null).post("/api/v1/tokens", Map.of("user", "self", "password", "another long password")).status())
+                .as("refused changes changed nothing").isEqualTo(401);
+        assertThat(self.put("/api/v1/users/self", Map.of("password", "another long password", "currentPassword", PASSWORD)).status()).isEqualTo(200);
         assertThat(admin.withToken(null).post("/api/v1/tokens", Map.of("user", "self", "password", "another long password")).status()).isEqualTo(201);
     }
 
@@ -185,6 +192,51 @@ class AccessControlTest {
         assertThat(demote.status()).isEqualTo(409);
         assertThat(demote.json().path("error").asText()).isEqualTo("this would leave no user with the role 'admin'");
         assertThat(admin.delete("/api/v1/users/admin").status()).isEqualTo(409);
+    }
+
+    @Test
+    void aBurstOfConcurrentWrongPasswordsGetsExactlyTheAllowedTriesAndHashesNoMore() throws Exception {
+        admin.post("/api/v1/users", Map.of("name", "burst", "password", PASSWORD));
+        Api anonymous = admin.withToken(null);
+        long hashesBefore = passwordHashes();
+        int attempts = 160;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(attempts);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Integer>> replies = new java.util.ArrayList<>();
+        for (int i = 0; i < attempts; i++) {
+            String guess = "wrong guess " + i;
+            replies.add(pool.submit(() -> {
+                start.await();
+                return anonymous.post("/api/v1/tokens", Map.of("user", "burst", "password", guess)).status();
+            }));
+        }
+        start.countDown();
+        Map<Integer, Integer> byStatus = new java.util.TreeMap<>();
+        for (java.util.concurrent.Future<Integer> reply : replies) {
+            byStatus.merge(reply.get(RuntimeFixture.deadline(java.time.Duration.ofSeconds(60)).toSeconds(), java.util.concurrent.TimeUnit.SECONDS), 1, Integer::sum);
+        }
+        pool.shutdown();
+        assertThat(byStatus).as("the limit is 5 failures; every other attempt waits").isEqualTo(Map.of(401, 5, 429, attempts - 5));
+        assertThat(passwordHashes() - hashesBefore).as("refused attempts cost no hash").isEqualTo(5);
+        assertThat(admin.get("/api/v1/projects").status()).as("the runtime serves on").isEqualTo(200);
+    }
+
+    @Test
+    void aLoginForAUserWhoDoesNotExistCostsTheSameHashAsAWrongPassword() {
+        admin.post("/api/v1/users", Map.of("name", "exists", "password", PASSWORD));
+        Api anonymous = admin.withToken(null);
+        long before = passwordHashes();
+        Api.Reply known = anonymous.post("/api/v1/tokens", Map.of("user", "exists", "password", "wrong password"));
+        long afterKnown = passwordHashes();
+        Api.Reply unknown = anonymous.post("/api/v1/tokens", Map.of("user", "does-not-exist", "password", "wrong password"));
+        assertThat(afterKnown - before).isEqualTo(1);
+        assertThat(passwordHashes() - afterKnown).as("checked against a hash of the same cost").isEqualTo(1);
+        assertThat(unknown.status()).isEqualTo(known.status()).isEqualTo(401);
+        assertThat(unknown.body()).isEqualTo(known.body());
+    }
+
+    static long passwordHashes() {
+        return APP.getEnvironment().metrics().timer("auth.password-hashes").getCount();
     }
 
     @Test

@@ -83,6 +83,11 @@ public final class Api {
         return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /** A body sent chunked, without a Content-Length: the server learns its size only by reading it. */
+    public Reply postChunked(String path, String contentType, java.util.function.Supplier<java.io.InputStream> body) {
+        return send(request(path).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofInputStream(body)));
+    }
+
     /** A request with an explicit Accept header (and an optional body with its content type). */
     public Reply send(String method, String path, String accept) {
         return send(request(path).header("Accept", accept).method(method, HttpRequest.BodyPublishers.noBody()));
