@@ -17,6 +17,7 @@ import dev.tandem.runtime.auth.AuthRepository;
 import dev.tandem.runtime.auth.GroupRepository;
 import dev.tandem.runtime.auth.LoginThrottle;
 import dev.tandem.runtime.execution.OptionValues;
+import dev.tandem.runtime.keys.KeyScope;
 import dev.tandem.runtime.keys.KeyStore;
 import dev.tandem.runtime.keys.KeyType;
 import dev.tandem.runtime.keys.MasterKeys;
@@ -24,6 +25,7 @@ import dev.tandem.runtime.keys.RotateKeysTask;
 import dev.tandem.runtime.auth.BootstrapAdmin;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.PasswordHasher;
+import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.auth.TokenAuthenticator;
 import dev.tandem.runtime.auth.TokenService;
 import dev.tandem.runtime.auth.Tokens;
@@ -162,10 +164,11 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .filter(k -> !k.id.isBlank() && !k.key.isBlank())
                 .map(k -> new MasterKeys.Entry(k.id, k.key)).toList());
         KeyStore keys = new KeyStore(gate, masterKeys);
-        OptionValues optionValues = new OptionValues(path -> keys.secret(path)
+        KeyScope keyScope = new KeyScope(List.copyOf(config.keys.sharedPaths));
+        OptionValues optionValues = new OptionValues(keyScope, path -> keys.secret(path)
                 .filter(s -> s.type() == KeyType.PASSWORD).map(KeyStore.Secret::text), limits.maxOptionValueLength());
         NodeSources nodeSources = new NodeSources(Node.localHost(member.name()),
-                path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text));
+                path -> keys.secret(path).filter(k -> k.type() == KeyType.PASSWORD).map(KeyStore.Secret::text), config.nodes.maxSourceSize.toBytes());
         ProjectNodes projectNodes = new ProjectNodes() {
             @Override
             public Resolved resolve(String project) {
@@ -182,9 +185,10 @@ public class TandemApplication extends Application<TandemConfiguration> {
         SshSettings ssh = new SshSettings((config.ssh.knownHostsFile.isBlank() ? Path.of(config.member.dataDir, "known_hosts")
                         : Path.of(config.ssh.knownHostsFile)).toAbsolutePath(), config.ssh.hostKeyPolicy.equals("accept-new"),
                 config.ssh.connectTimeout.toJavaDuration(), config.ssh.commandTimeout.toJavaDuration(), config.ssh.scriptDir,
-                List.copyOf(config.ssh.sharedKeyPaths));
+                keyScope);
         ExecutionService executionService = new ExecutionService(executionSettings, executions, jobs, logs, optionValues, gate, masterKeys,
-                ssh, keys::secret, projectNodes, environment.metrics(), clock);
+                ssh, keys::secret, projectNodes, (user, project) -> access.refusal(auth.findUser(user), user, project, Permission.RUN),
+                environment.metrics(), clock);
         LOG.info("Key storage {}", masterKeys.currentId().map(id -> "encrypts with master key '" + id + "'")
                 .orElse("is disabled: no master key configured (keys.masterKeys)"));
 
@@ -243,9 +247,10 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .buildAuthFilter()));
         environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
         environment.jersey().register(new ApiExceptionMapper());
-        environment.jersey().register(new ProjectResource(projects, logs, links, access));
+        environment.jersey().register(new ProjectResource(projects, logs, links, access,
+                config.nodes.fileSourceDirs.stream().map(d -> Path.of(d).toAbsolutePath()).toList()));
         environment.jersey().register(new JobResource(projects, jobs, dispatcher, links,
-                limits, member.id(), access));
+                limits, keyScope, member.id(), access));
         environment.jersey().register(new ExecutionResource(executions, executionService, projects, jobs, logs, links, access));
         LoginThrottle throttle = new LoginThrottle(database.jdbi(), config.auth.maxFailedLogins, config.auth.maxFailedLoginsPerAddress,
                 config.auth.loginWindow.toJavaDuration());

@@ -26,6 +26,15 @@ public class TandemConfiguration extends Configuration {
     @Valid @NotNull @JsonProperty public KeysFactory keys = new KeysFactory();
     @Valid @NotNull @JsonProperty public ClusterFactory cluster = new ClusterFactory();
     @Valid @NotNull @JsonProperty public SshFactory ssh = new SshFactory();
+    @Valid @NotNull @JsonProperty public NodesFactory nodes = new NodesFactory();
+
+    /** Where a project's nodes may come from. */
+    public static class NodesFactory {
+        /** Largest document a node source (file, script output, URL) may deliver; a larger one is refused, not read. */
+        @NotNull @JsonProperty public DataSize maxSourceSize = DataSize.mebibytes(16);
+        /** Folders whose files a project's admins may use as file node sources; any other file, script or URL source needs an admin. */
+        @NotNull @JsonProperty public java.util.List<String> fileSourceDirs = new java.util.ArrayList<>();
+    }
 
     /** How this member reaches nodes over SSH. */
     public static class SshFactory {
@@ -38,8 +47,6 @@ public class TandemConfiguration extends Configuration {
         @NotNull @JsonProperty public Duration commandTimeout = Duration.seconds(0);
         /** Where script steps are uploaded on a node (a node's file-copy-destination-dir wins). */
         @NotEmpty @JsonProperty public String scriptDir = "/tmp";
-        /** Key-storage prefixes every project's nodes may use; otherwise a project's nodes use only keys/project/<project>/. */
-        @NotNull @JsonProperty public java.util.List<String> sharedKeyPaths = new java.util.ArrayList<>();
     }
 
     public static class DatabaseFactory {
@@ -164,6 +171,11 @@ public class TandemConfiguration extends Configuration {
          * an unset variable leaves key storage disabled rather than half configured.
          */
         @Valid @NotNull @JsonProperty public java.util.List<MasterKeyFactory> masterKeys = new java.util.ArrayList<>();
+        /**
+         * Key-storage prefixes every project's jobs (secure options' storagePath) and nodes (SSH keys
+         * and passwords) may read; otherwise a project reads only keys/project/<project>/.
+         */
+        @NotNull @JsonProperty public java.util.List<@Pattern(regexp = "keys/[A-Za-z0-9_.@/-]+") String> sharedPaths = new java.util.ArrayList<>();
     }
 
     public static class MasterKeyFactory {

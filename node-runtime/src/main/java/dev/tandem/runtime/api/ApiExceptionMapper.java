@@ -27,6 +27,9 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
                         .entity(ErrorBody.of(413, tooLarge.getMessage(), "body")).build();
             }
         }
+        if (error instanceof dev.tandem.runtime.text.BoundedRegex.TooCostlyException costly) {
+            return json(422, ErrorBody.of(422, costly.getMessage(), "filter"));
+        }
         if (error instanceof JobImportException bad) {
             List<ErrorBody.Problem> problems = bad.problems().stream()
                     .map(p -> new ErrorBody.Problem(p.message(), p.where()))

@@ -86,7 +86,7 @@ public final class ExecutionResource {
     @Path("executions/{id}")
     public ExecutionView get(@Auth Caller caller, @PathParam("id") String id) {
         Execution execution = executions.require(id);
-        access.require(caller, execution.project(), Permission.READ);
+        access.requireOn(caller, execution.project(), Permission.READ, "execution '" + id + "'");
         return view(execution, links);
     }
 
@@ -110,7 +110,7 @@ public final class ExecutionResource {
                                          @QueryParam("max") @DefaultValue("50") int max,
                                          @QueryParam("offset") @DefaultValue("0") int offset) {
         StoredJob job = jobs.require(id);
-        access.require(caller, job.project(), Permission.READ);
+        access.requireOn(caller, job.project(), Permission.READ, "job '" + id + "'");
         checkPage(status, max, offset);
         return executions.listOfJob(job.id(), status, max, offset).stream().map(e -> view(e, links)).toList();
     }
@@ -134,7 +134,7 @@ public final class ExecutionResource {
                              @QueryParam("max") @DefaultValue("1000") int max,
                              @QueryParam("wait") @DefaultValue("0") int waitSeconds) throws InterruptedException {
         Execution execution = executions.require(id);
-        access.require(caller, execution.project(), Permission.READ);
+        access.requireOn(caller, execution.project(), Permission.READ, "execution '" + id + "'");
         if (offset < 0) {
             throw ApiException.badRequest("offset must not be negative", "offset");
         }
@@ -173,7 +173,7 @@ public final class ExecutionResource {
                                               @QueryParam("offset") @DefaultValue("0") long offset,
                                               @jakarta.ws.rs.HeaderParam("Last-Event-ID") String lastEventId) {
         Execution first = executions.require(id);
-        access.require(caller, first.project(), Permission.READ);
+        access.requireOn(caller, first.project(), Permission.READ, "execution '" + id + "'");
         long from;
         try {
             from = lastEventId == null || lastEventId.isBlank() ? offset : Long.parseLong(lastEventId.trim());
@@ -236,7 +236,7 @@ public final class ExecutionResource {
     public jakarta.ws.rs.core.Response export(@Auth Caller caller, @PathParam("id") String id,
                                               @QueryParam("format") @DefaultValue("text") String format) {
         Execution execution = executions.require(id);
-        access.require(caller, execution.project(), Permission.READ);
+        access.requireOn(caller, execution.project(), Permission.READ, "execution '" + id + "'");
         if (!format.equals("text") && !format.equals("json")) {
             throw ApiException.badRequest("format must be text or json", "format");
         }
@@ -298,7 +298,7 @@ public final class ExecutionResource {
     @Path("executions/{id}/abort")
     public AbortView abort(@Auth Caller caller, @PathParam("id") String id) throws InterruptedException {
         Execution execution = executions.require(id);
-        access.require(caller, execution.project(), Permission.RUN);
+        access.requireOn(caller, execution.project(), Permission.RUN, "execution '" + id + "'");
         boolean here = service.abort(execution, caller.userName());
         long deadline = System.nanoTime() + 2_000_000_000L;
         Execution now = execution;

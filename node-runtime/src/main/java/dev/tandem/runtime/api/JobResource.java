@@ -8,7 +8,11 @@ import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
 import dev.tandem.runtime.execution.Execution;
+import dev.tandem.runtime.job.ImportProblem;
 import dev.tandem.runtime.job.ImportedJob;
+import dev.tandem.runtime.job.JobOption;
+import dev.tandem.runtime.job.Step;
+import dev.tandem.runtime.keys.KeyScope;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.JobImportException;
 import dev.tandem.runtime.job.JobValidator;
@@ -35,9 +39,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 @Path("/api/v1")
@@ -52,12 +58,14 @@ public final class JobResource {
     private final ObjectMapper yaml;
     private final Links links;
     private final ApiLimits limits;
+    private final KeyScope keyScope;
     private final ObjectMapper json = new ObjectMapper();
     private final String memberId;
     private final AccessControl access;
 
     public JobResource(ProjectRepository projects, JobRepository jobs, dev.tandem.runtime.cluster.Dispatcher dispatcher, Links links,
-                       ApiLimits limits, String memberId, AccessControl access) {
+                       ApiLimits limits, KeyScope keyScope, String memberId, AccessControl access) {
+        this.keyScope = keyScope;
         this.projects = projects;
         this.access = access;
         this.jobs = jobs;
@@ -92,7 +100,8 @@ public final class JobResource {
         String text = readBounded(body);
         List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) limits.maxImportBytes()));
         checkStoredLength(validated);
-        List<ImportedJob> imported = jobs.importJobs(project.id(), project.name(), validated, memberId);
+        checkProjectWalls(caller, project.name(), validated);
+        List<ImportedJob> imported = jobs.importJobs(project.id(), project.name(), validated, memberId, caller.userName());
         List<ImportedJobView> views = imported.stream()
                 .map(j -> new ImportedJobView(j.index(), j.id(), j.uuid(), j.name(), j.group(), j.action(), j.warnings(), links.job(j.id())))
                 .toList();
@@ -114,7 +123,7 @@ public final class JobResource {
     public Response export(@Auth Caller caller, @PathParam("project") String projectName) {
         access.require(caller, projectName, Permission.READ);
         Project project = projects.require(projectName);
-        List<Map<String, Object>> documents = jobs.list(project.id()).stream().map(StoredJob::document).toList();
+        List<Map<String, Object>> documents = jobs.list(project.id()).stream().map(StoredJob::shownDocument).toList();
         return Response.ok(toYaml(documents), YAML)
                 .header("Content-Disposition", "attachment; filename=\"" + project.name() + "-jobs.yaml\"")
                 .build();
@@ -125,9 +134,9 @@ public final class JobResource {
     @Produces({MediaType.APPLICATION_JSON, YAML})
     public Response get(@Auth Caller caller, @PathParam("id") String id, @QueryParam("format") String format) {
         StoredJob job = jobs.require(id);
-        access.require(caller, job.project(), Permission.READ);
+        access.requireOn(caller, job.project(), Permission.READ, "job '" + id + "'");
         if ("yaml".equalsIgnoreCase(format)) {
-            return Response.ok(toYaml(List.of(job.document())), YAML).build();
+            return Response.ok(toYaml(List.of(job.shownDocument())), YAML).build();
         }
         if (format != null && !format.equalsIgnoreCase("json")) {
             throw ApiException.badRequest("format must be json or yaml, not '" + format + "'", "format");
@@ -139,7 +148,7 @@ public final class JobResource {
     @Path("jobs/{id}")
     public Response delete(@Auth Caller caller, @PathParam("id") String id) {
         StoredJob job = jobs.require(id);
-        access.require(caller, job.project(), Permission.WRITE);
+        access.requireOn(caller, job.project(), Permission.WRITE, "job '" + id + "'");
         if (!jobs.delete(job.id())) {
             throw ApiException.notFound("job '" + id + "'");
         }
@@ -151,12 +160,63 @@ public final class JobResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Response run(@Auth Caller caller, @PathParam("id") String id, RunRequest request) {
         StoredJob job = jobs.require(id);
-        access.require(caller, job.project(), Permission.RUN);
+        access.requireOn(caller, job.project(), Permission.RUN, "job '" + id + "'");
         Map<String, String> options = request == null || request.options() == null ? Map.of() : request.options();
         Execution execution = dispatcher.run(job, options, caller.userName());
         return Response.created(URI.create(links.execution(execution.id())))
                 .entity(ExecutionResource.view(execution, links))
                 .build();
+    }
+
+    /**
+     * What a job reaches outside its project is refused at import as at run time: a secure
+     * option reads only keys its project may use, and a job reference into another project needs
+     * {@code run} there for the importing user. References computed from options are checked when they run.
+     */
+    private void checkProjectWalls(Caller caller, String project, List<ValidatedJob> validated) {
+        List<ImportProblem> keyProblems = new ArrayList<>();
+        List<ImportProblem> problems = new ArrayList<>();
+        for (ValidatedJob job : validated) {
+            String where = "job[" + job.index() + "] '" + job.definition().fullName() + "'";
+            for (JobOption option : job.definition().options()) {
+                if (option.storagePath() != null && !keyScope.allows(project, option.storagePath())) {
+                    keyProblems.add(new ImportProblem("option '" + option.name() + "': " + keyScope.refusal(project, option.storagePath()),
+                            where + " options." + option.name() + ".storagePath"));
+                }
+            }
+            int index = 0;
+            for (Step step : job.definition().steps()) {
+                index++;
+                List<Step> both = new ArrayList<>(List.of(step));
+                step.errorHandler().ifPresent(both::add);
+                for (Step s : both) {
+                    if (s instanceof Step.JobRef ref) {
+                        String at = where + " step " + index;
+                        referencedProject(ref, project).filter(target -> !target.equals(project))
+                                .filter(target -> !access.allows(caller, target, Permission.RUN))
+                                .ifPresent(target -> problems.add(new ImportProblem("the job reference runs a job of project '" + target
+                                        + "', where " + caller.userName() + " lacks 'run'", at)));
+                    }
+                }
+            }
+        }
+        if (!keyProblems.isEmpty()) {
+            throw new JobImportException(422, keyProblems);
+        }
+        if (!problems.isEmpty()) {
+            throw new JobImportException(403, problems);
+        }
+    }
+
+    /** The project a reference names literally (by project, or by the uuid of a stored job), if it does. */
+    private Optional<String> referencedProject(Step.JobRef ref, String project) {
+        if (ref.uuid() != null) {
+            return ref.uuid().contains("${") ? Optional.empty() : jobs.find(ref.uuid()).map(StoredJob::project);
+        }
+        if (ref.project() == null) {
+            return Optional.of(project);
+        }
+        return ref.project().contains("${") ? Optional.empty() : Optional.of(ref.project());
     }
 
     /** Each job is stored as one JSON value; bound it so no single job weighs on the database and the stream. */
@@ -194,6 +254,6 @@ public final class JobResource {
         Object description = job.document().get("description");
         return new JobView(job.id(), job.uuid(), job.name(), job.group(), job.project(),
                 description == null ? "" : description.toString(), job.createdAt(), job.updatedAt(), links.job(job.id()),
-                withDefinition ? new LinkedHashMap<>(job.document()) : null);
+                withDefinition ? new LinkedHashMap<>(job.shownDocument()) : null);
     }
 }

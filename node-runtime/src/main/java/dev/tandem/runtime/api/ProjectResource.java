@@ -35,9 +35,12 @@ public final class ProjectResource {
     private final LogStorage logs;
     private final Links links;
     private final AccessControl access;
+    private final List<java.nio.file.Path> fileSourceDirs;
 
-    public ProjectResource(ProjectRepository projects, LogStorage logs, Links links, AccessControl access) {
+    public ProjectResource(ProjectRepository projects, LogStorage logs, Links links, AccessControl access,
+                           List<java.nio.file.Path> fileSourceDirs) {
         this.projects = projects;
+        this.fileSourceDirs = fileSourceDirs;
         this.access = access;
         this.logs = logs;
         this.links = links;
@@ -101,10 +104,8 @@ public final class ProjectResource {
             throw ApiException.badRequest("the body must be a JSON object with the project configuration", "body");
         }
         checkConfig(config);
-        if (config.get("nodeSources") instanceof List<?> sources
-                && sources.stream().anyMatch(s -> s instanceof Map<?, ?> m && ("script".equals(m.get("type")) || "url".equals(m.get("type"))))) {
-            access.requireAdmin(caller, "configure a script or URL node source (it runs a command on, or sends requests from, the Tandem host)");
-        }
+        dev.tandem.runtime.nodes.NodeSources.hostAccess(config.get("nodeSources"), projects.require(name).config().get("nodeSources"),
+                fileSourceDirs).ifPresent(what -> access.requireAdmin(caller, what));
         return projects.updateConfig(name, new LinkedHashMap<>(config)).config();
     }
 

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.runtime.text.BoundedRegex;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -142,7 +143,11 @@ public final class RemoteExecutionPolicy {
         }
         if (pattern.length() > 2 && pattern.startsWith("/") && pattern.endsWith("/")) {
             Pattern regex = Pattern.compile(pattern.substring(1, pattern.length() - 1));
-            return regex.matcher(member.id()).matches() || regex.matcher(member.name()).matches();
+            try {
+                return BoundedRegex.matches(regex, member.id()) || BoundedRegex.matches(regex, member.name());
+            } catch (BoundedRegex.TooCostlyException e) {
+                return false; // a pattern too costly for a member name matches no member
+            }
         }
         return pattern.equals(member.id());
     }

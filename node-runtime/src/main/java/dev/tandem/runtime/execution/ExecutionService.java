@@ -57,6 +57,8 @@ public final class ExecutionService implements Managed {
     private final ProjectNodes projectNodes;
     private final ScheduledExecutorService timers;
     private final WorkflowRunner workflows;
+    /** The user of scheduled executions. */
+    static final String SCHEDULER = "scheduler";
     private final OptionValues optionValues;
     private final dev.tandem.runtime.site.SiteGate gate;
     private final dev.tandem.runtime.keys.MasterKeys masterKeys;
@@ -68,7 +70,7 @@ public final class ExecutionService implements Managed {
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
                             OptionValues optionValues, dev.tandem.runtime.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
                             SshSettings sshSettings, java.util.function.Function<String, Optional<dev.tandem.runtime.keys.KeyStore.Secret>> secrets,
-                            ProjectNodes projectNodes, MetricRegistry metrics, Clock clock) {
+                            ProjectNodes projectNodes, JobRefGuard refGuard, MetricRegistry metrics, Clock clock) {
         this.optionValues = optionValues;
         this.masterKeys = masterKeys;
         this.gate = gate;
@@ -83,7 +85,7 @@ public final class ExecutionService implements Managed {
         this.nodeThreads = Executors.newCachedThreadPool(named("tandem-node"));
         this.ssh = new SshNodeRunner(sshSettings, secrets, metrics, clock);
         this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), ssh, projectNodes,
-                nodeThreads, settings.maxNodeThreads(), jobs, optionValues, clock);
+                nodeThreads, settings.maxNodeThreads(), jobs, optionValues, refGuard, clock);
         this.started = metrics.counter("tandem.executions.started");
         for (ExecutionStatus status : ExecutionStatus.values()) {
             if (status != ExecutionStatus.RUNNING) {
@@ -157,7 +159,7 @@ public final class ExecutionService implements Managed {
             Attempt prepared = null;
             String problem = null;
             try {
-                prepared = prepare(job, Map.of(), "scheduler");
+                prepared = prepare(job, Map.of(), SCHEDULER);
             } catch (ApiException e) {
                 problem = "cannot start: " + e.getMessage();
             }
@@ -358,7 +360,7 @@ public final class ExecutionService implements Managed {
         if (!definition.executionEnabled()) {
             throw ApiException.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
         }
-        ResolvedOptions options = optionValues.resolveAll(definition.options(), givenOptions);
+        ResolvedOptions options = optionValues.resolveAll(job.project(), definition.options(), givenOptions);
         Duration timeout = durationOf(definition.timeout(), options, "timeout");
         int retries = retriesOf(definition, options);
         Duration retryDelay = definition.retryDelay() == null ? Duration.ZERO : durationOf(definition.retryDelay(), options, "retry.delay");
@@ -409,7 +411,7 @@ public final class ExecutionService implements Managed {
             Duration duration = RundeckDuration.parse(expanded);
             return duration.isZero() ? null : duration;
         } catch (IllegalArgumentException e) {
-            throw new ApiException(422, field + " '" + text + "' expands to '" + expanded + "': " + e.getMessage(), field);
+            throw new ApiException(422, options.masked(field + " '" + text + "' expands to '" + expanded + "': " + e.getMessage()), field);
         }
     }
 
@@ -421,7 +423,8 @@ public final class ExecutionService implements Managed {
         try {
             return Integer.parseInt(expanded);
         } catch (NumberFormatException e) {
-            throw new ApiException(422, "retry '" + definition.retry() + "' expands to '" + expanded + "', not a number of attempts", "retry");
+            throw new ApiException(422, options.masked("retry '" + definition.retry() + "' expands to '" + expanded + "', not a number of attempts"),
+                    "retry");
         }
     }
 
@@ -471,7 +474,8 @@ public final class ExecutionService implements Managed {
             try {
                 result = workflows.run(definition, attempt.options().forSteps(),
                         new WorkflowRunner.Context(live, log, host, host, attempt.job().project(), settings.workDir(),
-                                masker, WorkflowRunner.LogLevel.ofJob(definition.loglevel()), jobEnvironment(attempt, live.id()), sessions),
+                                masker, WorkflowRunner.LogLevel.ofJob(definition.loglevel()), jobEnvironment(attempt, live.id()), sessions,
+                                SCHEDULER.equals(attempt.user()) ? attempt.job().savedBy() : attempt.user()),
                         List.of(attempt.job().id().toString()), "");
             } catch (RuntimeException e) {
                 LOG.error("Execution {} of job {} failed unexpectedly", live.id(), definition.fullName(), e);

@@ -2,6 +2,8 @@ package dev.tandem.runtime.execution;
 
 import dev.tandem.runtime.api.ApiException;
 import dev.tandem.runtime.job.JobOption;
+import dev.tandem.runtime.keys.KeyScope;
+import dev.tandem.runtime.text.BoundedRegex;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,16 +22,19 @@ public final class OptionValues {
         Optional<String> password(String path);
     }
 
+    private final KeyScope keyScope;
     private final SecretSource secrets;
     private final int maxValueLength;
 
     /** @param maxValueLength longest value a caller may give one option (configuration {@code api.maxOptionValueLength}) */
-    public OptionValues(SecretSource secrets, int maxValueLength) {
+    public OptionValues(KeyScope keyScope, SecretSource secrets, int maxValueLength) {
+        this.keyScope = keyScope;
         this.secrets = secrets;
         this.maxValueLength = maxValueLength;
     }
 
-    public ResolvedOptions resolveAll(List<JobOption> declared, Map<String, String> given) {
+    /** @param project the project of the job whose options these are: its storage paths must lie in its {@link KeyScope} */
+    public ResolvedOptions resolveAll(String project, List<JobOption> declared, Map<String, String> given) {
         given.forEach((name, value) -> {
             if (value != null && value.length() > maxValueLength) {
                 throw new ApiException(422, "the value of option '" + name + "' is " + value.length() + " characters; the limit is "
@@ -51,6 +56,10 @@ public final class OptionValues {
                 if (!option.secure()) {
                     throw new ApiException(422, "option '" + option.name() + "' reads key storage (storagePath) but is not secure", "options." + option.name());
                 }
+                if (!keyScope.allows(project, option.storagePath())) {
+                    throw new ApiException(422, "option '" + option.name() + "': " + keyScope.refusal(project, option.storagePath()),
+                            "options." + option.name());
+                }
                 String value = secrets.password(option.storagePath()).orElseThrow(() -> new ApiException(422,
                         "option '" + option.name() + "' takes its value from key storage path " + option.storagePath()
                                 + ", which holds no password", "options." + option.name()));
@@ -59,6 +68,14 @@ public final class OptionValues {
         }
         values.putAll(resolve(declared, withStored));
         return new ResolvedOptions(values, Set.copyOf(secure), Set.copyOf(hidden));
+    }
+
+    private static boolean regexMatches(JobOption option, String value, String where) {
+        try {
+            return BoundedRegex.matches(Pattern.compile(option.regex()), value);
+        } catch (BoundedRegex.TooCostlyException e) {
+            throw new ApiException(422, "option '" + option.name() + "': " + e.getMessage(), where);
+        }
     }
 
     /** @throws ApiException 400 for an unknown option, 422 naming the option and the rule it breaks */
@@ -86,7 +103,7 @@ public final class OptionValues {
                     throw new ApiException(422, "option '" + option.name() + "' is enforced to one of " + option.values()
                             + (option.secure() ? "" : ", not '" + part + "'"), where);
                 }
-                if (option.regex() != null && !Pattern.compile(option.regex()).matcher(part).matches()) {
+                if (option.regex() != null && !regexMatches(option, part, where)) {
                     throw new ApiException(422, "option '" + option.name() + "' must match the regex " + option.regex()
                             + (option.secure() ? "" : ", '" + part + "' does not"), where);
                 }

@@ -24,6 +24,15 @@ public record ResolvedOptions(Map<String, String> values, Set<String> secure, Se
         return shown;
     }
 
+    /** {@code text} with every secure value in it masked: for errors that quote an expanded value. */
+    public String masked(String text) {
+        String out = text;
+        for (String secret : secretValues()) {
+            out = out.replace(secret, SecretMasker.MASK);
+        }
+        return out;
+    }
+
     public Iterable<String> secretValues() {
         return secure.stream().map(values::get).filter(v -> v != null && !v.isEmpty()).toList();
     }

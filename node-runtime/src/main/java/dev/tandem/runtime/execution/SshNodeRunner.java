@@ -332,18 +332,12 @@ final class SshNodeRunner implements AutoCloseable {
         }
     }
 
-    /**
-     * A node of project P may use the keys under {@code keys/project/P/}, and those under the
-     * prefixes the runtime's {@code ssh.sharedKeyPaths} lists (set by whoever runs the runtime):
-     * a project's admins cannot send another project's secrets to a host they choose.
-     */
+    /** A project's admins cannot send another project's secrets to a host they choose ({@link dev.tandem.runtime.keys.KeyScope}). */
     private String keyPath(String project, Node node, String path) throws NodeException {
-        String own = "keys/project/" + project + "/";
-        if (path.startsWith(own) || settings.sharedKeyPaths().stream().anyMatch(shared -> path.startsWith(shared.endsWith("/") ? shared : shared + "/"))) {
+        if (settings.keyScope().allows(project, path)) {
             return path;
         }
-        throw new NodeException("node " + node.name() + ": the key " + path + " is outside " + own
-                + "; a project's nodes use its own keys, or those under the runtime's ssh.sharedKeyPaths");
+        throw new NodeException("node " + node.name() + ": " + settings.keyScope().refusal(project, path));
     }
 
     private Iterable<KeyPair> keyPairs(Node node, String path, FilePasswordProvider passphrase, ClientSession session) throws NodeException {

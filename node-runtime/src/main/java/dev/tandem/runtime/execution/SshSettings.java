@@ -11,7 +11,7 @@ import java.time.Duration;
  * @param connectTimeout connection set-up and authentication bound, per node
  * @param commandTimeout bound on one remote command; zero means none (the job's {@code timeout} still applies)
  * @param scriptDir      where script steps are uploaded on a node, unless its {@code file-copy-destination-dir} says otherwise
- * @param sharedKeyPaths key-storage prefixes every project's nodes may use (besides {@code keys/project/<project>/})
+ * @param keyScope       which keys a project's nodes may use
  */
 public record SshSettings(Path knownHosts, boolean acceptNewHosts, Duration connectTimeout, Duration commandTimeout, String scriptDir,
-                          java.util.List<String> sharedKeyPaths) {}
+                          dev.tandem.runtime.keys.KeyScope keyScope) {}

@@ -47,10 +47,11 @@ final class WorkflowRunner {
     private static final int MAX_JOBREF_DEPTH = 16;
 
     /** What one run of a workflow needs besides the workflow itself; {@code node} is where node steps run now. */
+    /** {@code principal}: the user whose grants a job reference into another project needs ({@link JobRefGuard}). */
     record Context(RunningExecution execution, LogWriter log, Node host, Node node, String project, Path workDir,
-                   SecretMasker masker, LogLevel level, Map<String, String> jobEnvironment, SshNodeRunner.Sessions ssh) {
+                   SecretMasker masker, LogLevel level, Map<String, String> jobEnvironment, SshNodeRunner.Sessions ssh, String principal) {
         Context on(Node target) {
-            return new Context(execution, log, host, target, project, workDir, masker, level, jobEnvironment, ssh);
+            return new Context(execution, log, host, target, project, workDir, masker, level, jobEnvironment, ssh, principal);
         }
 
         String nodeName() {
@@ -84,10 +85,12 @@ final class WorkflowRunner {
     private final int maxNodeThreads;
     private final JobRepository jobs;
     private final OptionValues optionValues;
+    private final JobRefGuard refGuard;
     private final Clock clock;
 
     WorkflowRunner(LocalProcessRunner processes, SshNodeRunner ssh, ProjectNodes projectNodes, ExecutorService nodeThreads,
-                   int maxNodeThreads, JobRepository jobs, OptionValues optionValues, Clock clock) {
+                   int maxNodeThreads, JobRepository jobs, OptionValues optionValues, JobRefGuard refGuard, Clock clock) {
+        this.refGuard = refGuard;
         this.maxNodeThreads = maxNodeThreads;
         this.processes = processes;
         this.ssh = ssh;
@@ -509,6 +512,12 @@ final class WorkflowRunner {
                     : "'" + (ref.group().isEmpty() ? "" : ref.group() + "/") + ref.name() + "' in project " + project) + " does not exist");
         }
         StoredJob child = target.get();
+        if (!child.project().equals(ctx.project())) {
+            Optional<String> refused = refGuard.refusal(ctx.principal(), child.project());
+            if (refused.isPresent()) {
+                return StepResult.failed("referenced job '" + child.name() + "' of project '" + child.project() + "': " + refused.get());
+            }
+        }
         if (callStack.contains(child.id().toString())) {
             return StepResult.failed("job reference cycle: job '" + child.name() + "' is already running in this execution");
         }
@@ -518,7 +527,7 @@ final class WorkflowRunner {
         JobDefinition definition = ref.nodeFilter() == null || ref.nodeStep() ? child.definition() : withFilter(child.definition(), ref.nodeFilter());
         ResolvedOptions childOptions;
         try {
-            childOptions = optionValues.resolveAll(definition.options(), jobArgs(ref.args(), options));
+            childOptions = optionValues.resolveAll(child.project(), definition.options(), jobArgs(ref.args(), options));
         } catch (ApiException e) {
             return StepResult.failed("referenced job '" + definition.fullName() + "': " + e.getMessage());
         }
@@ -527,7 +536,7 @@ final class WorkflowRunner {
         List<String> stack = new ArrayList<>(callStack);
         stack.add(child.id().toString());
         Context childContext = new Context(ctx.execution(), ctx.log(), ctx.host(), ref.nodeStep() ? ctx.node() : ctx.host(), child.project(),
-                ctx.workDir(), ctx.masker(), ctx.level(), ctx.jobEnvironment(), ctx.ssh());
+                ctx.workDir(), ctx.masker(), ctx.level(), ctx.jobEnvironment(), ctx.ssh(), ctx.principal());
         return run(definition, childOptions.forSteps(), childContext, stack, label + "/", ref.nodeStep() ? ctx.node() : null);
     }
 

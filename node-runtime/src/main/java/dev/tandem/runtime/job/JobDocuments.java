@@ -11,6 +11,62 @@ import java.util.Optional;
 public final class JobDocuments {
     private JobDocuments() {}
 
+    /** What a secure option's inline default reads as outside the runtime. */
+    public static final String MASKED_DEFAULT = "*****";
+
+    /**
+     * The document as readers and exports see it: a secure option's inline default ({@code value})
+     * reads {@value #MASKED_DEFAULT}. Importing that text back keeps the stored default
+     * ({@link #withStoredSecureDefaults}), so an export round-trips on the same site.
+     */
+    public static Map<String, Object> withSecureDefaultsMasked(Map<String, Object> job) {
+        return mapSecureOptions(job, (name, option) -> {
+            if (option.get("value") != null) {
+                option.put("value", MASKED_DEFAULT);
+            }
+        });
+    }
+
+    /** {@code job} with each secure option's default that reads {@value #MASKED_DEFAULT} taken from {@code stored}. */
+    public static Map<String, Object> withStoredSecureDefaults(Map<String, Object> job, Map<String, Object> stored) {
+        Map<String, Object> storedDefaults = new java.util.HashMap<>();
+        mapSecureOptions(stored, (name, option) -> storedDefaults.put(name, option.get("value")));
+        return mapSecureOptions(job, (name, option) -> {
+            if (MASKED_DEFAULT.equals(option.get("value")) && storedDefaults.get(name) != null) {
+                option.put("value", storedDefaults.get(name));
+            }
+        });
+    }
+
+    /** A copy of the document in which {@code change} may edit (a copy of) each secure option. */
+    private static Map<String, Object> mapSecureOptions(Map<String, Object> job,
+                                                        java.util.function.BiConsumer<String, Map<String, Object>> change) {
+        Map<String, Object> copy = new java.util.LinkedHashMap<>(job);
+        Object declared = job.get("options");
+        if (declared instanceof List<?> list) {
+            List<Object> options = new ArrayList<>();
+            for (Object item : list) {
+                options.add(item instanceof Map<?, ?> m ? secureCopy(asMap(m), text(asMap(m).get("name"), ""), change) : item);
+            }
+            copy.put("options", options);
+        } else if (declared instanceof Map<?, ?> byName) {
+            Map<Object, Object> options = new java.util.LinkedHashMap<>();
+            byName.forEach((name, option) -> options.put(name, option instanceof Map<?, ?> m ? secureCopy(asMap(m), name.toString(), change) : option));
+            copy.put("options", options);
+        }
+        return copy;
+    }
+
+    private static Map<String, Object> secureCopy(Map<String, Object> option, String name,
+                                                  java.util.function.BiConsumer<String, Map<String, Object>> change) {
+        if (!isTrue(option.get("secure"), false)) {
+            return option;
+        }
+        Map<String, Object> copy = new java.util.LinkedHashMap<>(option);
+        change.accept(name, copy);
+        return copy;
+    }
+
     public static JobDefinition definition(Map<String, Object> job) {
         Map<String, Object> sequence = asMap(job.get("sequence"));
         List<Step> steps = new ArrayList<>();

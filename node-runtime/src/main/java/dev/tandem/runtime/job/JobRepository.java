@@ -17,7 +17,7 @@ import org.jdbi.v3.core.Handle;
 /** All SQL about jobs. An import is one transaction: all of its jobs are written, or none. */
 public final class JobRepository {
     private static final String COLUMNS =
-            "j.id, j.project_id, p.name, j.uuid, j.name, j.group_path, j.definition::text, j.created_at, j.updated_at";
+            "j.id, j.project_id, p.name, j.uuid, j.name, j.group_path, j.definition::text, j.created_at, j.updated_at, j.saved_by";
     private static final String FROM = " FROM tandem.jobs j JOIN tandem.projects p ON p.id = j.project_id ";
 
     private final SiteGate gate;
@@ -29,18 +29,18 @@ public final class JobRepository {
     }
 
     /** Creates each job, or updates the one with its uuid, else the one with its group and name. */
-    public List<ImportedJob> importJobs(UUID projectId, String projectName, List<ValidatedJob> jobs, String memberId) {
+    public List<ImportedJob> importJobs(UUID projectId, String projectName, List<ValidatedJob> jobs, String memberId, String user) {
         return gate.write(h -> {
             List<ImportedJob> result = new ArrayList<>();
             for (ValidatedJob job : jobs) {
-                result.add(importOne(h, projectId, projectName, job, memberId));
+                result.add(importOne(h, projectId, projectName, job, memberId, user));
             }
             refuseCycles(h, result);
             return result;
         });
     }
 
-    private ImportedJob importOne(Handle h, UUID projectId, String projectName, ValidatedJob job, String memberId) {
+    private ImportedJob importOne(Handle h, UUID projectId, String projectName, ValidatedJob job, String memberId, String user) {
         JobDefinition def = job.definition();
         String where = "job[" + job.index() + "] '" + def.name() + "'";
         Optional<StoredJob> byName = h.createQuery("SELECT " + COLUMNS + FROM + "WHERE j.project_id = :p AND j.group_path = :g AND j.name = :n")
@@ -62,24 +62,25 @@ public final class JobRepository {
         }
         UUID id = existing.map(StoredJob::id).orElseGet(Ids::next);
         String uuid = existing.map(StoredJob::uuid).orElse(def.uuid() != null ? def.uuid() : id.toString());
-        Map<String, Object> document = withUuid(job.document(), uuid);
+        Map<String, Object> document = withUuid(existing.isPresent()
+                ? JobDocuments.withStoredSecureDefaults(job.document(), existing.get().document()) : job.document(), uuid);
         if (existing.isPresent()) {
             h.createUpdate("""
                             UPDATE tandem.jobs SET name = :name, group_path = :group, definition = CAST(:doc AS json),
-                                   updated_at = now(), modified_by_member = :member,
+                                   updated_at = now(), modified_by_member = :member, saved_by = :user,
                                    schedule_since = CASE WHEN :sameSchedule THEN schedule_since ELSE now() END
                             WHERE id = :id""")
                     .bind("id", id).bind("name", def.name()).bind("group", def.group())
-                    .bind("doc", json.write(document)).bind("member", memberId)
+                    .bind("doc", json.write(document)).bind("member", memberId).bind("user", user)
                     .bind("sameSchedule", existing.get().definition().firesLike(def))
                     .execute();
         } else {
             h.createUpdate("""
                             INSERT INTO tandem.jobs (id, project_id, uuid, name, group_path, definition, created_at, updated_at, modified_by_member,
-                                                     schedule_since)
-                            VALUES (:id, :project, :uuid, :name, :group, CAST(:doc AS json), now(), now(), :member, now())""")
+                                                     schedule_since, saved_by)
+                            VALUES (:id, :project, :uuid, :name, :group, CAST(:doc AS json), now(), now(), :member, now(), :user)""")
                     .bind("id", id).bind("project", projectId).bind("uuid", uuid).bind("name", def.name())
-                    .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId)
+                    .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId).bind("user", user)
                     .execute();
         }
         dev.tandem.runtime.cluster.ScheduleRepository.sync(h, id, def, memberId);
@@ -228,7 +229,8 @@ public final class JobRepository {
 
     private StoredJob job(ResultSet rs) throws SQLException {
         return new StoredJob(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class), rs.getString(3), rs.getString(4),
-                rs.getString(5), rs.getString(6), json.readMap(rs.getString(7)), rs.getTimestamp(8).toInstant(), rs.getTimestamp(9).toInstant());
+                rs.getString(5), rs.getString(6), json.readMap(rs.getString(7)), rs.getTimestamp(8).toInstant(), rs.getTimestamp(9).toInstant(),
+                rs.getString(10));
     }
 
     private static UUID parseUuid(String text) {

@@ -143,7 +143,7 @@ public final class NodeFilter {
 
     private static boolean regexMatches(String pattern, String value) {
         try {
-            return Pattern.compile(pattern).matcher(value).matches();
+            return dev.tandem.runtime.text.BoundedRegex.matches(Pattern.compile(pattern), value);
         } catch (PatternSyntaxException e) {
             return false;
         }

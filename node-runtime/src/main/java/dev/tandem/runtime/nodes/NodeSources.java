@@ -21,16 +21,21 @@ public final class NodeSources {
 
     private final Node localHost;
     private final java.util.function.Function<String, Optional<String>> passwords;
+    private final long maxBytes;
     private final Map<String, NodeSource> cache = new ConcurrentHashMap<>();
 
-    public NodeSources(Node localHost) {
-        this(localHost, path -> Optional.empty());
+    public NodeSources(Node localHost, long maxBytes) {
+        this(localHost, path -> Optional.empty(), maxBytes);
     }
 
-    /** {@code passwords} reads a password from key storage, for a URL source's auth header. */
-    public NodeSources(Node localHost, java.util.function.Function<String, Optional<String>> passwords) {
+    /**
+     * @param passwords reads a password from key storage, for a URL source's auth header
+     * @param maxBytes  the largest document a source may deliver (configuration {@code nodes.maxSourceSize})
+     */
+    public NodeSources(Node localHost, java.util.function.Function<String, Optional<String>> passwords, long maxBytes) {
         this.localHost = localHost;
         this.passwords = passwords;
+        this.maxBytes = maxBytes;
     }
 
     public Model model(Map<String, Object> projectConfig) {
@@ -66,17 +71,51 @@ public final class NodeSources {
             String keyPath = String.valueOf(config.get("authKeyPath"));
             return new UrlNodeSource(java.net.URI.create(String.valueOf(config.get("url"))), format(config),
                     Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 10)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)),
-                    header == null ? null : header.toString(), () -> passwords.apply(keyPath));
+                    header == null ? null : header.toString(), () -> passwords.apply(keyPath), maxBytes);
         }
         if ("script".equals(config.get("type"))) {
             return new ScriptNodeSource(String.valueOf(config.get("command")), format(config),
-                    Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 30)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)));
+                    Duration.ofSeconds(seconds(config.get("timeoutSeconds"), 30)), Duration.ofSeconds(seconds(config.get("cacheSeconds"), 30)), maxBytes);
         }
-        return new FileNodeSource(Path.of(String.valueOf(config.get("path"))), format(config));
+        return new FileNodeSource(Path.of(String.valueOf(config.get("path"))), format(config), maxBytes);
     }
 
     private static long seconds(Object value, long otherwise) {
         return value instanceof Number n ? n.longValue() : otherwise;
+    }
+
+    /**
+     * What the first source of {@code wanted} that is not already in {@code stored} would do on
+     * the Tandem host, if it reaches the host at all: a script runs a command there, a URL sends
+     * requests from it, a file outside {@code allowedFileDirs} reads any file the runtime may read
+     * (its own token files among them). Only admins add those; a project's admins may add files
+     * from the allowed folders.
+     */
+    public static Optional<String> hostAccess(Object wanted, Object stored, List<Path> allowedFileDirs) {
+        if (!(wanted instanceof List<?> sources)) {
+            return Optional.empty();
+        }
+        List<?> existing = stored instanceof List<?> list ? list : List.of();
+        for (Object source : sources) {
+            if (!(source instanceof Map<?, ?> m) || existing.contains(source)) {
+                continue;
+            }
+            Object type = m.get("type");
+            if ("script".equals(type)) {
+                return Optional.of("configure a script node source (it runs a command on the Tandem host)");
+            }
+            if ("url".equals(type)) {
+                return Optional.of("configure a URL node source (it sends requests from the Tandem host)");
+            }
+            if ("file".equals(type)) {
+                Path path = Path.of(String.valueOf(m.get("path"))).normalize();
+                if (allowedFileDirs.stream().noneMatch(dir -> path.startsWith(dir.normalize()))) {
+                    return Optional.of("configure a file node source outside " + (allowedFileDirs.isEmpty() ? "the folders in nodes.fileSourceDirs (none)"
+                            : allowedFileDirs + " (nodes.fileSourceDirs)") + " (it reads a file of the Tandem host)");
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Checks a project's {@code nodeSources} when it is saved; returns the field path and the problem. */

@@ -23,13 +23,36 @@ public final class ResourceModel {
 
     private ResourceModel() {}
 
-    /** @throws IllegalArgumentException naming the node and what is wrong */
+    /**
+     * Reads at most {@code maxBytes} of a source's document; more is refused rather than held.
+     *
+     * @throws IOException when the document is larger, naming the limit and its setting
+     */
+    public static String readBounded(java.io.InputStream in, long maxBytes) throws IOException {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+        if (bytes.length > maxBytes) {
+            throw new IOException("the document is larger than the limit of " + maxBytes + " bytes (nodes.maxSourceSize)");
+        }
+        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A source's status is shown to every reader of the project, and a source may point at a file
+     * that is not a resource model at all: errors say where (line, column, the node's position)
+     * and what kind of problem, never a piece of the text.
+     *
+     * @throws IllegalArgumentException saying where and what is wrong
+     */
     public static List<Node> parse(String text, String format) {
         JsonNode root;
         try {
             root = (format.equals("json") ? JSON : YAML).readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw new IllegalArgumentException("not valid " + format
+                    + (at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
         } catch (IOException e) {
-            throw new IllegalArgumentException("not valid " + format + ": " + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new IllegalArgumentException("not valid " + format);
         }
         List<Node> nodes = new ArrayList<>();
         if (root == null || root.isMissingNode() || root.isNull()) {
@@ -39,14 +62,14 @@ public final class ResourceModel {
             Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> e = fields.next();
-                nodes.add(node(e.getKey(), e.getValue()));
+                nodes.add(node(nodes.size() + 1, e.getKey(), e.getValue()));
             }
         } else if (root.isArray()) {
             for (JsonNode item : root) {
                 if (!item.hasNonNull("nodename") && !item.hasNonNull("name")) {
-                    throw new IllegalArgumentException("a node in a list needs 'nodename'");
+                    throw new IllegalArgumentException("node " + (nodes.size() + 1) + " of the list needs 'nodename'");
                 }
-                nodes.add(node(item.hasNonNull("nodename") ? item.get("nodename").asText() : item.get("name").asText(), item));
+                nodes.add(node(nodes.size() + 1, item.hasNonNull("nodename") ? item.get("nodename").asText() : item.get("name").asText(), item));
             }
         } else {
             throw new IllegalArgumentException("expected a map of nodes by name");
@@ -54,9 +77,10 @@ public final class ResourceModel {
         return nodes;
     }
 
-    private static Node node(String name, JsonNode value) {
+    /** @param position the node's place in the document, 1-based: errors name it instead of any text of the document */
+    private static Node node(int position, String name, JsonNode value) {
         if (!value.isObject()) {
-            throw new IllegalArgumentException("node '" + name + "' must be a map of attributes");
+            throw new IllegalArgumentException("node " + position + " of the document must be a map of attributes");
         }
         Map<String, String> attributes = new LinkedHashMap<>();
         Set<String> tags = new LinkedHashSet<>();
@@ -78,7 +102,7 @@ public final class ResourceModel {
             }
         });
         if (!attributes.containsKey("hostname")) {
-            throw new IllegalArgumentException("node '" + name + "' has no hostname");
+            throw new IllegalArgumentException("node " + position + " of the document has no hostname");
         }
         return new Node(name, attributes, tags);
     }

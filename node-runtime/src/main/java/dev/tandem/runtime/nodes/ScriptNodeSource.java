@@ -2,7 +2,6 @@ package dev.tandem.runtime.nodes;
 
 import dev.tandem.runtime.execution.ProcessEnvironment;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +18,11 @@ public final class ScriptNodeSource extends LastGoodNodeSource {
     private final String format;
     private final Duration timeout;
 
-    public ScriptNodeSource(String command, String format, Duration timeout, Duration cache) {
+    private final long maxBytes;
+
+    public ScriptNodeSource(String command, String format, Duration timeout, Duration cache, long maxBytes) {
         super("script `" + command + "` (" + format + ")", "script failed", cache);
+        this.maxBytes = maxBytes;
         this.command = command;
         this.format = format;
         this.timeout = timeout;
@@ -32,12 +34,15 @@ public final class ScriptNodeSource extends LastGoodNodeSource {
         Process process = ProcessEnvironment.restrict(
                 new ProcessBuilder("/bin/sh", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD), Map.of()).start();
         process.getOutputStream().close();
-        byte[][] out = new byte[1][];
+        String[] out = new String[1];
+        IOException[] failed = new IOException[1];
         Thread reader = new Thread(() -> {
-            try {
-                out[0] = process.getInputStream().readAllBytes();
+            try (java.io.InputStream in = process.getInputStream()) {
+                out[0] = ResourceModel.readBounded(in, maxBytes);
             } catch (IOException e) {
-                out[0] = new byte[0];
+                failed[0] = e;
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
             }
         }, "node-source-script");
         reader.setDaemon(true);
@@ -48,9 +53,12 @@ public final class ScriptNodeSource extends LastGoodNodeSource {
             throw new IllegalStateException("timed out after " + timeout.toMillis() / 1000.0 + " s");
         }
         reader.join(timeout.toMillis());
+        if (failed[0] != null) {
+            throw failed[0];
+        }
         if (process.exitValue() != 0) {
             throw new IllegalStateException("exit code " + process.exitValue());
         }
-        return Optional.of(ResourceModel.parse(new String(out[0] == null ? new byte[0] : out[0], StandardCharsets.UTF_8), format));
+        return Optional.of(ResourceModel.parse(out[0] == null ? "" : out[0], format));
     }
 }

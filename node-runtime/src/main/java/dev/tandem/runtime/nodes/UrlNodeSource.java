@@ -27,8 +27,12 @@ public final class UrlNodeSource extends LastGoodNodeSource {
     private int requests;
     private int notModified;
 
-    public UrlNodeSource(URI url, String format, Duration timeout, Duration cache, String authHeader, Supplier<Optional<String>> authValue) {
+    private final long maxBytes;
+
+    public UrlNodeSource(URI url, String format, Duration timeout, Duration cache, String authHeader, Supplier<Optional<String>> authValue,
+                         long maxBytes) {
         super("url " + url + " (" + format + ")", "fetch failed", cache);
+        this.maxBytes = maxBytes;
         this.url = url;
         this.format = format;
         this.timeout = timeout;
@@ -50,15 +54,19 @@ public final class UrlNodeSource extends LastGoodNodeSource {
             request.header(authHeader, authValue.get().orElseThrow(() -> new IllegalStateException("its auth key is missing from key storage")));
         }
         requests++;
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 304) {
-            notModified++;
-            return Optional.empty();
+        HttpResponse<java.io.InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        String body;
+        try (java.io.InputStream in = response.body()) {
+            if (response.statusCode() == 304) {
+                notModified++;
+                return Optional.empty();
+            }
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("HTTP " + response.statusCode());
+            }
+            body = ResourceModel.readBounded(in, maxBytes);
         }
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("HTTP " + response.statusCode());
-        }
-        List<Node> nodes = ResourceModel.parse(response.body(), format);
+        List<Node> nodes = ResourceModel.parse(body, format);
         etag = response.headers().firstValue("ETag").orElse(null);
         lastModified = response.headers().firstValue("Last-Modified").orElse(null);
         return Optional.of(nodes);

@@ -77,6 +77,17 @@ class RemoteExecutionPolicyTest {
     }
 
     @Test
+    void aMemberPatternThatBacktracksWithoutEndMatchesNoMemberAndReturnsAtOnce() {
+        List<MemberView> longNames = List.of(member("m".repeat(40), "active", List.of(), 0, 0));
+        long started = System.nanoTime();
+        RemoteExecutionPolicy.Choice choice = policy.choose("p", Map.of("remoteExecution",
+                Map.of("policy", "preset", "members", List.of("/(m+)+x/"))), "other", longNames);
+        assertThat(choice.member()).isEmpty();
+        assertThat(choice.reason()).contains("matches no active member");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+    }
+
+    @Test
     void preferredTagsWinAndFallBackToAllowed() {
         assertThat(distribution(Map.of("policy", "random", "allowedTags", List.of("web")), 500).keySet()).containsExactlyInAnyOrder("m1", "m2");
         assertThat(distribution(Map.of("policy", "random", "allowedTags", List.of("web"), "preferredTags", List.of("fast")), 200))

@@ -38,7 +38,7 @@ class SshHostKeysTest {
 
     private static SshNodeRunner runner(Path knownHosts, boolean acceptNew) {
         byte[] key = SshNodes.pem(SSH.clientKey());
-        return new SshNodeRunner(new SshSettings(knownHosts, acceptNew, Duration.ofSeconds(3), Duration.ZERO, "/tmp", List.of()),
+        return new SshNodeRunner(new SshSettings(knownHosts, acceptNew, Duration.ofSeconds(3), Duration.ZERO, "/tmp", new dev.tandem.runtime.keys.KeyScope(List.of())),
                 path -> Optional.of(new KeyStore.Secret(KeyType.PRIVATE, key)), new MetricRegistry(), Clock.systemUTC());
     }
 

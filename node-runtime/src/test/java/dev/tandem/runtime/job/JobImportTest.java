@@ -57,7 +57,7 @@ class JobImportTest {
                 - name: password
                   secure: true
                   valueExposed: false
-                  storagePath: keys/web/deploy-password
+                  storagePath: keys/project/imports/deploy-password
               schedule:
                 time:
                   hour: '02'
@@ -325,7 +325,8 @@ class JobImportTest {
         assertThat(loop.status()).isEqualTo(400);
         assertThat(loop.json().path("error").asText()).isEqualTo("YAML aliases (*name) are not supported in job definitions; write the value out");
         Api.Reply one = api.postYaml("/api/v1/projects/other/jobs/import", "- name: &n aliased\n  description: *n\n  sequence: {commands: [{exec: echo}]}\n");
-        assertThat(one.status()).as("a scalar alias cannot grow the document and is fine").isEqualTo(200);
+        assertThat(one.status()).as("a value's alias too: 300 of them store a long value 300 times").isEqualTo(400);
+        assertThat(one.json().path("where").asText()).as("the value aliased").isEqualTo("line 1, column 9");
     }
 
     @Test

@@ -32,7 +32,7 @@ class NodeSourcesTest {
         List<Node> json = ResourceModel.parse("[{\"nodename\": \"x\", \"hostname\": \"h\", \"tags\": \"a\"}]", "json");
         assertThat(json.get(0).name()).isEqualTo("x");
         assertThat(json.get(0).tags()).containsExactly("a");
-        assertThatThrownBy(() -> ResourceModel.parse("web-1: {username: u}", "yaml")).hasMessage("node 'web-1' has no hostname");
+        assertThatThrownBy(() -> ResourceModel.parse("web-1: {username: u}", "yaml")).hasMessage("node 1 of the document has no hostname");
         assertThatThrownBy(() -> ResourceModel.parse("{", "json")).hasMessageStartingWith("not valid json");
     }
 
@@ -40,7 +40,7 @@ class NodeSourcesTest {
     void aChangedFileIsReReadAndABrokenOneKeepsTheLastGoodNodes() throws Exception {
         Path file = RuntimeFixture.tempDir("nodes").resolve("nodes.yaml");
         Files.writeString(file, "a:\n  hostname: h-a\n");
-        NodeSources sources = new NodeSources(Node.localHost("runtime"));
+        NodeSources sources = new NodeSources(Node.localHost("runtime"), 1024 * 1024);
         Map<String, Object> config = Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString())));
         assertThat(sources.model(config).nodes()).extracting(Node::name).containsExactly("runtime", "a");
 
@@ -64,7 +64,7 @@ class NodeSourcesTest {
     void aScriptSourceIsReadWithinItsTimeoutAndAFailureKeepsTheLastGoodNodes() throws Exception {
         Path out = RuntimeFixture.tempDir("script-nodes").resolve("model.yaml");
         Files.writeString(out, "s1:\n  hostname: h1\n  tags: web\n");
-        NodeSources sources = new NodeSources(Node.localHost("runtime"));
+        NodeSources sources = new NodeSources(Node.localHost("runtime"), 1024 * 1024);
         Map<String, Object> good = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "cat " + out, "cacheSeconds", 0)));
         assertThat(sources.model(good).nodes()).extracting(Node::name).containsExactly("runtime", "s1");
 

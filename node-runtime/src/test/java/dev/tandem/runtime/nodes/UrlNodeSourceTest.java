@@ -53,7 +53,7 @@ class UrlNodeSourceTest {
 
     UrlNodeSource source(String token) {
         return new UrlNodeSource(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/nodes"), "yaml",
-                Duration.ofSeconds(2), Duration.ZERO, "X-Token", () -> Optional.ofNullable(token));
+                Duration.ofSeconds(2), Duration.ZERO, "X-Token", () -> Optional.ofNullable(token), 1024 * 1024);
     }
 
     @Test

@@ -90,6 +90,23 @@ class RequestLimitsTest {
     }
 
     @Test
+    void anOptionRuleThatBacktracksWithoutEndIsCutShortWith422() {
+        String job = admin.postYaml("/api/v1/projects/limits/jobs/import", """
+                - name: backtracking
+                  options:
+                    - name: text
+                      regex: '(((.+)+)+)+X'
+                  sequence:
+                    commands:
+                      - exec: echo ${option.text}
+                """).json().path("jobs").get(0).path("id").asText();
+        Api.Reply reply = admin.post("/api/v1/jobs/" + job + "/run", Map.of("options", Map.of("text", "a".repeat(40))));
+        assertThat(reply.status()).isEqualTo(422);
+        assertThat(reply.json().path("error").asText()).startsWith("option 'text': the regular expression '(((.+)+)+)+X' needs more than");
+        assertThat(admin.post("/api/v1/jobs/" + job + "/run", Map.of("options", Map.of("text", "aaaX"))).status()).isEqualTo(201);
+    }
+
+    @Test
     void aJobDefinitionPastItsLimitIsRefusedAndNothingIsImported() {
         Api.Reply under = admin.postYaml("/api/v1/projects/limits/jobs/import", job("under-limit", 15000));
         assertThat(under.status()).isEqualTo(200);

@@ -11,6 +11,8 @@ import ch.qos.logback.core.AppenderBase;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
@@ -150,5 +152,55 @@ class SecretsNeverLeakTest {
                 assertThat(rs.getString(1)).doesNotContain(OPTION_SECRET).doesNotContain(KEY_SECRET);
             }
         }
+    }
+
+    @Test
+    void aSecureInlineDefaultIsMaskedWhereverTheJobIsShownAndNoErrorQuotesASecureValue() throws Exception {
+        List<String> responses = new ArrayList<>();
+        Api recorded = RuntimeFixture.api(APP).recordingInto(responses);
+        recorded.post("/api/v1/projects", Map.of("name", "defaults"));
+        String yaml = """
+                - name: with-default
+                  options:
+                    - name: pw
+                      secure: true
+                      valueExposed: true
+                      value: %s
+                  sequence:
+                    commands:
+                      - exec: printf %%s "${option.pw}" | sha256sum
+                - name: retrying
+                  retry: '${option.pw}'
+                  options:
+                    - name: pw
+                      secure: true
+                      valueExposed: true
+                  sequence:
+                    commands:
+                      - exec: 'true'
+                """.formatted(OPTION_SECRET);
+        Api.Reply imported = recorded.postYaml("/api/v1/projects/defaults/jobs/import", yaml);
+        assertThat(imported.status()).as(imported.body()).isEqualTo(200);
+        String job = imported.json().path("jobs").get(0).path("id").asText();
+        String retrying = imported.json().path("jobs").get(1).path("id").asText();
+
+        String exported = recorded.get("/api/v1/projects/defaults/jobs/export").body();
+        assertThat(exported).contains("value: '*****'");
+        assertThat(recorded.get("/api/v1/jobs/" + job + "?format=yaml").body()).contains("value: '*****'");
+        assertThat(recorded.get("/api/v1/jobs/" + job).json().path("definition").path("options").get(0).path("value").asText()).isEqualTo("*****");
+
+        assertThat(recorded.postYaml("/api/v1/projects/defaults/jobs/import", exported).status()).as("the export imports back").isEqualTo(200);
+        JsonNode run = Runs.finished(recorded, Runs.start(recorded, job, Map.of()));
+        assertThat(run.path("status").asText()).as("re-importing the mask kept the stored default").isEqualTo("succeeded");
+        assertThat(Runs.lines(recorded, run.path("id").asText(), null)).contains(sha256(OPTION_SECRET) + "  -");
+
+        Api.Reply refused = recorded.post("/api/v1/jobs/" + retrying + "/run", Map.of("options", Map.of("pw", OPTION_SECRET)));
+        assertThat(refused.status()).isEqualTo(422);
+        assertThat(refused.json().path("error").asText()).isEqualTo("retry '${option.pw}' expands to '*****', not a number of attempts");
+        assertThat(responses).isNotEmpty().noneMatch(r -> r.contains(OPTION_SECRET));
+    }
+
+    static String sha256(String text) throws java.security.NoSuchAlgorithmException {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 }
