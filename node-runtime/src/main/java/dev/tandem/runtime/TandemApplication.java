@@ -6,6 +6,7 @@ import dev.tandem.runtime.api.ApiLimits;
 import dev.tandem.runtime.api.RequestSizeLimit;
 import dev.tandem.runtime.api.ExecutionResource;
 import dev.tandem.runtime.api.JobResource;
+import dev.tandem.runtime.api.JsonErrorHandler;
 import dev.tandem.runtime.api.JsonUnauthorizedHandler;
 import dev.tandem.runtime.api.Links;
 import dev.tandem.runtime.api.ProjectResource;
@@ -247,6 +248,10 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .buildAuthFilter()));
         environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
         environment.jersey().register(new ApiExceptionMapper());
+        JsonErrorHandler errors = new JsonErrorHandler();
+        environment.getApplicationContext().setErrorHandler(errors);
+        environment.getAdminContext().setErrorHandler(errors);
+        environment.lifecycle().addServerLifecycleListener(server -> server.setErrorHandler(errors));
         environment.jersey().register(new ProjectResource(projects, logs, links, access,
                 config.nodes.fileSourceDirs.stream().map(d -> Path.of(d).toAbsolutePath()).toList()));
         environment.jersey().register(new JobResource(projects, jobs, dispatcher, links,

@@ -305,4 +305,24 @@ class ApiOverHttpTest {
                 .until(() -> !api().get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
         return api().get("/api/v1/executions/" + execution).json();
     }
+
+    /** Requests Jetty itself refuses (bad encoding, ambiguous paths, unknown paths) answer JSON like every API error, never an HTML page. */
+    @Test
+    void malformedAndUnknownPathsAnswerJsonErrors() throws Exception {
+        for (String path : List.of("/api/v1/jobs/%zz", "/api/v1/jobs/%2e%2e/%2e%2e/admin", "/api/v1/nothing-here", "/", "/api/v1/jobs/a%00b")) {
+            String response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\nConnection: close\r\n\r\n");
+            String head = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+            String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+            assertThat(head).as(path + ": " + response).contains("content-type: application/json").doesNotContain("text/html");
+            assertThat(body).as(path).contains("\"status\":").contains("\"error\":").doesNotContain("<html");
+        }
+    }
+
+    private static String raw(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", APP.getLocalPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
 }

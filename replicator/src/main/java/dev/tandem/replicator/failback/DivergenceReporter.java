@@ -16,6 +16,14 @@ import java.util.List;
  */
 public final class DivergenceReporter {
     private static final String HEARTBEATS = "site_heartbeats";
+    /**
+     * Columns whose values the report never shows: password and token hashes (an offline guess
+     * needs only the hash) and key storage's encrypted values. The report is read by operators
+     * deciding what to redo by hand; which row changed is what they need, not its secret.
+     */
+    static final java.util.Set<String> MASKED = java.util.Set.of("users.password_hash", "api_tokens.token_hash", "keys.nonce",
+            "keys.ciphertext");
+    static final String MASK = "*****";
 
     private DivergenceReporter() {
     }
@@ -27,6 +35,16 @@ public final class DivergenceReporter {
                 return rs.next();
             }
         }
+    }
+
+    static PgOutputDecoder.Change masked(PgOutputDecoder.Change change) {
+        return new PgOutputDecoder.Change(change.table(), change.operation(), mask(change.table(), change.key()), mask(change.table(), change.values()));
+    }
+
+    private static java.util.Map<String, String> mask(String table, java.util.Map<String, String> values) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        values.forEach((column, value) -> out.put(column, value != null && MASKED.contains(table + "." + column) ? MASK : value));
+        return out;
     }
 
     /** The report for {@code site} (active until {@code epoch}) against what {@code activeSite} applied. */
@@ -94,7 +112,8 @@ public final class DivergenceReporter {
                 heartbeats++;
                 continue;
             }
-            entries.add(new DivergenceReport.Entry(t.xid(), t.finalLsn(), t.committedAt().toString(), t.changes()));
+            entries.add(new DivergenceReport.Entry(t.xid(), t.finalLsn(), t.committedAt().toString(),
+                    t.changes().stream().map(DivergenceReporter::masked).toList()));
         }
         // The slot was confirmed only through transactions every peer had applied (capture's slot
         // safety), so nothing the active site lacks lies before it: the list is complete.

@@ -30,6 +30,7 @@ class DivergenceBoundaryTest {
         pool = TestPostgres.migratedPool(URL, 4);
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE PUBLICATION boundary_pub FOR TABLE tandem.projects");
+            s.execute("CREATE PUBLICATION secrets_pub FOR TABLE tandem.users, tandem.api_tokens, tandem.keys");
         }
     }
 
@@ -122,6 +123,36 @@ class DivergenceBoundaryTest {
             assertThat(listed(report(pair.slot(), applied))).containsExactly(pair.second().xid());
         } finally {
             dropSlot(pair.slot());
+        }
+    }
+
+    @Test
+    void theReportNamesChangedSecretsButNeverShowsHashesOrKeyMaterial() throws SQLException {
+        String slot = "secrets_" + System.nanoTime();
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+            UUID user = UUID.randomUUID();
+            s.execute("INSERT INTO tandem.users (id, name, password_hash, created_at) VALUES ('" + user
+                    + "', 'operator', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', now())");
+            s.execute("INSERT INTO tandem.api_tokens (id, user_id, token_hash, created_at) VALUES (gen_random_uuid(), '" + user
+                    + "', 'token-hash-3f2a', now())");
+            s.execute("INSERT INTO tandem.keys (id, path, key_type, master_key_id, nonce, ciphertext, size_bytes, created_by, created_at, updated_at)"
+                    + " VALUES (gen_random_uuid(), 'keys/project/p/pw', 'password', 'k1', '\\x0102', '\\xcafebabe', 4, 'operator', now(), now())");
+        }
+        try {
+            DivergenceReport report;
+            try (Connection c = pool.getConnection()) {
+                report = DivergenceReporter.report(c, slot, "secrets_pub", "a", 1, "b", 2, -1);
+            }
+            List<PgOutputDecoder.Change> changes = report.transactions().stream().flatMap(e -> e.changes().stream()).toList();
+            assertThat(changes).extracting(PgOutputDecoder.Change::table).containsExactly("users", "api_tokens", "keys");
+            assertThat(changes.get(0).values()).containsEntry("name", "operator").containsEntry("password_hash", "*****");
+            assertThat(changes.get(1).values()).containsEntry("token_hash", "*****");
+            assertThat(changes.get(2).values()).containsEntry("path", "keys/project/p/pw").containsEntry("nonce", "*****")
+                    .containsEntry("ciphertext", "*****");
+            assertThat(changes.toString()).doesNotContain("argon2id", "token-hash-3f2a", "cafebabe");
+        } finally {
+            dropSlot(slot);
         }
     }
 }
