@@ -129,7 +129,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
         MemberIdentity member = MemberIdentity.resolve(config.member.id, config.member.name, Path.of(config.member.dataDir));
         ExecutionSettings executionSettings = new ExecutionSettings(config.execution.threads,
                 config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name(),
-                config.execution.maxNodeThreads);
+                config.execution.maxNodeThreads, config.execution.defaultLogLimit);
         LOG.info("Member {} ({}) of site '{}'; database: {}; logs in {}; {} execution threads; public URL {}",
                 member.id(), member.name(), config.site.id, dbSettings, config.logs.storage + " log storage", executionSettings.threads(), config.member.url);
 
@@ -158,7 +158,8 @@ public class TandemApplication extends Application<TandemConfiguration> {
         PasswordHasher hasher = new PasswordHasher(config.auth.maxConcurrentPasswordHashes, config.auth.passwordHashWait.toJavaDuration(),
                 environment.metrics());
         ApiLimits limits = new ApiLimits(config.api.maxRequestSize.toBytes(), config.api.maxImportSize.toBytes(),
-                config.api.maxOptionValueLength, config.api.maxJobDefinitionLength, config.api.maxDescriptionLength);
+                config.api.maxOptionValueLength, config.api.maxJobDefinitionLength, config.api.maxDescriptionLength,
+                config.api.maxScheduledFiresPerMinute);
         LOG.info("Request limits: {}", limits);
         AccessControl access = new AccessControl(new GroupRepository(gate, environment.getObjectMapper()));
         MasterKeys masterKeys = new MasterKeys(config.keys.masterKeys.stream()

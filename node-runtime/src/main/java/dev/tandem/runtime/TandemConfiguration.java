@@ -123,6 +123,8 @@ public class TandemConfiguration extends Configuration {
         @NotEmpty @JsonProperty public String workDir = "data/work";
         /** Most nodes one execution runs on at once, whatever its threadcount says. */
         @Min(1) @JsonProperty public int maxNodeThreads = 64;
+        /** Output bound of a job without its own loglimit (Rundeck's syntax: 100000, 1000/node, 100MB); empty for none. */
+        @NotNull @Pattern(regexp = "|\\d{1,12}(/node|[bB]|[kKmMgG][bB]?)?") @JsonProperty public String defaultLogLimit = "100MB";
     }
 
     public static class AuthFactory {
@@ -196,5 +198,7 @@ public class TandemConfiguration extends Configuration {
         @Min(1024) @JsonProperty public int maxJobDefinitionLength = 1024 * 1024;
         /** Longest description of a token or a group, in characters (422 past it). */
         @Min(1) @JsonProperty public int maxDescriptionLength = 1024;
+        /** How often one project's schedules may fire together, per minute (422 at import past it). */
+        @Min(1) @JsonProperty public int maxScheduledFiresPerMinute = 600;
     }
 }

@@ -5,7 +5,7 @@ package dev.tandem.runtime.api;
  * setting so an operator knows what to raise.
  */
 public record ApiLimits(long maxRequestBytes, long maxImportBytes, int maxOptionValueLength, int maxJobDefinitionLength,
-                        int maxDescriptionLength) {
+                        int maxDescriptionLength, int maxScheduledFiresPerMinute) {
 
     /** @throws ApiException 422 naming the field, its length and the setting */
     public void checkDescription(String description, String where) {

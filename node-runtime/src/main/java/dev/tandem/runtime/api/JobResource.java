@@ -101,6 +101,7 @@ public final class JobResource {
         List<ValidatedJob> validated = validator.validate(YamlTree.parse(text, (int) limits.maxImportBytes()));
         checkStoredLength(validated);
         checkProjectWalls(caller, project.name(), validated);
+        checkScheduleRate(project, validated);
         List<ImportedJob> imported = jobs.importJobs(project.id(), project.name(), validated, memberId, caller.userName());
         List<ImportedJobView> views = imported.stream()
                 .map(j -> new ImportedJobView(j.index(), j.id(), j.uuid(), j.name(), j.group(), j.action(), j.warnings(), links.job(j.id())))
@@ -217,6 +218,47 @@ public final class JobResource {
             return Optional.of(project);
         }
         return ref.project().contains("${") ? Optional.empty() : Optional.of(ref.project());
+    }
+
+    /**
+     * A project's schedules together fire at most {@code api.maxScheduledFiresPerMinute} times a
+     * minute (counted over the next ten minutes), so one project's writers cannot flood the
+     * cluster's execution threads with schedules.
+     */
+    private void checkScheduleRate(Project project, List<ValidatedJob> validated) {
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant until = now.plus(java.time.Duration.ofMinutes(10));
+        int allowed = limits.maxScheduledFiresPerMinute() * 10;
+        java.util.Set<String> replaced = new java.util.HashSet<>();
+        int fires = 0;
+        for (ValidatedJob job : validated) {
+            replaced.add(job.definition().fullName());
+            if (job.definition().uuid() != null) {
+                replaced.add(job.definition().uuid());
+            }
+            fires += firesUntil(job.definition(), now, until, allowed + 1);
+        }
+        for (StoredJob stored : jobs.list(project.id())) {
+            if (fires > allowed) {
+                break;
+            }
+            if (!replaced.contains(stored.uuid()) && !replaced.contains(stored.definition().fullName())) {
+                fires += firesUntil(stored.definition(), now, until, allowed + 1);
+            }
+        }
+        if (fires > allowed) {
+            throw new ApiException(422, "project '" + project.name() + "' would fire more than " + allowed + " scheduled executions in the next 10 minutes; the limit is " + limits.maxScheduledFiresPerMinute()
+                    + " a minute (api.maxScheduledFiresPerMinute)", "schedule");
+        }
+    }
+
+    private static int firesUntil(dev.tandem.runtime.job.JobDefinition job, java.time.Instant now, java.time.Instant until, int limit) {
+        if (!job.scheduled()) {
+            return 0;
+        }
+        return dev.tandem.runtime.cluster.CronSchedules.nextAfter(job.cron(), job.timeZone(), now)
+                .map(first -> dev.tandem.runtime.cluster.CronSchedules.between(job.cron(), job.timeZone(), first, until, limit).size())
+                .orElse(0);
     }
 
     /** Each job is stored as one JSON value; bound it so no single job weighs on the database and the stream. */

@@ -464,7 +464,8 @@ public final class ExecutionService implements Managed {
         ExecutionStatus status;
         String reason;
         dev.tandem.runtime.nodes.Node host = dev.tandem.runtime.nodes.Node.localHost(settings.nodeName());
-        LogLimit limit = LogLimit.of(definition.loglimit(), definition.loglimitAction(), definition.loglimitStatus());
+        LogLimit limit = definition.loglimit() == null || definition.loglimit().isBlank() ? LogLimit.ofDefault(settings.defaultLogLimit())
+                : LogLimit.of(definition.loglimit(), definition.loglimitAction(), definition.loglimitStatus());
         try (LogWriter log = new MaskingLogWriter(limit == null ? logs.open(live.id()) : limit.wrap(logs.open(live.id()), live, clock), masker);
              SshNodeRunner.Sessions sessions = ssh.sessions(projectNodes::config)) {
             log.append(new LogEntry(clock.instant(), settings.nodeName(), "", "tandem", "NORMAL",

@@ -47,6 +47,13 @@ record LogLimit(Kind kind, long amount, String text, boolean halt, ExecutionStat
         return new LogLimit(kind, amount, loglimit.trim(), !"truncate".equals(action), mapped, word);
     }
 
+    /** The runtime's limit for jobs that set none: output past it is dropped, the run goes on. */
+    static LogLimit ofDefault(String loglimit) {
+        LogLimit limit = of(loglimit, "truncate", null);
+        return limit == null ? null
+                : new LogLimit(limit.kind(), limit.amount(), limit.text() + " (execution.defaultLogLimit)", false, limit.status(), limit.statusText());
+    }
+
     LogWriter wrap(LogWriter log, RunningExecution execution, Clock clock) {
         return new Limited(this, log, execution, clock);
     }

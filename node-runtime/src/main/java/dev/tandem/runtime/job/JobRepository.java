@@ -92,21 +92,19 @@ public final class JobRepository {
      * import rolls back). References whose target is computed from options are checked at run time.
      */
     private void refuseCycles(Handle h, List<ImportedJob> imported) {
-        List<StoredJob> all = h.createQuery("SELECT " + COLUMNS + FROM).map((rs, ctx) -> job(rs)).list();
-        java.util.Map<String, StoredJob> byUuid = new java.util.HashMap<>();
-        java.util.Map<String, StoredJob> byName = new java.util.HashMap<>();
-        for (StoredJob job : all) {
-            byUuid.put(job.uuid(), job);
-            byName.put(job.project() + "\u0000" + job.group() + "\u0000" + job.name(), job);
-        }
-        java.util.Map<java.util.UUID, List<StoredJob>> edges = new java.util.HashMap<>();
-        for (StoredJob job : all) {
-            List<StoredJob> targets = new ArrayList<>();
-            collectRefs(job.definition().steps(), job.project(), byUuid, byName, targets);
-            edges.put(job.id(), targets);
-        }
+        // Only the jobs reachable from the imported ones are read, reference by reference: a cycle
+        // through an imported job lies among them, and the cost does not grow with other projects' jobs.
+        java.util.Map<UUID, List<StoredJob>> edges = new java.util.HashMap<>();
+        java.util.function.Function<UUID, List<StoredJob>> targets = id -> {
+            List<StoredJob> known = edges.get(id);
+            if (known == null) {
+                known = referencedBy(h, id);
+                edges.put(id, known);
+            }
+            return known;
+        };
         for (ImportedJob start : imported) {
-            List<String> path = cycleFrom(start.id(), start.id(), edges, new ArrayList<>(List.of(start.name())), new java.util.HashSet<>());
+            List<String> path = cycleFrom(start.id(), start.id(), targets, new ArrayList<>(List.of(start.name())), new java.util.HashSet<>());
             if (path != null) {
                 throw JobImportException.of(422, "job references form a cycle: " + String.join(" -> ", path),
                         "job[" + start.index() + "] '" + start.name() + "' sequence.commands");
@@ -114,33 +112,40 @@ public final class JobRepository {
         }
     }
 
-    private static void collectRefs(List<Step> steps, String project, java.util.Map<String, StoredJob> byUuid,
-                                    java.util.Map<String, StoredJob> byName, List<StoredJob> out) {
-        for (Step step : steps) {
+    /** The stored jobs the job's steps and error handlers reference by a literal uuid or name. */
+    private List<StoredJob> referencedBy(Handle h, UUID id) {
+        Optional<StoredJob> job = find(h, id.toString());
+        List<StoredJob> out = new ArrayList<>();
+        if (job.isEmpty()) {
+            return out;
+        }
+        for (Step step : job.get().definition().steps()) {
             List<Step> both = new ArrayList<>(List.of(step));
             step.errorHandler().ifPresent(both::add);
             for (Step s : both) {
                 if (s instanceof Step.JobRef ref) {
-                    StoredJob target = ref.uuid() != null ? byUuid.get(ref.uuid())
-                            : byName.get((ref.project() == null ? project : ref.project()) + "\u0000" + ref.group() + "\u0000" + ref.name());
-                    if (target != null) {
-                        out.add(target);
-                    }
+                    (ref.uuid() != null ? findByUuid(h, ref.uuid())
+                            : h.createQuery("SELECT " + COLUMNS + FROM + "WHERE p.name = :p AND j.group_path = :g AND j.name = :n")
+                                    .bind("p", ref.project() == null ? job.get().project() : ref.project())
+                                    .bind("g", ref.group()).bind("n", ref.name())
+                                    .map((rs, ctx) -> job(rs)).findOne())
+                            .ifPresent(out::add);
                 }
             }
         }
+        return out;
     }
 
-    private static List<String> cycleFrom(java.util.UUID start, java.util.UUID at, java.util.Map<java.util.UUID, List<StoredJob>> edges,
-                                          List<String> path, java.util.Set<java.util.UUID> seen) {
-        for (StoredJob next : edges.getOrDefault(at, List.of())) {
+    private static List<String> cycleFrom(UUID start, UUID at, java.util.function.Function<UUID, List<StoredJob>> targets,
+                                          List<String> path, java.util.Set<UUID> seen) {
+        for (StoredJob next : targets.apply(at)) {
             List<String> extended = new ArrayList<>(path);
             extended.add(next.name());
             if (next.id().equals(start)) {
                 return extended;
             }
             if (seen.add(next.id())) {
-                List<String> found = cycleFrom(start, next.id(), edges, extended, seen);
+                List<String> found = cycleFrom(start, next.id(), targets, extended, seen);
                 if (found != null) {
                     return found;
                 }

@@ -27,7 +27,9 @@ class RequestLimitsTest {
             ConfigOverride.config("api.maxRequestSize", "256KiB"),
             ConfigOverride.config("api.maxOptionValueLength", "1000"),
             ConfigOverride.config("api.maxJobDefinitionLength", "20000"),
-            ConfigOverride.config("api.maxDescriptionLength", "100"));
+            ConfigOverride.config("api.maxDescriptionLength", "100"),
+            ConfigOverride.config("api.maxScheduledFiresPerMinute", "5"),
+            ConfigOverride.config("execution.defaultLogLimit", "50"));
     static Api admin;
     static Api anonymous;
     static String jobId;
@@ -141,6 +143,46 @@ class RequestLimitsTest {
         Api.Reply group = admin.post("/api/v1/groups", Map.of("name", "g", "description", "g".repeat(101)));
         assertThat(group.status()).isEqualTo(422);
         assertThat(admin.get("/api/v1/groups/g").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aProjectsSchedulesTogetherFireAtMostTheirLimitAMinute() {
+        admin.post("/api/v1/projects", Map.of("name", "cron"));
+        Api.Reply tooOften = admin.postYaml("/api/v1/projects/cron/jobs/import", scheduled("every-10s", "0/10 * * * * ?"));
+        assertThat(tooOften.status()).isEqualTo(422);
+        assertThat(tooOften.json().path("error").asText()).isEqualTo("project 'cron' would fire more than 50 scheduled executions in the next "
+                + "10 minutes; the limit is 5 a minute (api.maxScheduledFiresPerMinute)");
+        assertThat(admin.postYaml("/api/v1/projects/cron/jobs/import", scheduled("every-15s", "0/15 * * * * ?")).status()).isEqualTo(200);
+        assertThat(admin.postYaml("/api/v1/projects/cron/jobs/import", scheduled("every-minute", "0 * * * * ?")).status())
+                .as("4 + 1 a minute: at the limit").isEqualTo(200);
+        assertThat(admin.postYaml("/api/v1/projects/cron/jobs/import", scheduled("one-more", "30 * * * * ?")).status())
+                .as("4 + 1 + 1 a minute: past it").isEqualTo(422);
+        assertThat(admin.postYaml("/api/v1/projects/cron/jobs/import", scheduled("every-15s", "0/20 * * * * ?")).status())
+                .as("a job replaced by the import counts with its new schedule only").isEqualTo(200);
+        assertThat(admin.get("/api/v1/projects/cron/jobs").json().findValuesAsText("name")).containsExactlyInAnyOrder("every-15s", "every-minute");
+        admin.get("/api/v1/projects/cron/jobs").json().forEach(j -> admin.delete("/api/v1/jobs/" + j.path("id").asText()));
+    }
+
+    @Test
+    void aJobWithoutItsOwnLoglimitKeepsTheRuntimesDefaultAndRunsOn() {
+        String chatty = dev.tandem.runtime.testing.Runs.importJob(admin, "limits",
+                "- name: chatty\n  sequence: {commands: [{exec: 'seq 1 200'}, {exec: 'echo after'}]}\n");
+        com.fasterxml.jackson.databind.JsonNode run = dev.tandem.runtime.testing.Runs.finished(admin,
+                dev.tandem.runtime.testing.Runs.start(admin, chatty, Map.of()));
+        assertThat(run.path("status").asText()).isEqualTo("succeeded");
+        java.util.List<String> lines = dev.tandem.runtime.testing.Runs.lines(admin, run.path("id").asText(), null);
+        assertThat(lines).contains("50").doesNotContain("51", "after")
+                .anySatisfy(l -> assertThat(l).startsWith("log limit 50 (execution.defaultLogLimit) reached; further output is dropped"));
+        String own = dev.tandem.runtime.testing.Runs.importJob(admin, "limits",
+                "- name: chatty-own\n  loglimit: '1000'\n  sequence: {commands: [{exec: 'seq 1 200'}]}\n");
+        String ownRun = dev.tandem.runtime.testing.Runs.start(admin, own, Map.of());
+        dev.tandem.runtime.testing.Runs.finished(admin, ownRun);
+        assertThat(dev.tandem.runtime.testing.Runs.lines(admin, ownRun, null)).as("a job's own loglimit wins").contains("200");
+    }
+
+    private static String scheduled(String name, String cron) {
+        return "- name: " + name + "\n  schedule: {crontab: '" + cron + "'}\n"
+                + "  sequence: {commands: [{exec: 'true'}]}\n";
     }
 
     private static String job(String name, int execLength) {

@@ -71,6 +71,7 @@ public final class MemberProcess implements AutoCloseable {
                     database: {url: "%4$s", user: postgres, password: "", maxPoolSize: 6, connectionTimeout: 2s}
                     logs: %7$s
                     execution: {workDir: %2$s/work, threads: 8}
+                    api: {maxScheduledFiresPerMinute: 1000000}
                     auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
                     server:
                       applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %3$d}]
