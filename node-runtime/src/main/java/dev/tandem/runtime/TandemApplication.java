@@ -58,6 +58,7 @@ import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.execution.ExecutionRepository;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.execution.ExecutionSettings;
+import dev.tandem.runtime.execution.StepUser;
 import dev.tandem.runtime.health.DatabaseHealthCheck;
 import dev.tandem.runtime.health.LogStorageHealthCheck;
 import dev.tandem.runtime.health.NodeSourcesHealthCheck;
@@ -129,7 +130,9 @@ public class TandemApplication extends Application<TandemConfiguration> {
         MemberIdentity member = MemberIdentity.resolve(config.member.id, config.member.name, Path.of(config.member.dataDir));
         ExecutionSettings executionSettings = new ExecutionSettings(config.execution.threads,
                 config.execution.killGrace.toJavaDuration(), Path.of(config.execution.workDir).toAbsolutePath(), member.id(), member.name(),
-                config.execution.maxNodeThreads, config.execution.defaultLogLimit);
+                config.execution.maxNodeThreads, config.execution.defaultLogLimit, new ExecutionSettings.LocalSteps(config.execution.localSteps,
+                        config.execution.localUser.isBlank() ? null
+                                : StepUser.resolve(config.execution.localUser, Path.of(config.execution.workDir).toAbsolutePath())));
         LOG.info("Member {} ({}) of site '{}'; database: {}; logs in {}; {} execution threads; public URL {}",
                 member.id(), member.name(), config.site.id, dbSettings, config.logs.storage + " log storage", executionSettings.threads(), config.member.url);
 

@@ -125,6 +125,10 @@ public class TandemConfiguration extends Configuration {
         @Min(1) @JsonProperty public int maxNodeThreads = 64;
         /** Output bound of a job without its own loglimit (Rundeck's syntax: 100000, 1000/node, 100MB); empty for none. */
         @NotNull @Pattern(regexp = "|\\d{1,12}(/node|[bB]|[kKmMgG][bB]?)?") @JsonProperty public String defaultLogLimit = "100MB";
+        /** Whether steps may run on the Tandem host itself (exec, script and scriptfile steps on the local node). */
+        @JsonProperty public boolean localSteps = true;
+        /** The operating-system user local steps run as (through setpriv); empty: the runtime's own user. */
+        @NotNull @JsonProperty public String localUser = "";
     }
 
     public static class AuthFactory {

@@ -84,8 +84,8 @@ public final class ExecutionService implements Managed {
         this.projectNodes = projectNodes;
         this.nodeThreads = Executors.newCachedThreadPool(named("tandem-node"));
         this.ssh = new SshNodeRunner(sshSettings, secrets, metrics, clock);
-        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5)), ssh, projectNodes,
-                nodeThreads, settings.maxNodeThreads(), jobs, optionValues, refGuard, clock);
+        this.workflows = new WorkflowRunner(new LocalProcessRunner(streamReaders, clock, Duration.ofSeconds(5), settings.localSteps().user()),
+                ssh, projectNodes, nodeThreads, settings.maxNodeThreads(), jobs, optionValues, refGuard, settings.localSteps(), clock);
         this.started = metrics.counter("tandem.executions.started");
         for (ExecutionStatus status : ExecutionStatus.values()) {
             if (status != ExecutionStatus.RUNNING) {

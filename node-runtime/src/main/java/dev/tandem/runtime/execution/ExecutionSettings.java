@@ -9,4 +9,11 @@ import java.time.Duration;
  * {@code loglimit} (empty: none), truncating rather than halting.
  */
 public record ExecutionSettings(int threads, Duration killGrace, Path workDir, String memberId, String nodeName, int maxNodeThreads,
-                                String defaultLogLimit) {}
+                                String defaultLogLimit, LocalSteps localSteps) {
+
+    /**
+     * Steps on the Tandem host itself: allowed or not ({@code execution.localSteps}), and as whom
+     * ({@code execution.localUser}; null: the runtime's own user).
+     */
+    public record LocalSteps(boolean enabled, StepUser user) {}
+}

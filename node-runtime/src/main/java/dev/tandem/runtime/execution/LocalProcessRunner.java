@@ -32,7 +32,11 @@ final class LocalProcessRunner {
     private final Duration drainGrace;
     private final boolean ownSession = Files.isExecutable(SETSID);
 
-    LocalProcessRunner(ExecutorService streamReaders, Clock clock, Duration drainGrace) {
+    private final StepUser user;
+
+    /** @param user the user processes run as; null: the runtime's own */
+    LocalProcessRunner(ExecutorService streamReaders, Clock clock, Duration drainGrace, StepUser user) {
+        this.user = user;
         this.streamReaders = streamReaders;
         this.clock = clock;
         this.drainGrace = drainGrace;
@@ -45,8 +49,13 @@ final class LocalProcessRunner {
         if (ownSession) {
             argv.add(SETSID.toString());
         }
-        argv.addAll(command);
+        argv.addAll(user == null ? command : user.wrap(command));
         ProcessBuilder builder = ProcessEnvironment.restrict(new ProcessBuilder(argv).directory(workDir.toFile()), environment);
+        if (user != null) {
+            builder.environment().remove("HOME");
+            builder.environment().put("USER", user.name());
+            builder.environment().put("LOGNAME", user.name());
+        }
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process process = builder.start();
         RunningExecution.Attachment attachment = execution.attach(process, ownSession);

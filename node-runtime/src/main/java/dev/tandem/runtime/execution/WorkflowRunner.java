@@ -86,10 +86,13 @@ final class WorkflowRunner {
     private final JobRepository jobs;
     private final OptionValues optionValues;
     private final JobRefGuard refGuard;
+    private final ExecutionSettings.LocalSteps localSteps;
     private final Clock clock;
 
     WorkflowRunner(LocalProcessRunner processes, SshNodeRunner ssh, ProjectNodes projectNodes, ExecutorService nodeThreads,
-                   int maxNodeThreads, JobRepository jobs, OptionValues optionValues, JobRefGuard refGuard, Clock clock) {
+                   int maxNodeThreads, JobRepository jobs, OptionValues optionValues, JobRefGuard refGuard,
+                   ExecutionSettings.LocalSteps localSteps, Clock clock) {
+        this.localSteps = localSteps;
         this.refGuard = refGuard;
         this.maxNodeThreads = maxNodeThreads;
         this.processes = processes;
@@ -346,17 +349,27 @@ final class WorkflowRunner {
                 } catch (IllegalArgumentException confined) {
                     return StepResult.failed(confined.getMessage());
                 }
+                if (!localSteps.enabled()) {
+                    // The file lies on the Tandem host: reading it for a node would let a job send the host's files anywhere.
+                    return StepResult.failed("a scriptfile is read on the Tandem host; " + LOCAL_STEPS_OFF);
+                }
                 if (!Files.isRegularFile(path)) {
                     return StepResult.failed("script file " + path + " does not exist on " + (ctx.local() ? "node " + ctx.nodeName() : "the Tandem host"));
                 }
                 List<String> args = expandedArgs(file.args(), options, node);
+                byte[] content;
+                try {
+                    content = localSteps.user() == null ? Files.readAllBytes(path) : localSteps.user().read(path);
+                } catch (IOException unreadable) {
+                    return StepResult.failed("cannot read the script file " + path + ": " + unreadable.getMessage());
+                }
                 if (ctx.local()) {
-                    return process(scriptCommand(path.toString(), startsWithShebang(Files.readAllBytes(path)), file.interpreter(), file.argsQuoted(), args),
+                    return process(scriptCommand(path.toString(), startsWithShebang(content), file.interpreter(), file.argsQuoted(), args),
                             options, ctx, label);
                 }
                 String name = path.getFileName().toString();
                 String suffix = name.contains(".") ? name.substring(name.lastIndexOf('.')) : ".sh";
-                return script(Files.readAllBytes(path), suffix, file.interpreter(), file.argsQuoted(), args, options, ctx, label);
+                return script(content, suffix, file.interpreter(), file.argsQuoted(), args, options, ctx, label);
             }
             if (step instanceof Step.JobRef ref) {
                 return jobRef(ref, options, ctx, callStack, label);
@@ -368,8 +381,6 @@ final class WorkflowRunner {
             return StepResult.failed("step type '" + ((Step.Unsupported) step).type() + "' is not supported by this version of Tandem");
         } catch (IllegalArgumentException e) {
             return StepResult.failed(e.getMessage());
-        } catch (IOException e) {
-            return StepResult.failed("cannot read the script file: " + e.getMessage());
         }
     }
 
@@ -386,6 +397,9 @@ final class WorkflowRunner {
             file = Files.createTempFile(ctx.workDir(), "step-" + ctx.execution().id() + "-", suffix,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.write(file, content);
+            if (localSteps.user() != null) {
+                localSteps.user().own(file);
+            }
             return process(scriptCommand(file.toString(), shebang, interpreter, quoted, args), options, ctx, label);
         } catch (IOException e) {
             return StepResult.failed("cannot write the script to " + ctx.workDir() + ": " + e.getMessage());
@@ -469,7 +483,13 @@ final class WorkflowRunner {
         return process(command, Map.of(), options, ctx, label);
     }
 
+    private static final String LOCAL_STEPS_OFF = "steps on the Tandem host are switched off on this runtime (execution.localSteps: false); "
+            + "run them on a node over SSH";
+
     private StepResult process(List<String> command, Map<String, String> extraEnvironment, Map<String, String> options, Context ctx, String label) {
+        if (!localSteps.enabled()) {
+            return StepResult.failed(LOCAL_STEPS_OFF);
+        }
         try {
             Map<String, String> environment = environment(options, ctx);
             environment.putAll(extraEnvironment);

@@ -100,7 +100,11 @@ public final class RuntimeFixture {
 
     /** A runtime on the given database (several members may share one). */
     public static DropwizardAppExtension<TandemConfiguration> runtime(String databaseUrl, String memberId, ConfigOverride... extra) {
-        Path dir = tempDir("tandem-" + memberId);
+        return runtimeIn(tempDir("tandem-" + memberId), databaseUrl, memberId, extra);
+    }
+
+    /** A runtime keeping its data, logs and work folder in {@code dir}. */
+    public static DropwizardAppExtension<TandemConfiguration> runtimeIn(Path dir, String databaseUrl, String memberId, ConfigOverride... extra) {
         List<ConfigOverride> overrides = new ArrayList<>(List.of(
                 ConfigOverride.config("database.url", databaseUrl),
                 ConfigOverride.config("database.user", "postgres"),
