@@ -79,7 +79,6 @@ import dev.tandem.runtime.site.SiteState;
 import io.dropwizard.auth.AuthDynamicFeature;
 import io.dropwizard.auth.AuthValueFactoryProvider;
 import io.dropwizard.auth.oauth.OAuthCredentialAuthFilter;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
@@ -117,7 +116,7 @@ public class TandemApplication extends Application<TandemConfiguration> {
     @Override
     public void initialize(Bootstrap<TandemConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+                bootstrap.getConfigurationSourceProvider(), new ConfigurationSecrets()));
         bootstrap.addCommand(new DbCommand());
     }
 

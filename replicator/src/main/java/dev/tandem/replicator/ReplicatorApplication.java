@@ -40,7 +40,6 @@ import dev.tandem.runtime.site.SiteRole;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.lifecycle.Managed;
 import java.net.URI;
@@ -69,7 +68,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
     @Override
     public void initialize(Bootstrap<ReplicatorConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+                bootstrap.getConfigurationSourceProvider(), new dev.tandem.runtime.ConfigurationSecrets()));
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.status());
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.promote());
         bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.switchover());

@@ -190,7 +190,7 @@ class AccessControlTest {
         Map<String, Object> script = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "cat /etc/hosts")));
         Api.Reply projectAdmin = USERS.get("admin").put("/api/v1/projects/web/config", script);
         assertThat(projectAdmin.status()).as("a project admin must not get a shell on the Tandem host").isEqualTo(403);
-        assertThat(projectAdmin.json().path("error").asText()).contains("script or URL node source");
+        assertThat(projectAdmin.json().path("error").asText()).contains("configure a script node source (it runs a command on the Tandem host)");
         assertThat(admin.put("/api/v1/projects/web/config", script).status()).isEqualTo(200);
         admin.put("/api/v1/projects/web/config", Map.of());
     }
