@@ -272,6 +272,10 @@ public class TandemApplication extends Application<TandemConfiguration> {
                 .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/*");
         environment.jersey().register(new KeyResource(keys, access));
         environment.admin().addTask(new RotateKeysTask(keys));
+        TokenAuthenticator adminTokens = new TokenAuthenticator(auth);
+        environment.admin().addFilter("admin-task-guard", new dev.tandem.runtime.api.AdminTaskGuard(
+                        token -> adminTokens.authenticate(token).map(Caller::isAdmin).orElse(false), "an API token with the role 'admin'"))
+                .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/tasks/*");
         environment.jersey().register(new ClusterResource(new ClusterManager(members, schedules, takeover, gate, decisions), decisions, access));
         environment.jersey().register(new ReadinessResource(member.id(), members, gate));
         environment.jersey().register(new dev.tandem.runtime.api.NodeResource(projects, access, nodeSources));

@@ -174,6 +174,11 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         environment.admin().addTask(new PromoteTask(settings.siteId(), failover));
         environment.admin().addTask(new FenceTask(failover));
         environment.admin().addTask(new SwitchoverTask(failover));
+        byte[] replicationToken = config.replication.token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        environment.admin().addFilter("admin-task-guard", new dev.tandem.runtime.api.AdminTaskGuard(
+                        token -> java.security.MessageDigest.isEqual(replicationToken, token.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                        "the replication token"))
+                .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/tasks/*");
     }
 
     static ReplicationSettings settings(ReplicatorConfiguration config) {

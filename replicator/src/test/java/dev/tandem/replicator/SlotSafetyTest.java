@@ -106,8 +106,14 @@ class SlotSafetyTest {
             await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
                     .until(() -> replicatorB.health().contains("reseed this site"));
 
+            HttpResponse<String> anonymous = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + replicatorB.adminPort() + "/tasks/reseed"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).as("an admin task needs the replication token, even on loopback").isEqualTo(401);
+            assertThat(anonymous.body()).contains("an admin task needs the replication token");
             HttpResponse<String> reseed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + replicatorB.adminPort() + "/tasks/reseed"))
+                    .header("Authorization", "Bearer " + dev.tandem.replicator.testing.TwoSites.TOKEN)
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(reseed.body()).contains("reseed requested");
             exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), 3)");

@@ -72,4 +72,23 @@ class AdminEndpointsTest {
         String admin = shipped.substring(shipped.indexOf("adminConnectors:"));
         assertThat(admin.lines().filter(l -> l.contains("bindHost")).findFirst().orElseThrow().trim()).isEqualTo("bindHost: 127.0.0.1");
     }
+
+    @Test
+    void adminTasksNeedAnAdminsTokenEvenOnLoopbackWhileHealthStaysOpen() {
+        Api api = RuntimeFixture.api(APP);
+        api.post("/api/v1/users", Map.of("name", "reader", "password", "a long enough password"));
+        String readerToken = api.withToken(null).post("/api/v1/tokens", Map.of("user", "reader", "password", "a long enough password"))
+                .json().path("token").asText();
+        for (String token : java.util.Arrays.asList(null, "tdm_not-a-token", readerToken)) {
+            Api.Reply refused = new Api("http://127.0.0.1:" + APP.getAdminPort(), token).postBytes("/tasks/rotate-keys", "text/plain", new byte[0]);
+            assertThat(refused.status()).as(String.valueOf(token)).isEqualTo(401);
+            assertThat(refused.json().path("error").asText())
+                    .isEqualTo("an admin task needs an API token with the role 'admin' (Authorization: Bearer <token>)");
+        }
+        Api.Reply allowed = new Api("http://127.0.0.1:" + APP.getAdminPort(), RuntimeFixture.ADMIN_TOKEN)
+                .postBytes("/tasks/rotate-keys", "text/plain", new byte[0]);
+        assertThat(allowed.body()).doesNotContain("an admin task needs");
+        assertThat(allowed.status()).as(allowed.body()).isNotEqualTo(401);
+        assertThat(admin().get("/healthcheck").status()).as("monitoring needs no token").isEqualTo(200);
+    }
 }

@@ -30,6 +30,9 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
         super(name, description);
     }
 
+    /** The replication token, read from the configuration when the command runs. */
+    private String token;
+
     public static OperatorCommand status() {
         return new OperatorCommand("status", "Shows this site's role, epoch, lease, lag and recent decisions");
     }
@@ -72,6 +75,7 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
 
     @Override
     protected void run(Bootstrap<ReplicatorConfiguration> bootstrap, Namespace namespace, ReplicatorConfiguration config) throws Exception {
+        token = config.replication.token; // admin tasks ask for it
         DefaultServerFactory server = (DefaultServerFactory) config.getServerFactory();
         String admin = base((HttpConnectorFactory) server.getAdminConnectors().get(0));
         String app = base((HttpConnectorFactory) server.getApplicationConnectors().get(0));
@@ -129,9 +133,10 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
         return response.statusCode() == 200 ? response.body().stripTrailing() : "no report: " + response.body();
     }
 
-    private static String post(HttpClient http, String url, Duration timeout) throws IOException, InterruptedException {
+    private String post(HttpClient http, String url, Duration timeout) throws IOException, InterruptedException {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).POST(HttpRequest.BodyPublishers.noBody()).build(),
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).header("Authorization", "Bearer " + token)
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofString()).body().trim();
         } catch (IOException e) {
             throw new IOException("the replicator's admin port at " + url + " does not answer (" + e + "): is it running on this host?", e);

@@ -180,7 +180,7 @@ public final class FailoverSites implements AutoCloseable {
         try {
             java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
                     java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + replicator.adminPort() + "/tasks/" + task))
-                            .timeout(Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                            .header("Authorization", "Bearer " + TwoSites.TOKEN).timeout(Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             return response.body().trim();
         } catch (java.io.IOException e) {

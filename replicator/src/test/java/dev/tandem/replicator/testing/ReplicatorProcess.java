@@ -76,7 +76,7 @@ public final class ReplicatorProcess implements AutoCloseable {
         try {
             return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                             java.net.URI.create("http://127.0.0.1:" + adminPort + "/tasks/" + task))
-                    .timeout(java.time.Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    .header("Authorization", "Bearer " + TwoSites.TOKEN).timeout(java.time.Duration.ofSeconds(90)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body().trim();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
