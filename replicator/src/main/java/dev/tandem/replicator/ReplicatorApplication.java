@@ -176,7 +176,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         environment.admin().addTask(new SwitchoverTask(failover));
         byte[] replicationToken = config.replication.token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         environment.admin().addFilter("admin-task-guard", new dev.tandem.runtime.api.AdminTaskGuard(
-                        token -> java.security.MessageDigest.isEqual(replicationToken, token.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                        given -> java.security.MessageDigest.isEqual(replicationToken, given.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                         "the replication token"))
                 .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/tasks/*");
     }
