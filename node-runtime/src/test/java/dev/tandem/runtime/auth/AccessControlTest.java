@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.util.LinkedHashMap;
@@ -51,9 +52,7 @@ class AccessControlTest {
     }
 
     static Api login(String user) {
-        Api.Reply token = admin.withToken(null).post("/api/v1/tokens", Map.of("user", user, "password", PASSWORD));
-        assertThat(token.status()).as(token.body()).isEqualTo(201);
-        return admin.withToken(token.json().path("token").asText());
+        return Runs.login(admin, user, PASSWORD);
     }
 
     record Operation(String name, String needs, Function<Api, Api.Reply> call) {

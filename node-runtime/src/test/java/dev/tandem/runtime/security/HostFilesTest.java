@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.Runs;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -52,9 +53,7 @@ class HostFilesTest {
     }
 
     static Api login(String user) {
-        Api.Reply token = admin.withToken(null).post("/api/v1/tokens", Map.of("user", user, "password", PASSWORD));
-        assertThat(token.status()).as(token.body()).isEqualTo(201);
-        return admin.withToken(token.json().path("token").asText());
+        return Runs.login(admin, user, PASSWORD);
     }
 
     static Map<String, Object> fileSource(Path path, String format) {

@@ -67,9 +67,7 @@ class ProjectWallsTest {
     }
 
     static Api login(String user) {
-        Api.Reply token = admin.withToken(null).post("/api/v1/tokens", Map.of("user", user, "password", PASSWORD));
-        assertThat(token.status()).as(token.body()).isEqualTo(201);
-        return admin.withToken(token.json().path("token").asText());
+        return Runs.login(admin, user, PASSWORD);
     }
 
     static String secureOptionJob(String name, String storagePath) {

@@ -14,6 +14,13 @@ import java.util.Set;
 public final class Runs {
     private Runs() {}
 
+    /** Logs a user in with their password and returns a client holding the new token. */
+    public static Api login(Api any, String user, String password) {
+        Api.Reply token = any.withToken(null).post("/api/v1/tokens", Map.of("user", user, "password", password));
+        assertThat(token.status()).as(token.body()).isEqualTo(201);
+        return any.withToken(token.json().path("token").asText());
+    }
+
     /** Imports one job and returns its id. */
     public static String importJob(Api api, String project, String yaml) {
         Api.Reply reply = api.postYaml("/api/v1/projects/" + project + "/jobs/import", yaml);
