@@ -3,6 +3,7 @@ package dev.tandem.replicator;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 
 /**
  * The effective replication settings, converted once from the configuration.
@@ -15,10 +16,11 @@ import java.util.List;
  * @param streamTimeout silence after which a stream is considered broken (5 intervals)
  * @param kafkaBootstrap Kafka brokers (kafka transport)
  * @param kafkaTopicPrefix topic name prefix; the topic is the prefix plus the source site id
+ * @param peerTrust the certificates accepted from other sites' replicators on https URLs
  */
 public record ReplicationSettings(String siteId, Transport transport, List<String> peers, List<URI> sources,
                                   Duration interval, Duration streamTimeout, long bufferBytes,
-                                  String kafkaBootstrap, String kafkaTopicPrefix) {
+                                  String kafkaBootstrap, String kafkaTopicPrefix, SSLContext peerTrust) {
     public enum Transport { DIRECT, KAFKA }
 
     public String topicFor(String sourceSite) {

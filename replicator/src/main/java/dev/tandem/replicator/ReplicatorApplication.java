@@ -112,7 +112,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
             @Override
             public ApplyLoop applyLoop(boolean reseed, java.net.URI firstSource) {
                 Applier applier = new Applier(settings.siteId(), connections, applyStats);
-                SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout());
+                SeedClient seeds = new SeedClient(settings.siteId(), token, connections, settings.streamTimeout(), settings.peerTrust());
                 return settings.transport() == ReplicationSettings.Transport.KAFKA
                         ? new KafkaSubscriber(settings, applier, seeds, applyStats, decisions, reseed, firstSource)
                         : new DirectSubscriber(settings, token, applier, seeds, applyStats, decisions, reseed, firstSource);
@@ -148,7 +148,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         LOG.info("Failover: {}", witness == null ? "no witness (never promoted automatically; writes bounded by the role only)"
                 : "witness " + witness.describe() + ", " + failoverSettings);
         Promises promises = new Promises(failoverSettings.leaseTtl());
-        PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2));
+        PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2), settings.peerTrust());
         FailoverLoop failover = new FailoverLoop(settings.siteId(), witness, peerClient, settings.peers(), failoverSettings, controller, gate,
                 new SiteStateWriter(database.jdbi()), promises, applyStats, decisions,
                 new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)));
@@ -181,7 +181,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
                 .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/tasks/*");
     }
 
-    static ReplicationSettings settings(ReplicatorConfiguration config) {
+    public static ReplicationSettings settings(ReplicatorConfiguration config) {
         ReplicatorConfiguration.ReplicationFactory r = config.replication;
         ReplicationSettings.Transport transport = ReplicationSettings.Transport.valueOf(r.transport.toUpperCase());
         if (transport == ReplicationSettings.Transport.KAFKA && (r.kafka.bootstrapServers == null || r.kafka.bootstrapServers.isBlank())) {
@@ -189,7 +189,10 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         }
         Duration interval = r.interval.toJavaDuration();
         return new ReplicationSettings(config.site.id, transport, r.peers, r.sources.stream().map(URI::create).toList(),
-                interval, max(interval.multipliedBy(5), Duration.ofSeconds(5)), r.bufferSize.toBytes(), r.kafka.bootstrapServers, r.kafka.topicPrefix);
+                interval, max(interval.multipliedBy(5), Duration.ofSeconds(5)), r.bufferSize.toBytes(), r.kafka.bootstrapServers, r.kafka.topicPrefix,
+                PeerTrust.context(r.tls.trustStorePath == null || r.tls.trustStorePath.isBlank() ? null : java.nio.file.Path.of(r.tls.trustStorePath),
+                        r.tls.trustStorePassword,
+                        r.tls.trustStoreType));
     }
 
     static FailoverSettings failoverSettings(ReplicatorConfiguration config, ReplicationSettings settings) {
@@ -214,15 +217,9 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
     }
 
     static CaptureSettings captureSettings(ReplicatorConfiguration config, ReplicationSettings settings) {
-        URI uri = URI.create(config.database.url.substring("jdbc:".length()));
-        String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
-        if (uri.getHost() == null || path.isEmpty()) {
-            throw new IllegalArgumentException("database.url must name a host and a database: " + config.database.url);
-        }
-        return new CaptureSettings(settings.siteId(), uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), path,
-                config.database.user, config.database.password, config.replication.slot, config.replication.publication,
-                config.replication.pollInterval.toJavaDuration(), config.replication.offsetFlushInterval.toJavaDuration(),
-                config.replication.maxFrameRows);
+        return CaptureSettings.of(settings.siteId(), config.database.url, config.database.user, config.database.password,
+                config.replication.slot, config.replication.publication, config.replication.pollInterval.toJavaDuration(),
+                config.replication.offsetFlushInterval.toJavaDuration(), config.replication.maxFrameRows);
     }
 
     private static Supplier<Connection> connections(ReplicatorConfiguration.DatabaseFactory db, Duration timeout) {

@@ -69,6 +69,18 @@ public class ReplicatorConfiguration extends Configuration {
         @Min(1) @JsonProperty public int maxFrameRows = 1000;
         @NotNull @JsonProperty public DataSize bufferSize = DataSize.mebibytes(256);
         @Valid @NotNull @JsonProperty public KafkaFactory kafka = new KafkaFactory();
+        @Valid @NotNull @JsonProperty public TlsFactory tls = new TlsFactory();
+    }
+
+    /**
+     * The certificates accepted from the other sites' replicators on {@code https://} URLs (the
+     * witness uses the JVM's trust store). The host name in the URL must be named by the certificate.
+     */
+    public static class TlsFactory {
+        /** A trust store holding the CA that signed the peers' certificates; unset: the JVM's trust store. */
+        @JsonProperty public String trustStorePath;
+        @NotNull @JsonProperty public String trustStorePassword = "";
+        @NotEmpty @Pattern(regexp = "PKCS12|JKS") @JsonProperty public String trustStoreType = "PKCS12";
     }
 
     public static class KafkaFactory {

@@ -15,28 +15,34 @@ import java.util.Map;
 /** A real HTTP client for the runtime's API, as a user's script would use it. */
 public final class Api {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String base;
     private final String token;
     private final java.util.List<String> transcript;
 
     public Api(String base, String token) {
-        this(base, token, null);
+        this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), base, token, null);
     }
 
-    private Api(String base, String token, java.util.List<String> transcript) {
+    /** A client for an {@code https} base URL that trusts what {@code tls} trusts. */
+    public Api(String base, String token, javax.net.ssl.SSLContext tls) {
+        this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(tls).build(), base, token, null);
+    }
+
+    private Api(HttpClient http, String base, String token, java.util.List<String> transcript) {
+        this.http = http;
         this.base = base;
         this.token = token;
         this.transcript = transcript;
     }
 
     public Api withToken(String other) {
-        return new Api(base, other, transcript);
+        return new Api(http, base, other, transcript);
     }
 
     /** The same client, also keeping every response's headers and body in {@code transcript}. */
     public Api recordingInto(java.util.List<String> into) {
-        return new Api(base, token, into);
+        return new Api(http, base, token, into);
     }
 
     public record Reply(int status, String body, Map<String, java.util.List<String>> headers) {

@@ -224,7 +224,7 @@ public final class CaptureEngine implements AutoCloseable {
         return failure;
     }
 
-    private Properties properties() {
+    Properties properties() {
         Properties p = new Properties();
         p.setProperty("name", "tandem-capture-" + settings.siteId());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
@@ -238,6 +238,7 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("database.user", settings.user());
         p.setProperty("database.password", settings.password());
         p.setProperty("database.dbname", settings.database());
+        settings.ssl().forEach((name, value) -> p.setProperty("database." + name, value));
         p.setProperty("topic.prefix", "tandem");
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("publication.name", settings.publication());

@@ -79,7 +79,8 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
         DefaultServerFactory server = (DefaultServerFactory) config.getServerFactory();
         String admin = base((HttpConnectorFactory) server.getAdminConnectors().get(0));
         String app = base((HttpConnectorFactory) server.getApplicationConnectors().get(0));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+                .sslContext(dev.tandem.replicator.ReplicatorApplication.settings(config).peerTrust()).build();
         String output = switch (getName()) {
             case "status" -> dev.tandem.replicator.api.StatusText.describe(config.site.id, get(http, app + "/status", config.replication.token));
             case "promote" -> post(http, admin + "/tasks/promote" + (Boolean.TRUE.equals(namespace.getBoolean("confirm"))
@@ -101,7 +102,8 @@ public final class OperatorCommand extends ConfiguredCommand<ReplicatorConfigura
     private static String base(HttpConnectorFactory connector) {
         String host = connector.getBindHost() == null || connector.getBindHost().isBlank() || connector.getBindHost().equals("0.0.0.0")
                 ? "127.0.0.1" : connector.getBindHost();
-        return "http://" + host + ":" + connector.getPort();
+        String scheme = connector instanceof io.dropwizard.jetty.HttpsConnectorFactory ? "https://" : "http://";
+        return scheme + host + ":" + connector.getPort();
     }
 
     private static String encode(String value) {

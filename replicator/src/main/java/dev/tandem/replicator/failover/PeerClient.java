@@ -39,12 +39,12 @@ public final class PeerClient {
     private final Duration timeout;
     private final HttpClient http;
 
-    public PeerClient(String siteId, String token, List<URI> sources, Duration timeout) {
+    public PeerClient(String siteId, String token, List<URI> sources, Duration timeout, javax.net.ssl.SSLContext trust) {
         this.siteId = siteId;
         this.token = token;
         this.sources = List.copyOf(sources);
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).sslContext(trust).build();
     }
 
     /** Asks every other site to promise not to promote while this site, at {@code epoch}, is active. */

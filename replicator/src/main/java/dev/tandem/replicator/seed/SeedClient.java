@@ -26,12 +26,14 @@ public final class SeedClient {
     private final String token;
     private final Supplier<Connection> connections;
     private final Duration timeout;
+    private final javax.net.ssl.SSLContext trust;
 
-    public SeedClient(String localSite, String token, Supplier<Connection> connections, Duration timeout) {
+    public SeedClient(String localSite, String token, Supplier<Connection> connections, Duration timeout, javax.net.ssl.SSLContext trust) {
         this.localSite = localSite;
         this.token = token;
         this.connections = connections;
         this.timeout = timeout;
+        this.trust = trust;
     }
 
     /**
@@ -69,7 +71,7 @@ public final class SeedClient {
     /** Copies the active site's replicated schema from {@code source}; replaces local data only if asked. */
     public SeedImport.Result seed(URI source, boolean replaceExisting) throws IOException, SQLException {
         URI uri = source.resolve("/replication/v1/seed?site=" + localSite);
-        HttpURLConnection http = (HttpURLConnection) uri.toURL().openConnection();
+        HttpURLConnection http = dev.tandem.replicator.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(), trust);
         http.setRequestMethod("POST");
         http.setRequestProperty("Authorization", "Bearer " + token);
         http.setConnectTimeout((int) timeout.toMillis());

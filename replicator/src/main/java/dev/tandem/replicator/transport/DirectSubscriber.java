@@ -67,7 +67,7 @@ public final class DirectSubscriber extends SubscriberState {
         this.stats = stats;
         this.reseed = reseed;
         this.sources = firstSource == null ? settings.sources() : List.of(firstSource);
-        this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).build();
+        this.http = HttpClient.newBuilder().connectTimeout(settings.streamTimeout()).sslContext(settings.peerTrust()).build();
     }
 
     @Override
@@ -119,7 +119,8 @@ public final class DirectSubscriber extends SubscriberState {
 
     private void stream(URI source, long after) throws Exception {
         URI uri = source.resolve("/replication/v1/stream?site=" + settings.siteId() + "&after=" + after);
-        HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+        HttpURLConnection connection = dev.tandem.replicator.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(),
+                settings.peerTrust());
         connection.setRequestProperty("Authorization", "Bearer " + token);
         connection.setConnectTimeout((int) settings.streamTimeout().toMillis());
         connection.setReadTimeout((int) settings.streamTimeout().toMillis());

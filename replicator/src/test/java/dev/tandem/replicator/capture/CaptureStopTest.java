@@ -34,9 +34,8 @@ class CaptureStopTest {
     @BeforeAll
     static void database() {
         pool = TestPostgres.migratedPool(URL, 4);
-        URI uri = URI.create(URL.substring("jdbc:".length()));
-        settings = new CaptureSettings("a", uri.getHost(), uri.getPort(), uri.getPath().substring(1), "postgres", "",
-                "tandem_capture", "tandem_pub", Duration.ofMillis(10), Duration.ofMillis(100), 1000);
+        settings = CaptureSettings.of("a", URL, "postgres", "", "tandem_capture", "tandem_pub", Duration.ofMillis(10),
+                Duration.ofMillis(100), 1000);
     }
 
     @AfterAll

@@ -5,6 +5,7 @@ import dev.tandem.replicator.ReplicatorConfiguration;
 import dev.tandem.runtime.db.EmbeddedPostgresServer;
 import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.runtime.testing.TestCertificates;
 import io.dropwizard.testing.DropwizardTestSupport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,6 +40,12 @@ public final class TwoSites implements AutoCloseable {
     private final List<EmbeddedPostgresServer> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The replicators' interval (tests use 500 ms; the default timing needs 1 s). */
     public String interval = "500ms";
+    /** When set, replicators started next serve HTTPS with this key store (PKCS12, TestCertificates.PASSWORD) as "localhost". */
+    public Path keyStore;
+    /** When set, replicators started next trust only the CA in this trust store for https peers. */
+    public Path trustStore;
+    /** The TLS context this fixture's own requests use for https replicators. */
+    public javax.net.ssl.SSLContext clientTls;
 
     public TwoSites() {
         try {
@@ -136,7 +143,7 @@ public final class TwoSites implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("replicator of site " + site + " did not start", e);
         }
-        Replicator r = new Replicator(support, port);
+        Replicator r = new Replicator(support, port, keyStore == null ? null : clientTls);
         replicators.add(r);
         return r;
     }
@@ -169,11 +176,12 @@ public final class TwoSites implements AutoCloseable {
                   interval: %s
                   kafka:
                     bootstrapServers: %s
+                %s
                 server:
                   applicationConnectors:
-                    - type: http
-                      bindHost: 127.0.0.1
+                    - bindHost: 127.0.0.1
                       port: %d
+                      %s
                   adminConnectors:
                     - type: http
                       bindHost: 127.0.0.1
@@ -182,7 +190,11 @@ public final class TwoSites implements AutoCloseable {
                     appenders: []
                 logging:
                   %s
-                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, interval, kafka == null ? "\"\"" : kafka, port, adminPort, logging) + extra;
+                """.formatted(site, dbUrl, TOKEN, transport, peers, sources, interval, kafka == null ? "\"\"" : kafka,
+                trustStore == null ? "" : "  tls: {trustStorePath: '%s', trustStorePassword: %s}".formatted(trustStore, TestCertificates.PASSWORD),
+                port, keyStore == null ? "type: http" : "type: https\n      keyStorePath: '%s'\n      keyStorePassword: %s\n      keyStoreType: PKCS12"
+                        .formatted(keyStore, TestCertificates.PASSWORD),
+                adminPort, logging) + extra;
         Path config = dir.resolve("replicator-" + site + "-" + port + ".yml");
         try {
             Files.writeString(config, yaml);
@@ -217,15 +229,18 @@ public final class TwoSites implements AutoCloseable {
     public static final class Replicator {
         private final DropwizardTestSupport<ReplicatorConfiguration> support;
         private final int port;
+        private final javax.net.ssl.SSLContext tls;
         private boolean stopped;
 
-        Replicator(DropwizardTestSupport<ReplicatorConfiguration> support, int port) {
+        Replicator(DropwizardTestSupport<ReplicatorConfiguration> support, int port, javax.net.ssl.SSLContext tls) {
             this.support = support;
             this.port = port;
+            this.tls = tls;
         }
 
+        /** Its application URL: https://localhost:port when it serves HTTPS (the name its certificate holds). */
         public String url() {
-            return "http://127.0.0.1:" + port;
+            return tls == null ? "http://127.0.0.1:" + port : "https://localhost:" + port;
         }
 
         public int adminPort() {
@@ -233,7 +248,7 @@ public final class TwoSites implements AutoCloseable {
         }
 
         public String get(String path) {
-            return http("http://127.0.0.1:" + port + path, TOKEN);
+            return tls == null ? http(url() + path, TOKEN) : http(HttpClient.newBuilder().sslContext(tls).build(), url() + path, TOKEN);
         }
 
         public String health() {
@@ -249,12 +264,16 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public static String http(String url, String token) {
+        return http(HttpClient.newHttpClient(), url, token);
+    }
+
+    private static String http(HttpClient client, String url, String token) {
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(10));
             if (token != null) {
                 request.header("Authorization", "Bearer " + token);
             }
-            return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -313,10 +332,16 @@ public final class TwoSites implements AutoCloseable {
         return sums;
     }
 
-    /** Stops the replicators; the databases stop with the test JVM. */
+    /**
+     * Stops the replicators, the last started first: a passive site's replicator (started after its
+     * source) closes its stream before the source stops, which would otherwise wait out its open
+     * streams. The databases stop with the test JVM.
+     */
     @Override
     public void close() {
-        for (Replicator r : replicators) {
+        List<Replicator> lastFirst = new ArrayList<>(replicators);
+        java.util.Collections.reverse(lastFirst);
+        for (Replicator r : lastFirst) {
             try {
                 r.stop();
             } catch (RuntimeException ignored) {
