@@ -54,6 +54,7 @@ public class TandemConfiguration extends Configuration {
         @JsonProperty public boolean embedded = false;
         @JsonProperty public String url = "jdbc:postgresql://127.0.0.1:5432/tandem";
         @JsonProperty public String user = "tandem";
+        /** With {@link #embedded}: the embedded server's superuser password, required of every connection (empty: none). */
         @JsonProperty public String password = "";
         @Min(2) @JsonProperty public int maxPoolSize = 16;
         @NotNull @JsonProperty public Duration connectionTimeout = Duration.seconds(5);
@@ -147,6 +148,7 @@ public class TandemConfiguration extends Configuration {
     public static class BootstrapAdminFactory {
         @NotEmpty @JsonProperty public String user = "admin";
         /** Password of the first admin; empty means the user can only use a token. */
+        /** With {@link #embedded}: the embedded server's superuser password, required of every connection (empty: none). */
         @JsonProperty public String password = "";
         /** A token to register for the first admin (the demo generates one); stored hashed. */
         @JsonProperty public String token = "";

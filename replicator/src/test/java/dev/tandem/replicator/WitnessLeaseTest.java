@@ -24,6 +24,18 @@ class WitnessLeaseTest {
                 Duration.ofMillis(800)));
     }
 
+    /**
+     * The store's first answers (and this JVM's first S3 calls) are slow while both warm up; the
+     * timings below are about a warm witness, so the first call is made here without a deadline.
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void warmUp() throws Exception {
+        try (S3Witness w = new S3Witness(new S3Witness.Settings(S3Server.shared().endpoint(), "us-east-1", S3Server.BUCKET,
+                "witness/warm-up.json", S3Server.ACCESS_KEY_ID, S3Server.SECRET_ACCESS_KEY, true, Duration.ofSeconds(60)))) {
+            w.read();
+        }
+    }
+
     @Test
     void conditionalWritesLetExactlyOneContenderWinAndEveryRenewalIsANewVersion() throws Exception {
         String key = "witness/" + UUID.randomUUID() + ".json";
@@ -44,6 +56,32 @@ class WitnessLeaseTest {
             assertThatThrownBy(() -> a.replace(renewed, "a", 1, 3)).isInstanceOf(Witness.LeaseConflictException.class);
             assertThat(a.read().orElseThrow().epoch()).isEqualTo(2);
         }
+    }
+
+    /** The store answers only requests signed with its key, as a real S3 does (and so the demo's witness). */
+    @Test
+    void theWitnessStoreRefusesAnyoneWithoutItsSecretKey() throws Exception {
+        String key = "witness/" + UUID.randomUUID() + ".json";
+        try (S3Witness wrongSecret = new S3Witness(new S3Witness.Settings(S3Server.shared().endpoint(), "us-east-1", S3Server.BUCKET, key,
+                S3Server.ACCESS_KEY_ID, "not-the-secret", true, Duration.ofSeconds(5)));
+             S3Witness wrongKey = new S3Witness(new S3Witness.Settings(S3Server.shared().endpoint(), "us-east-1", S3Server.BUCKET, key,
+                     "someone-else", S3Server.SECRET_ACCESS_KEY, true, Duration.ofSeconds(5)));
+             S3Witness holder = witness(S3Server.shared().port(), key)) {
+            assertThatThrownBy(wrongSecret::read).isInstanceOf(Witness.WitnessUnavailableException.class)
+                    .hasMessageContaining("Status Code: 403");
+            assertThatThrownBy(() -> wrongSecret.create("b", 2, 1)).isInstanceOf(Witness.WitnessUnavailableException.class)
+                    .hasMessageContaining("Status Code: 403");
+            assertThatThrownBy(() -> wrongKey.create("b", 2, 1)).isInstanceOf(Witness.WitnessUnavailableException.class)
+                    .hasMessageContaining("Status Code: 403");
+            // Nothing they sent took effect: the lease is still free for the holder of the key.
+            assertThat(holder.read()).isEmpty();
+            assertThat(holder.create("a", 1, 1).holder()).isEqualTo("a");
+        }
+        java.net.http.HttpResponse<String> unsigned = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(S3Server.shared().endpoint() + "/" + S3Server.BUCKET + "/" + key)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(unsigned.statusCode()).isEqualTo(403);
+        assertThat(unsigned.body()).contains("not signed").doesNotContain("\"a\"");
     }
 
     @Test

@@ -26,10 +26,11 @@ public final class Database implements Managed {
         String user = settings.user();
         String password = settings.password();
         if (settings.embedded()) {
-            embedded = EmbeddedPostgresServer.start(settings.embeddedDataDir(), settings.embeddedPort(), settings.embeddedFsync());
+            // database.password, when set, is the embedded superuser's password (required of every connection).
+            embedded = EmbeddedPostgresServer.start(settings.embeddedDataDir(), settings.embeddedPort(), settings.embeddedFsync(),
+                    settings.password());
             url = embedded.jdbcUrl("postgres");
             user = "postgres";
-            password = "";
         }
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);

@@ -5,12 +5,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A PostgreSQL server run from the binaries bundled in the jar, with its data kept in a folder so
  * a restart keeps it. Logical decoding is on so the replicator can capture this database.
+ *
+ * <p>Given a password, the superuser {@code postgres} has it and every connection (replication
+ * ones too) must present it (scram-sha-256): initdb writes it so from the start, and a data folder
+ * made earlier with {@code trust} is converted at its next start. Without one, any local process
+ * may connect as the superuser ({@code trust}), which only tests should accept.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
@@ -22,6 +28,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
 
     public static EmbeddedPostgresServer start(Path dataDir, int port, boolean fsync) {
+        return start(dataDir, port, fsync, "");
+    }
+
+    /** A server whose superuser {@code postgres} logs in with {@code password} (none: {@code trust}). */
+    public static EmbeddedPostgresServer start(Path dataDir, int port, boolean fsync, String password) {
+        boolean withPassword = password != null && !password.isEmpty();
+        Path passwordFile = null;
         // PostgreSQL's own output (initdb, the server's log) goes to a file beside the data folder
         // (initdb wants that folder empty): when the server does not start, it says why.
         Path log = logOf(dataDir);
@@ -53,12 +66,56 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             if (port > 0) {
                 builder.setPort(port);
             }
+            if (withPassword) {
+                // Read by initdb when it creates the folder; initdb's own -A trust is overridden by
+                // the options after it.
+                passwordFile = Files.createTempFile(dataDir.getParent(), ".initdb-password", "",
+                        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(passwordFile, password + "\n");
+                builder.setLocaleConfig("pwfile", passwordFile.toString())
+                        .setLocaleConfig("auth-host", "scram-sha-256")
+                        .setLocaleConfig("auth-local", "scram-sha-256")
+                        .setConnectConfig("password", password);
+            }
             EmbeddedPostgres pg = builder.start();
-            LOG.info("Embedded PostgreSQL listening on 127.0.0.1:{} with data in {}", pg.getPort(), dataDir);
+            if (withPassword) {
+                requirePassword(pg, dataDir, password);
+            }
+            LOG.info("Embedded PostgreSQL listening on 127.0.0.1:{} with data in {} ({})", pg.getPort(), dataDir,
+                    withPassword ? "password required" : "no password: any local process may connect as its superuser");
             return new EmbeddedPostgresServer(pg);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | SQLException | RuntimeException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage()
                     + "; the end of its log " + log + ":\n" + tail(log), e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+        } finally {
+            if (passwordFile != null) {
+                try {
+                    Files.deleteIfExists(passwordFile);
+                } catch (IOException ignored) {
+                    // owner-only, and gone at the next start at the latest
+                }
+            }
+        }
+    }
+
+    /**
+     * In a folder made before passwords were required, gives the superuser the password and replaces
+     * {@code trust} in pg_hba.conf (a folder made with a password keeps the one it was made with;
+     * change it with ALTER ROLE, then in the configuration).
+     */
+    private static void requirePassword(EmbeddedPostgres pg, Path dataDir, String password) throws IOException, SQLException {
+        try (java.sql.Connection c = pg.getPostgresDatabase().getConnection(); java.sql.Statement s = c.createStatement()) {
+            Path hba = dataDir.resolve("pg_hba.conf");
+            java.util.List<String> lines = Files.readAllLines(hba);
+            java.util.List<String> required = lines.stream()
+                    .map(line -> line.startsWith("#") ? line : line.replaceAll("\\btrust\\s*$", "scram-sha-256")).toList();
+            if (!required.equals(lines)) {
+                s.execute("SET password_encryption = 'scram-sha-256'");
+                s.execute("ALTER ROLE postgres PASSWORD '" + password.replace("'", "''") + "'");
+                Files.write(hba, required);
+                s.execute("SELECT pg_reload_conf()");
+                LOG.warn("Embedded PostgreSQL in {} accepted connections without a password; it now requires one", dataDir);
+            }
         }
     }
 

@@ -30,6 +30,62 @@ class EmbeddedPostgresServerTest {
         }
     }
 
+    /** With a password (the demo's), no connection gets in without it: neither SQL nor replication. */
+    @Test
+    void withAPasswordEveryConnectionMustPresentIt() throws Exception {
+        Path dir = RuntimeFixture.tempDir("embedded-pg-password");
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dir, 0, false, "made-with-this-password")) {
+            assertRequiresOnly(server, "made-with-this-password");
+            try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", "made-with-this-password")) {
+                c.createStatement().execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
+            }
+        }
+        try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(dir, 0, false, "made-with-this-password")) {
+            assertRequiresOnly(again, "made-with-this-password");
+            try (Connection c = DriverManager.getConnection(again.jdbcUrl("postgres"), "postgres", "made-with-this-password");
+                 ResultSet rs = c.createStatement().executeQuery("SELECT v FROM kept")) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+        assertThat(java.nio.file.Files.list(dir.getParent()).map(p -> p.getFileName().toString()))
+                .noneMatch(name -> name.startsWith(".initdb-password"));
+    }
+
+    /** A folder made when no password was asked for requires one from the first start that has one. */
+    @Test
+    void aFolderMadeWithoutAPasswordRequiresOneOnceConfigured() throws Exception {
+        Path dir = RuntimeFixture.tempDir("embedded-pg-trust");
+        try (EmbeddedPostgresServer open = EmbeddedPostgresServer.start(dir, 0, false);
+             Connection c = DriverManager.getConnection(open.jdbcUrl("postgres"), "postgres", "")) {
+            c.createStatement().execute("CREATE TABLE kept (v text)");
+        }
+        try (EmbeddedPostgresServer closed = EmbeddedPostgresServer.start(dir, 0, false, "given-later")) {
+            assertRequiresOnly(closed, "given-later");
+        }
+    }
+
+    private static void assertRequiresOnly(EmbeddedPostgresServer server, String password) throws Exception {
+        for (String wrong : new String[] {"", "not-" + password}) {
+            java.util.Properties sql = new java.util.Properties();
+            sql.setProperty("user", "postgres");
+            sql.setProperty("password", wrong);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> DriverManager.getConnection(server.jdbcUrl("postgres"), sql).close())
+                    .as("password '%s'", wrong).isInstanceOf(java.sql.SQLException.class)
+                    .hasMessageMatching("(?s).*(password authentication failed|no password was provided|requested SCRAM-based authentication).*");
+            java.util.Properties replication = new java.util.Properties(sql);
+            replication.putAll(sql);
+            replication.setProperty("replication", "database");
+            replication.setProperty("preferQueryMode", "simple");
+            replication.setProperty("assumeMinServerVersion", "10");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> DriverManager.getConnection(server.jdbcUrl("postgres"), replication).close())
+                    .as("replication, password '%s'", wrong).isInstanceOf(java.sql.SQLException.class)
+                    .hasMessageMatching("(?s).*(password authentication failed|no password was provided|requested SCRAM-based authentication).*");
+        }
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", password)) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+    }
+
     /**
      * A server killed with SIGKILL leaves its postmaster.pid behind; process ids are reused, so
      * the id in it may belong to another program by the next start (here: this test's JVM). The

@@ -14,10 +14,13 @@ import java.util.List;
 /**
  * A real S3-compatible server (Adobe S3Mock) started once per test JVM as its own process, from
  * the classpath the s3mock-server module writes; one bucket, {@value #BUCKET}. Its own JVM keeps
- * Spring Boot's libraries away from the runtime's.
+ * Spring Boot's libraries away from the runtime's. Like a real S3 it answers only requests signed
+ * with its key ({@value #ACCESS_KEY_ID} / {@value #SECRET_ACCESS_KEY}): 403 otherwise.
  */
 public final class S3Server {
     public static final String BUCKET = "tandem-logs";
+    public static final String ACCESS_KEY_ID = "test";
+    public static final String SECRET_ACCESS_KEY = "test";
     private static S3Server shared;
 
     private final Process process;
@@ -45,6 +48,7 @@ public final class S3Server {
                 }
                 RuntimeFixture.deleteQuietly(server.root);
                 RuntimeFixture.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".log"));
+                RuntimeFixture.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".secret"));
             }));
         }
         return shared;
@@ -61,14 +65,18 @@ public final class S3Server {
     private static S3Server start() {
         String classpathFile = System.getProperty("tandem.s3mockClasspath", "../s3mock-server/target/classpath.txt");
         try {
-            String classpath = Files.readString(Path.of(classpathFile)).trim();
+            String classpath = Path.of(classpathFile).toAbsolutePath().getParent().resolve("classes") + java.io.File.pathSeparator
+                    + Files.readString(Path.of(classpathFile)).trim();
             int http = RuntimeFixture.freePort();
             int https = RuntimeFixture.freePort();
             Path root = Files.createTempDirectory("tandem-s3");
             Path log = root.resolveSibling(root.getFileName() + ".log");
+            Path secret = Files.writeString(root.resolveSibling(root.getFileName() + ".secret"), SECRET_ACCESS_KEY);
             Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, "com.adobe.testing.s3mock.S3MockApplication",
                     "--http.port=" + http, "--server.port=" + https, "--silent=true",
+                    "--spring.main.sources=dev.tandem.s3mock.SignedRequestsOnly",
+                    "--tandem.s3.accessKeyId=" + ACCESS_KEY_ID, "--tandem.s3.secretKeyFile=" + secret,
                     "--com.adobe.testing.s3mock.store.root=" + root,
                     "--com.adobe.testing.s3mock.store.initial-buckets=" + BUCKET,
                     "--com.adobe.testing.s3mock.max-payload-size=64MB"))
@@ -90,8 +98,13 @@ public final class S3Server {
                     throw new IOException("S3Mock exited with " + process.exitValue() + ": " + Files.readString(log));
                 }
                 try {
-                    return http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/")).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                    // Unsigned, so refused (403) once it serves; 200 if it failed to require signatures.
+                    int status = http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode();
+                    if (status == 200) {
+                        throw new IOException("S3Mock answers unsigned requests: dev.tandem.s3mock.SignedRequestsOnly is not on its classpath");
+                    }
+                    return status == 403;
                 } catch (IOException e) {
                     return false; // not listening yet
                 }
