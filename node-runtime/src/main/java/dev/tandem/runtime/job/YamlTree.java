@@ -98,6 +98,13 @@ public final class YamlTree {
                             "line " + (tuple.getKeyNode().getStartMark().getLine() + 1));
                 }
                 String childPath = path.isEmpty() ? key.getValue() : path + "." + key.getValue();
+                if (map.containsKey(key.getValue())) {
+                    // SnakeYAML checks duplicates only when it constructs objects, which this tree does not use.
+                    Mark first = marks.get(childPath);
+                    throw JobImportException.of(400, "the key '" + key.getValue() + "' appears twice in one map (first on line "
+                            + (first.getLine() + 1) + "); YAML keeps only one of them, so say which you mean",
+                            "line " + (key.getStartMark().getLine() + 1) + ", column " + (key.getStartMark().getColumn() + 1));
+                }
                 map.put(key.getValue(), convert(tuple.getValueNode(), childPath, marks, seen));
             }
             return map;

@@ -289,6 +289,28 @@ class JobImportTest {
         assertThat(reply.json().path("error").asText()).isEqualTo("job 'twin' appears twice in this import");
     }
 
+    /** YAML would silently keep one of two equal keys (here: which command runs); the import says where instead. */
+    @Test
+    void aKeyTwiceInOneMapIsRefusedWithItsLine() {
+        long before = jobCount("imports");
+        Api.Reply reply = api.postYaml("/api/v1/projects/imports/jobs/import", """
+                - name: doubled
+                  sequence:
+                    commands:
+                      - exec: echo harmless
+                        exec: rm -rf /tmp/something
+                """);
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.json().path("error").asText()).contains("the key 'exec' appears twice in one map (first on line 4)");
+        assertThat(reply.json().path("where").asText()).isEqualTo("line 5, column 9");
+        Api.Reply json = api.send("POST", "/api/v1/projects/imports/jobs/import", "application/json",
+                "[{\"name\": \"j\", \"name\": \"k\", \"sequence\": {\"commands\": [{\"exec\": \"echo\"}]}}]"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(json.status()).as(json.body()).isEqualTo(400);
+        assertThat(json.json().path("error").asText()).contains("the key 'name' appears twice");
+        assertThat(jobCount("imports")).isEqualTo(before);
+    }
+
     @Test
     void emptyAndScalarDocumentsAreRefused() {
         assertThat(api.postYaml("/api/v1/projects/imports/jobs/import", "").json().path("error").asText()).isEqualTo("the YAML document is empty");
