@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 4): dispatch throughput, 3 Tandem members vs 3 db-scheduler instances on one
+# Benchmark: dispatch throughput, 3 Tandem members vs 3 db-scheduler instances on one
 # PostgreSQL (fsync on for both), in two variants: an in-process no-op and /bin/true as a process.
 #   bench/dispatch-throughput.sh [runs]
 # Prints one JSON line per variant; the last line is the summary of both.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 6): RTO and RPO over whole-site kills at the default timing (interval 1 s,
+# Benchmark: RTO and RPO over whole-site kills at the default timing (interval 1 s,
 # fenceAfter 3 s, leaseTtl 4 s, promoteAfter 5 s). Two sites, each a node runtime, a replicator and
 # its own PostgreSQL as real processes, an S3 witness; 3 jobs fire every second and a writer commits
 # numbered transactions on the active site. Each round SIGKILLs the active site's runtime,

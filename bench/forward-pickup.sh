@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 4): pickup latency of runs forwarded by a remote execution policy
+# Benchmark: pickup latency of runs forwarded by a remote execution policy
 # (queued in the database, woken by LISTEN/NOTIFY, taken with FOR UPDATE SKIP LOCKED).
 # 3 members; every run is sent by member 1 to another member, round-robin.
 #   bench/forward-pickup.sh [runs]

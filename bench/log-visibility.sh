@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 8): how soon a line printed on member 1 is readable on member 2, and log
+# Benchmark: how soon a line printed on member 1 is readable on member 2, and log
 # throughput of one execution, with logs in S3 (S3Mock, a real S3-compatible server) and in a
 # shared folder. Two member processes share one embedded PostgreSQL. Last line: JSON.
 #   bench/log-visibility.sh [seconds=30] [megabytes=100]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 2): 1,000 runs of a one-step `exec: true` job on one runtime.
+# Benchmark: 1,000 runs of a one-step `exec: true` job on one runtime.
 # Prints runs/s, run-call-to-finished p50/p99, and idle/loaded RSS; the last line is JSON.
 #   bench/run-throughput.sh [runs] [concurrency]
 # The runtime runs as the demo does: embedded PostgreSQL with fsync on, -Xmx512m, SerialGC.

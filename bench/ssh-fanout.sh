@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 9): a two-step job (an exec and an uploaded script) on N real SSH servers
+# Benchmark: a two-step job (an exec and an uploaded script) on N real SSH servers
 # (Apache MINA SSHD on loopback, in the driver's JVM), with threadcount 1 and 10. Prints the wall
 # time of each setting and the runtime's per-node SSH connection set-up time; the last line is JSON.
 #   bench/ssh-fanout.sh [nodes=50] [runs=5]

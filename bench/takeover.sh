@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 4): takeover time over 20 member kills at the default 1 s heartbeat
+# Benchmark: takeover time over 20 member kills at the default 1 s heartbeat
 # (dead after 5 missed). 3 member processes, 20 jobs firing every second; each round SIGKILLs the
 # member owning the most schedules and times kill -> all its schedules owned by live members,
 # then restarts it. Also checks no (job, fire time) started twice and none was lost.

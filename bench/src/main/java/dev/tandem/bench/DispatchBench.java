@@ -45,15 +45,15 @@ public final class DispatchBench {
     private static final int THREADS = 32;
     /**
      * Unmeasured tasks, fires or runs before each measure, the same on both sides: enough that the
-     * JIT has compiled the paths measured (200 left Tandem's three member JVMs compiling through
-     * the whole measured round).
+     * JIT has compiled the paths measured (with 200, Tandem's three member JVMs are still compiling
+     * through the whole measured round).
      */
     private static final int WARMUP = 1000;
     /**
      * Unmeasured rounds shaped like the measured one (all due at one instant), before it, on both
-     * sides. A profile of the measured round after one warm-up of 1,000 fires had the three member
-     * JVMs' JIT compilers on 27 % of the cores (a C2 compile of one date formatter took a second):
-     * that measured warm-up, not dispatch. A member runs for months.
+     * sides. After only one warm-up of 1,000 fires, the three member JVMs' JIT compilers take 27 % of
+     * the cores during the measured round (a C2 compile of one date formatter takes a second): that
+     * would measure warm-up, not dispatch, and a member runs for months.
      */
     private static final int WARMUP_ROUNDS = Integer.parseInt(System.getenv().getOrDefault("DISPATCH_WARMUP_ROUNDS", "2"));
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Issue 8's benchmark against two live members sharing a database and log storage. Visibility:
+ * Log visibility and throughput benchmark against two live members sharing a database and log storage. Visibility:
  * a job on member 1 prints its own clock (ns) every 50 ms; member 2 follows the output with
  * long polls, and each line's latency is the time member 2's client sees it minus the time it
  * was printed (one machine, one clock). Throughput: one execution prints N MB as fast as it can;

@@ -35,7 +35,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * Replication benchmark (issue 5), side by side on the same two PostgreSQL instances: PostgreSQL's
+ * Replication benchmark, side by side on the same two PostgreSQL instances: PostgreSQL's
  * native logical replication, a bare Debezium engine that only counts events (the capture
  * ceiling), and Tandem over the direct and the Kafka transport. Bulk: a 100,000-row insert from
  * commit on site a to all applied on site b. Steady state: lag p50/p99 at 500 transactions/s
@@ -59,9 +59,9 @@ public final class ReplicationBench {
             + " payload text NOT NULL, sent_at timestamptz NOT NULL%s)";
     /**
      * The apply time, filled in on b by every contender (a column that a lacks takes its default).
-     * Only on the marker table and the steady phase's table: on the bulk's table it cost every
-     * contender that applies a function call per row on b (a trigger before it, about 0.2 CPU-s per
-     * 100,000 rows), and a volatile default kept COPY from inserting a bulk's rows in batches.
+     * Only on the marker table and the steady phase's table: on the bulk's table it would cost every
+     * contender that applies a function call per row on b (about 0.2 CPU-s per 100,000 rows, as a
+     * trigger would), and a volatile default keeps COPY from inserting a bulk's rows in batches.
      */
     private static final String APPLIED_AT = ", applied_at timestamptz DEFAULT clock_timestamp()";
 
@@ -89,9 +89,10 @@ public final class ReplicationBench {
     /**
      * Unmeasured bulk runs before the measured ones, for every contender alike: a replicator runs for
      * months, so its JIT-compiled steady state is what is measured (after one run, the compiler
-     * threads still took about half of the capture JVM's CPU). The bare engine, one JVM, levels off
-     * by its third run; Tandem's two JVMs got faster until about the seventh (direct: 2,157, 2,007,
-     * 2,226, 1,990, 1,993, 1,870 ms for runs 3 to 8), so three left them compiling in the measure.
+     * threads still take about half of the capture JVM's CPU). The bare engine, one JVM, levels off
+     * by its third run; Tandem's two JVMs keep getting faster until about the seventh (direct, in one
+     * measurement: 2,157, 2,007, 2,226, 1,990, 1,993, 1,870 ms for runs 3 to 8), so with three warm-up
+     * runs they would still be compiling during the measure.
      */
     /** Debezium's poll interval, the same for the ceiling and Tandem's capture. */
     private static final int POLL_INTERVAL_MS = Integer.parseInt(System.getenv().getOrDefault("POLL_INTERVAL_MS", "10"));
@@ -255,8 +256,8 @@ public final class ReplicationBench {
      */
     private long bulk(String phase, int rows) throws Exception {
         List<Long> measured = new ArrayList<>();
-        // Warm-up runs go through the same code, /proc snapshots included: the bench's JVM compiled
-        // that code during the first measured run otherwise (up to a CPU-second of C2 beside the bulk).
+        // Warm-up runs go through the same code, /proc snapshots included: otherwise the bench's JVM would
+        // compile that code during the first measured run (up to a CPU-second of C2 beside the bulk).
         for (int run = 1 - BULK_WARMUP_RUNS; run <= BULK_MEASURED_RUNS; run++) {
             boolean warmUp = run < 1;
             String name = warmUp ? phase + "-warmup" + (run + BULK_WARMUP_RUNS) : BULK_MEASURED_RUNS == 1 ? phase : phase + run;
@@ -426,8 +427,8 @@ public final class ReplicationBench {
 
     /**
      * Every contender starts on empty bench tables on both sites, so none inserts into a table the
-     * contenders before it filled (after native's and the ceiling's rounds, site a held 2.6 million
-     * bench rows, which the seed copied to b before Tandem's first bulk).
+     * contenders before it filled (after native's and the ceiling's phases, site a would hold 2.6
+     * million bench rows, which the seed would copy to b before Tandem's first bulk).
      */
     private void emptyBenchTables() throws SQLException {
         exec(urlA, "TRUNCATE tandem.bench_rows, tandem.bench_marks, tandem.bench_steady");
@@ -567,12 +568,12 @@ public final class ReplicationBench {
     }
 
     /**
-     * Has the kernel write out what earlier runs left dirty in the page cache before the next run
-     * starts (SYNC_BETWEEN_RUNS=0 skips it). The databases run with fsync off, so a bulk phase's
+     * Has the kernel write out what the preceding runs left dirty in the page cache before the next
+     * run starts (SYNC_BETWEEN_RUNS=0 skips it). The databases run with fsync off, so a bulk phase's
      * gigabyte of WAL and table pages is written back about 30 s later, in bursts of 50–270 MB a
-     * second; on a slow virtual disk such a burst came with up to 18 % CPU steal and matched the
-     * worst seconds of the lag measure that followed the bulks (Tandem direct 170 ms, Kafka
-     * 150–630 ms). Every contender gets the same; a sync that fails or hangs stops the bench.
+     * second; on a slow virtual disk such a burst comes with up to 18 % CPU steal, and without the
+     * sync it lines up with the worst seconds of the lag measure that follows the bulks (Tandem
+     * direct 170 ms, Kafka 150–630 ms). Every contender gets the same; a sync that fails or hangs stops the bench.
      * A checkpoint on both sites first hands the kernel what the bulks left
      * dirty in PostgreSQL's own buffers, which a timed checkpoint would otherwise write out, spread
      * over minutes, during the runs that follow.
@@ -616,8 +617,8 @@ public final class ReplicationBench {
      * Waits until every row of {@code phase} is on b. A marker row is committed on a after the
      * phase's rows; every contender applies in commit order, so the marker on b means the rows are
      * there. Waiting on the marker (one key lookup on one open connection) keeps the observer off
-     * the two cores the contenders share: counting the rows every 20 ms on a new connection took
-     * about a core of site b's PostgreSQL during the measure. The count is checked once at the end.
+     * the two cores the contenders share: counting the rows every 20 ms on a new connection would
+     * take about a core of site b's PostgreSQL during the measure. The count is checked once at the end.
      */
     private void awaitCount(String phase, long rows, int timeoutSeconds) throws Exception {
         awaitMarker(phase, timeoutSeconds);

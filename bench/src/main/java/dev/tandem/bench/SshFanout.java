@@ -23,13 +23,13 @@ import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.shell.ProcessShellFactory;
 
 /**
- * Issue 9's benchmark: a two-step job (an exec and an uploaded script) on N SSH nodes, run with
+ * Benchmark: a two-step job (an exec and an uploaded script) on N SSH nodes, run with
  * threadcount 1 and 10. The nodes are real SSH servers (Apache MINA SSHD) on loopback ports in
  * this JVM, each running commands as processes through /bin/sh, as sshd does. Prints the wall
  * time of each run (the execution's own duration) and the runtime's per-node connection set-up
  * time (its {@code tandem.ssh.connect} timer); the last line is JSON. The script has no shebang, so it
  * runs as {@code /bin/sh file}: with all 50 "nodes" forking inside one JVM, executing a file that
- * another session's SCP upload has just written can fail with ETXTBSY (exit 126), an artifact of
+ * another node's SCP upload has just written can fail with ETXTBSY (exit 126), an artifact of
  * this harness (JDK-8068370), not of separate hosts.
  *
  * <p>Usage: SshFanout baseUrl adminUrl token knownHostsFile workDir nodes runs
