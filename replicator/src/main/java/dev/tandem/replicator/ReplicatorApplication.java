@@ -15,6 +15,7 @@ import dev.tandem.replicator.failover.FailoverSettings;
 import dev.tandem.replicator.failover.PeerClient;
 import dev.tandem.replicator.failover.Promises;
 import dev.tandem.replicator.failover.SiteStateWriter;
+import dev.tandem.replicator.failover.Sleeper;
 import dev.tandem.replicator.status.FailoverHealthCheck;
 import dev.tandem.replicator.status.FenceTask;
 import dev.tandem.replicator.status.PromoteTask;
@@ -147,11 +148,14 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         }
         LOG.info("Failover: {}", witness == null ? "no witness (never promoted automatically; writes bounded by the role only)"
                 : "witness " + witness.describe() + ", " + failoverSettings);
-        Promises promises = new Promises(failoverSettings.leaseTtl());
+        // Every deadline of failover is read on one clock, which tests move by hand.
+        com.google.common.base.Ticker ticker = com.google.common.base.Ticker.systemTicker();
+        Promises promises = new Promises(failoverSettings.leaseTtl(), ticker);
         PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2), settings.peerTrust());
         FailoverLoop failover = new FailoverLoop(settings.siteId(), witness, peerClient, settings.peers(), failoverSettings, controller, gate,
-                new SiteStateWriter(database.jdbi()), promises, applyStats, decisions,
-                new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)));
+                new SiteStateWriter(database.jdbi(), ticker), promises, applyStats, decisions,
+                new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)), ticker,
+                Sleeper.SYSTEM);
         failover.automaticFailback(config.failover.failback.equals("automatic"));
         // At a fixed rate: the write lease counts from when the last renewal was sent, so a slow
         // renewal (a busy machine, a slow witness) is followed at once by the next one.

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tandem.replicator.failover.PeerClient;
+import dev.tandem.replicator.failover.Peers;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.TestCertificates;
@@ -71,17 +72,17 @@ class TlsBetweenSitesTest {
         URI byName = URI.create(replicatorA.url());
         URI byAddress = URI.create(replicatorA.url().replace("localhost", "127.0.0.1"));
 
-        PeerClient.Answer verified = new PeerClient("b", TwoSites.TOKEN, List.of(byName), timeout, sitesCa.clientContext())
+        Peers.Answer verified = new PeerClient("b", TwoSites.TOKEN, List.of(byName), timeout, sitesCa.clientContext())
                 .applied("b").get(0);
         assertThat(verified.error()).isNull();
         assertThat(verified.status()).isEqualTo(200);
 
-        PeerClient.Answer otherAuthority = new PeerClient("b", TwoSites.TOKEN, List.of(byName), timeout, otherCa.clientContext())
+        Peers.Answer otherAuthority = new PeerClient("b", TwoSites.TOKEN, List.of(byName), timeout, otherCa.clientContext())
                 .applied("b").get(0);
         assertThat(otherAuthority.answered()).isFalse();
         assertThat(otherAuthority.error()).contains("unable to find valid certification path");
 
-        PeerClient.Answer wrongName = new PeerClient("b", TwoSites.TOKEN, List.of(byAddress), timeout, sitesCa.clientContext())
+        Peers.Answer wrongName = new PeerClient("b", TwoSites.TOKEN, List.of(byAddress), timeout, sitesCa.clientContext())
                 .applied("b").get(0);
         assertThat(wrongName.answered()).isFalse();
         assertThat(wrongName.error()).contains("127.0.0.1");

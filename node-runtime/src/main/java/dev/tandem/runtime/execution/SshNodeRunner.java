@@ -392,7 +392,7 @@ final class SshNodeRunner implements AutoCloseable {
     }
 
     private String connectReason(Exception e, Duration timeout) {
-        Throwable root = root(e);
+        Throwable root = com.google.common.base.Throwables.getRootCause(e);
         if (root instanceof ConnectException) {
             return "connection refused";
         }
@@ -421,17 +421,9 @@ final class SshNodeRunner implements AutoCloseable {
     }
 
     private static String reason(Throwable e) {
-        Throwable root = root(e);
+        Throwable root = com.google.common.base.Throwables.getRootCause(e);
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         return message;
-    }
-
-    private static Throwable root(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
     }
 
     private LineOutputStream lines(Node node, String step, String stream, LogWriter log) {

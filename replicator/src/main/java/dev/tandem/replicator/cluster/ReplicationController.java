@@ -142,7 +142,7 @@ public final class ReplicationController implements AutoCloseable {
     private String ensureCapture(SiteState state) {
         CaptureEngine engine = capture;
         if (engine != null && engine.state() == CaptureEngine.State.FAILED) {
-            captureProblem = "capture failed: " + rootMessage(engine.failure());
+            captureProblem = "capture failed: " + dev.tandem.replicator.Causes.withRoot(engine.failure());
             stopCapture();
             captureFailures++;
             retryCaptureAtNanos = System.nanoTime() + backoff(captureFailures);
@@ -237,17 +237,6 @@ public final class ReplicationController implements AutoCloseable {
 
     private static long backoff(int failures) {
         return Math.min(30L, 1L << Math.min(failures, 5)) * 1_000_000_000L;
-    }
-
-    private static String rootMessage(Throwable t) {
-        if (t == null) {
-            return "unknown cause";
-        }
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root == t ? String.valueOf(t.getMessage()) : t.getMessage() + " (" + root.getMessage() + ")";
     }
 
     private String record(String sentence) {
@@ -382,7 +371,7 @@ public final class ReplicationController implements AutoCloseable {
                         INSERT INTO tandem_local.promotions (epoch, slot_start) VALUES (:epoch, :from)
                         ON CONFLICT (epoch) DO UPDATE SET slot_start = EXCLUDED.slot_start, promoted_at = now()""")
                 .bind("epoch", epoch).bind("from", from).execute());
-        boolean activated = new dev.tandem.replicator.failover.SiteStateWriter(jdbi).activate(state.siteId(), epoch, url, lease.get());
+        boolean activated = new dev.tandem.replicator.failover.SiteStateWriter(jdbi, com.google.common.base.Ticker.systemTicker()).activate(state.siteId(), epoch, url, lease.get());
         if (!activated) {
             return new Promotion("promotion of site '" + state.siteId() + "' to epoch " + epoch
                     + " did not take: the site-state row changed meanwhile", -1);

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.failover;
 
+import com.google.common.base.Ticker;
 import dev.tandem.replicator.witness.Lease;
 import dev.tandem.replicator.witness.Witness;
 import dev.tandem.runtime.site.SiteState;
@@ -18,10 +19,11 @@ import java.util.Optional;
 public final class ActiveLease {
     private final String siteId;
     private final Witness witness;
-    private final PeerClient peers;
+    private final Peers peers;
     private final List<String> peerSites;
     private final FailoverSettings settings;
-    private final SiteStateWriter writer;
+    private final LeaseWrites writer;
+    private final Ticker ticker;
     private Lease held;
     private long beat;
     private long securedSentNanos = -1;
@@ -32,14 +34,15 @@ public final class ActiveLease {
     /** This cycle's renewal met a conflict: someone else may have written the lease. */
     private boolean contested;
 
-    public ActiveLease(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
-                       SiteStateWriter writer) {
+    public ActiveLease(String siteId, Witness witness, Peers peers, List<String> peerSites, FailoverSettings settings,
+                       LeaseWrites writer, Ticker ticker) {
         this.siteId = siteId;
         this.witness = witness;
         this.peers = peers;
         this.peerSites = List.copyOf(peerSites);
         this.settings = settings;
         this.writer = writer;
+        this.ticker = ticker;
     }
 
     /** What this holder knows, for /status. */
@@ -60,22 +63,22 @@ public final class ActiveLease {
         // cycle must not fence a site whose lease is still its own. That is safe because the
         // database refused writes from the deadline on, a renewal succeeds only on the version this
         // site wrote (nobody took it), and a passive site gives no promise once it takes the lease.
-        long sent = System.nanoTime();
-        java.util.concurrent.CompletableFuture<List<PeerClient.Answer>> promises =
+        long sent = ticker.read();
+        java.util.concurrent.CompletableFuture<List<Peers.Answer>> promises =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> peers.askPromises(state.epoch()));
         contested = false;
         String taken = renew(state, sent);
-        List<PeerClient.Answer> answers = promises.join();
+        List<Peers.Answer> answers = promises.join();
         if (taken != null) {
             return fence(taken);
         }
-        Optional<PeerClient.Answer> higher = answers.stream()
+        Optional<Peers.Answer> higher = answers.stream()
                 .filter(a -> a.status() == 409 && a.epoch() != null && a.epoch() > state.epoch()).findFirst();
         if (higher.isPresent()) {
             return fence("site '" + higher.get().site() + "' is " + higher.get().role() + " at epoch " + higher.get().epoch()
                     + ", higher than this site's " + state.epoch());
         }
-        List<String> promised = answers.stream().filter(a -> a.answered() && a.status() / 100 == 2).map(PeerClient.Answer::site).toList();
+        List<String> promised = answers.stream().filter(a -> a.answered() && a.status() / 100 == 2).map(Peers.Answer::site).toList();
         boolean securedNow = leaseSentNanos == sent;
         if (!contested && !peerSites.isEmpty() && promised.containsAll(peerSites)) {
             // Promises count only while nobody contests the lease: a conflict usually means a contender wrote it.
@@ -89,7 +92,7 @@ public final class ActiveLease {
                     .map(a -> a.source() + ": " + (a.error() == null ? "HTTP " + a.status() : a.error()))
                     .reduce((x, y) -> x + "; " + y).orElse("passive sites " + peerSites + " did not all answer");
         }
-        long now = System.nanoTime();
+        long now = ticker.read();
         if (securedSentNanos >= 0 && !securedNow && now - securedSentNanos > fenceAfter.toNanos()) {
             return fence("no lease renewal succeeded and not every passive site promised to stay passive for "
                     + (now - securedSentNanos) / 1_000_000 + " ms (failover.fenceAfter " + fenceAfter.toMillis() + " ms); witness: "
@@ -176,7 +179,7 @@ public final class ActiveLease {
     }
 
     public synchronized View view() {
-        long now = System.nanoTime();
+        long now = ticker.read();
         return new View(held == null ? null : held.toString(),
                 leaseSentNanos < 0 ? null : (now - leaseSentNanos) / 1_000_000,
                 promisesSentNanos < 0 ? null : (now - promisesSentNanos) / 1_000_000, lastLeaseError, lastPromiseError);

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.failover;
 
+import com.google.common.base.Ticker;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.cluster.ReplicationController;
 import dev.tandem.replicator.status.Decisions;
@@ -20,7 +21,9 @@ import java.util.List;
 public final class FailoverLoop {
     private final String siteId;
     private final Witness witness;
-    private final PeerClient peers;
+    private final Peers peers;
+    private final Ticker ticker;
+    private final Sleeper sleeper;
     private final List<String> peerSites;
     private final FailoverSettings settings;
     private final ReplicationController controller;
@@ -48,10 +51,12 @@ public final class FailoverLoop {
     /** Set while this passive copy holds transactions a newly promoted site lacks (an operator decides). */
     private volatile String successorAlert;
 
-    public FailoverLoop(String siteId, Witness witness, PeerClient peers, List<String> peerSites, FailoverSettings settings,
+    public FailoverLoop(String siteId, Witness witness, Peers peers, List<String> peerSites, FailoverSettings settings,
                         ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
-                        Decisions decisions, dev.tandem.replicator.failback.ReportFolder reports) {
+                        Decisions decisions, dev.tandem.replicator.failback.ReportFolder reports, Ticker ticker, Sleeper sleeper) {
         this.reports = reports;
+        this.ticker = ticker;
+        this.sleeper = sleeper;
         this.siteId = siteId;
         this.witness = witness;
         this.peers = peers;
@@ -67,7 +72,7 @@ public final class FailoverLoop {
             @Override
             public long silentNanos() {
                 long age = applyStats.heartbeatAgeMillis();
-                long sinceLeading = watchingSinceNanos < 0 ? 0 : System.nanoTime() - watchingSinceNanos;
+                long sinceLeading = watchingSinceNanos < 0 ? 0 : ticker.read() - watchingSinceNanos;
                 return age >= 0 ? Math.min(age * 1_000_000, sinceLeading) : sinceLeading;
             }
 
@@ -75,7 +80,7 @@ public final class FailoverLoop {
             public long appliedPosition() {
                 return applyStats.appliedPosition();
             }
-        }, this::promote, this::followSuccessor);
+        }, this::promote, this::followSuccessor, ticker);
     }
 
     /** One cycle; returns the sentence that explains it (recorded when it matters). */
@@ -90,7 +95,7 @@ public final class FailoverLoop {
             return remember("standing by: another replicator of this site leads");
         }
         if (leadingSinceNanos < 0) {
-            leadingSinceNanos = System.nanoTime();
+            leadingSinceNanos = ticker.read();
         }
         SiteState state = gate.current();
         if (state.role() != SiteRole.PASSIVE) {
@@ -123,13 +128,13 @@ public final class FailoverLoop {
         }
         if (state.role() == SiteRole.ACTIVE) {
             if (lease == null) {
-                lease = new ActiveLease(siteId, witness, peers, peerSites, settings, writer);
+                lease = new ActiveLease(siteId, witness, peers, peerSites, settings, writer, ticker);
             }
             return record(lease.cycle(state));
         }
         lease = null;
         if (watchingSinceNanos < 0) {
-            watchingSinceNanos = System.nanoTime(); // silence counts from when this replicator started watching
+            watchingSinceNanos = ticker.read(); // silence counts from when this replicator started watching
         }
         return record(promoter.cycle(state));
     }
@@ -137,14 +142,14 @@ public final class FailoverLoop {
     private String promote(Lease taken, long sentNanos, String why) {
         decisions.record("failover", why);
         ReplicationController.Promotion result = controller.promote(taken.epoch(), settings.siteUrl(),
-                () -> settings.fenceAfter().minusNanos(System.nanoTime() - sentNanos));
+                () -> settings.fenceAfter().minusNanos(ticker.read() - sentNanos));
         if (result.slotStart() >= 0) {
             lastSlotStart = result.slotStart();
         }
-        ActiveLease fresh = new ActiveLease(siteId, witness, peers, peerSites, settings, writer);
+        ActiveLease fresh = new ActiveLease(siteId, witness, peers, peerSites, settings, writer, ticker);
         // The promotion steps took a moment: renew at once, so the new active site's writes are open
         // for a full fenceAfter from now rather than from when the lease was taken.
-        long renewSent = System.nanoTime();
+        long renewSent = ticker.read();
         try {
             Lease renewed = witness.replace(taken, siteId, taken.epoch(), taken.beat() + 1);
             fresh.adopt(renewed, renewSent);
@@ -168,7 +173,7 @@ public final class FailoverLoop {
         if (reseedAskedAtEpoch == epoch && !controller.applyStopped()) {
             return "site '" + siteId + "' is taking a fresh copy of site '" + site + "' to follow it";
         }
-        long now = System.nanoTime();
+        long now = ticker.read();
         if (reseedAskedAtEpoch == epoch && now < nextReseedAskNanos) {
             return "the copy of site '" + site + "' stopped (" + controller.problem() + "); asked again in "
                     + (nextReseedAskNanos - now) / 1_000_000_000 + " s";
@@ -176,7 +181,7 @@ public final class FailoverLoop {
         ReplicationController.Following mine = controller.following();
         if (mine != null && !mine.site().equals(site)) {
             // Only a copy that holds nothing the new active site lacks is replaced by itself.
-            java.util.Optional<PeerClient.Answer> theirs = peers.applied(mine.site()).stream()
+            java.util.Optional<Peers.Answer> theirs = peers.applied(mine.site()).stream()
                     .filter(a -> a.answered() && site.equals(a.site()) && a.body() != null).findFirst();
             if (theirs.isEmpty()) {
                 return "site '" + site + "' does not say what it applied of site '" + mine.site() + "', so it is not known whether this "
@@ -234,7 +239,7 @@ public final class FailoverLoop {
         }
         Lease taken = null;
         promises.promotionForced(); // the site that asked holds this site's promise: it handed over explicitly
-        long sent = System.nanoTime();
+        long sent = ticker.read();
         if (witness != null) {
             try {
                 Lease current = witness.read().orElse(null);
@@ -292,7 +297,7 @@ public final class FailoverLoop {
             if (!peerSites.contains(target)) {
                 return "refused: site '" + target + "' is not one of this site's peers " + peerSites;
             }
-            java.util.Optional<PeerClient.Answer> follower = peers.statuses().stream()
+            java.util.Optional<Peers.Answer> follower = peers.statuses().stream()
                     .filter(a -> a.answered() && target.equals(a.site())).findFirst();
             if (follower.isEmpty() || !"passive".equals(follower.get().role()) || follower.get().epoch() == null
                     || follower.get().epoch() != state.epoch()) {
@@ -308,15 +313,15 @@ public final class FailoverLoop {
             decisions.record("failover", "switchover to site '" + target + "' started: site '" + siteId + "' fenced at epoch "
                     + state.epoch());
         }
-        long deadline = System.nanoTime() + within.toNanos();
+        long deadline = ticker.read() + within.toNanos();
         try {
             long position = controller.finalHeartbeat();
             while (controller.peers().position(target) == null || controller.peers().position(target) <= position) {
-                if (System.nanoTime() > deadline) {
+                if (ticker.read() > deadline) {
                     return abortSwitchover(state, "site '" + target + "' did not apply everything within " + within.toSeconds() + " s (applied "
                             + controller.peers().position(target) + ", needs past " + position + ")");
                 }
-                Thread.sleep(20);
+                sleeper.sleep(Duration.ofMillis(20));
             }
             synchronized (this) {
                 if (witness != null) {
@@ -343,8 +348,8 @@ public final class FailoverLoop {
                 lease = null;
             }
             while (true) {
-                Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), settings.interval().toNanos()));
-                java.util.Optional<PeerClient.Answer> answer = peers.askTakeover(target, state.epoch(), position, left).stream()
+                Duration left = Duration.ofNanos(Math.max(deadline - ticker.read(), settings.interval().toNanos()));
+                java.util.Optional<Peers.Answer> answer = peers.askTakeover(target, state.epoch(), position, left).stream()
                         .filter(a -> a.answered() && target.equals(a.site())).findFirst();
                 if (answer.isPresent() && answer.get().status() == 200) {
                     com.fasterxml.jackson.databind.JsonNode body = answer.get().body();
@@ -355,12 +360,12 @@ public final class FailoverLoop {
                     return decisions.recordAndReturn("failover", "switchover done: site '" + target + "' is active at epoch "
                             + (state.epoch() + 1) + " and site '" + siteId + "' follows it from position " + slotStart + "; nothing was lost");
                 }
-                if (System.nanoTime() > deadline) {
+                if (ticker.read() > deadline) {
                     return "switchover incomplete: the lease was handed to site '" + target + "', which has not confirmed its promotion ("
                             + answer.map(a -> a.body() == null ? a.error() : a.body().path("sentence").asText()).orElse("no answer")
                             + "); it finishes it by itself when it sees the lease; site '" + siteId + "' stays fenced";
                 }
-                Thread.sleep(settings.interval().toMillis());
+                sleeper.sleep(settings.interval());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -405,14 +410,14 @@ public final class FailoverLoop {
             try {
                 java.util.Optional<Lease> current = witness.read();
                 epoch = Math.max(epoch, current.map(Lease::epoch).orElse(0L) + 1);
-                long takenAt = System.nanoTime();
+                long takenAt = ticker.read();
                 taken = current.isEmpty() ? witness.create(siteId, epoch, 1)
                         : witness.replace(current.get(), siteId, epoch, current.get().beat() + 1);
                 // The old holder may write until fenceAfter (+ fenceTime) after its last renewal, which
                 // came before this take: wait that out before this site accepts a write.
                 long writableAt = takenAt + settings.fenceAfter().plus(settings.fenceTime()).toNanos();
-                while (System.nanoTime() < writableAt) {
-                    Thread.sleep(Math.max(1, (writableAt - System.nanoTime()) / 1_000_000));
+                while (ticker.read() < writableAt) {
+                    sleeper.sleep(Duration.ofNanos(writableAt - ticker.read()));
                 }
             } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
                 promises.promotionAbandoned();
@@ -425,7 +430,7 @@ public final class FailoverLoop {
         }
         decisions.record("failover", "operator forced the promotion of site '" + siteId + "' to epoch " + epoch + ": " + risk);
         if (taken != null) {
-            long sent = System.nanoTime();
+            long sent = ticker.read();
             try {
                 taken = witness.replace(taken, siteId, taken.epoch(), taken.beat() + 1);
             } catch (Witness.WitnessUnavailableException | Witness.LeaseConflictException e) {
@@ -452,14 +457,14 @@ public final class FailoverLoop {
         if (!controller.leading()) {
             return "refused: this replicator does not lead site '" + siteId + "'";
         }
-        java.util.Optional<PeerClient.Answer> active = peers.statuses().stream()
+        java.util.Optional<Peers.Answer> active = peers.statuses().stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
         if (active.isEmpty()) {
             return "refused: no other site answers as active at epoch " + state.epoch() + " or above; failback needs the active site";
         }
         String activeSite = active.get().site();
         long activeEpoch = active.get().epoch();
-        java.util.Optional<PeerClient.Answer> applied = peers.applied(siteId).stream()
+        java.util.Optional<Peers.Answer> applied = peers.applied(siteId).stream()
                 .filter(a -> a.answered() && activeSite.equals(a.site()) && a.body() != null).findFirst();
         if (applied.isEmpty()) {
             return "refused: site '" + activeSite + "' does not say what it applied of site '" + siteId + "'";
@@ -486,7 +491,7 @@ public final class FailoverLoop {
      * a higher epoch (with its URL), else the witness lease's holder at a higher epoch (its id only).
      */
     private String learnActiveSite(SiteState state) {
-        java.util.Optional<PeerClient.Answer> active = peers.statuses().stream()
+        java.util.Optional<Peers.Answer> active = peers.statuses().stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch()).findFirst();
         if (active.isPresent()) {
             String url = active.get().body() == null ? null : active.get().body().path("activeSiteUrl").asText(null);

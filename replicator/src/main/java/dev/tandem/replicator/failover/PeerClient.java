@@ -18,20 +18,8 @@ import java.util.concurrent.TimeUnit;
  * site asks each passive site to promise it will not promote; a passive site asks the active site
  * whether it is alive when its stream went quiet.
  */
-public final class PeerClient {
+public final class PeerClient implements Peers {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** What one replicator answered; {@code error} when it did not (in time). */
-    public record Answer(URI source, int status, String site, String role, Long epoch, Long appliedPosition, String error,
-                         JsonNode body) {
-        public Answer(URI source, int status, String site, String role, Long epoch, Long appliedPosition, String error) {
-            this(source, status, site, role, epoch, appliedPosition, error, null);
-        }
-
-        public boolean answered() {
-            return error == null;
-        }
-    }
 
     private final String siteId;
     private final String token;
@@ -48,6 +36,7 @@ public final class PeerClient {
     }
 
     /** Asks every other site to promise not to promote while this site, at {@code epoch}, is active. */
+    @Override
     public List<Answer> askPromises(long epoch) {
         String body = "{\"site\":\"" + siteId + "\",\"epoch\":" + epoch + "}";
         return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/promise"))
@@ -63,6 +52,7 @@ public final class PeerClient {
      * wrote its final heartbeat at {@code position} (a switchover). Every source is asked; only the
      * target's replicator accepts. Promotion takes a moment, hence the longer timeout.
      */
+    @Override
     public List<Answer> askTakeover(String target, long epoch, long position, Duration timeout) {
         String body = "{\"site\":\"" + siteId + "\",\"target\":\"" + target + "\",\"epoch\":" + epoch + ",\"position\":" + position + "}";
         return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/takeover"))
@@ -74,6 +64,7 @@ public final class PeerClient {
     }
 
     /** What each other site applied of {@code sourceSite}'s transactions ({@code position}, -1 for none). */
+    @Override
     public List<Answer> applied(String sourceSite) {
         return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/applied?source=" + sourceSite))
                 .timeout(timeout)
@@ -83,6 +74,7 @@ public final class PeerClient {
     }
 
     /** Every other site's status (role, epoch, applied position). */
+    @Override
     public List<Answer> statuses() {
         return all(source -> HttpRequest.newBuilder(source.resolve("/status"))
                 .timeout(timeout)

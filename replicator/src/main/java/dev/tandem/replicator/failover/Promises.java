@@ -1,5 +1,6 @@
 package dev.tandem.replicator.failover;
 
+import com.google.common.base.Ticker;
 import java.time.Duration;
 
 /**
@@ -11,12 +12,14 @@ import java.time.Duration;
  */
 public final class Promises {
     private final Duration leaseTtl;
+    private final Ticker ticker;
     private long lastGivenNanos = -1;
     private String lastTo;
     private boolean promoting;
 
-    public Promises(Duration leaseTtl) {
+    public Promises(Duration leaseTtl, Ticker ticker) {
         this.leaseTtl = leaseTtl;
+        this.ticker = ticker;
     }
 
     /** Records a promise to {@code toSite}; false (nothing promised) while this site is promoting. */
@@ -24,14 +27,14 @@ public final class Promises {
         if (promoting) {
             return false;
         }
-        lastGivenNanos = System.nanoTime();
+        lastGivenNanos = ticker.read();
         lastTo = toSite;
         return true;
     }
 
     /** Null when no promise binds this site; else the site it was given to. */
     public synchronized String binding() {
-        return lastGivenNanos >= 0 && System.nanoTime() - lastGivenNanos < leaseTtl.toNanos() ? lastTo : null;
+        return lastGivenNanos >= 0 && ticker.read() - lastGivenNanos < leaseTtl.toNanos() ? lastTo : null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.failover;
 
+import com.google.common.base.Ticker;
 import dev.tandem.replicator.witness.Lease;
 import dev.tandem.replicator.witness.Witness;
 import dev.tandem.runtime.site.SiteState;
@@ -37,7 +38,8 @@ public final class Promoter {
 
     private final String siteId;
     private final Witness witness;
-    private final PeerClient peers;
+    private final Peers peers;
+    private final Ticker ticker;
     private final FailoverSettings settings;
     private final Promises promises;
     private final Observations observed;
@@ -48,15 +50,15 @@ public final class Promoter {
     private volatile String alert;
     private String pendingAlert;
     /** Each other site's last answer, and when it came (on this site's clock). */
-    private record Seen(PeerClient.Answer answer, long nanos) {}
+    private record Seen(Peers.Answer answer, long nanos) {}
 
     private final java.util.Map<java.net.URI, Seen> lastAnswers = new java.util.HashMap<>();
     /** The last answer of a site as active at this site's epoch or above, and when it came. */
-    private PeerClient.Answer activeSeen;
+    private Peers.Answer activeSeen;
     private long activeSeenNanos;
 
-    public Promoter(String siteId, Witness witness, PeerClient peers, FailoverSettings settings, Promises promises,
-                    Observations observed, Promotion promotion, Successor successor) {
+    public Promoter(String siteId, Witness witness, Peers peers, FailoverSettings settings, Promises promises,
+                    Observations observed, Promotion promotion, Successor successor, Ticker ticker) {
         this.siteId = siteId;
         this.witness = witness;
         this.peers = peers;
@@ -65,6 +67,7 @@ public final class Promoter {
         this.observed = observed;
         this.promotion = promotion;
         this.successor = successor;
+        this.ticker = ticker;
     }
 
     /**
@@ -92,7 +95,7 @@ public final class Promoter {
             String version = lease.map(Lease::version).orElse("none");
             if (!version.equals(seenVersion)) {
                 seenVersion = version;
-                seenSinceNanos = System.nanoTime();
+                seenSinceNanos = ticker.read();
             }
         } catch (Witness.WitnessUnavailableException e) {
             witnessProblem = e.getMessage();
@@ -109,10 +112,10 @@ public final class Promoter {
         }
         String silence = "the active site has been silent longer than failover.promoteAfter (" + settings.promoteAfter().toMillis()
                 + " ms)";
-        List<PeerClient.Answer> answers = peers.statuses();
-        Optional<PeerClient.Answer> promoted = answers.stream()
+        List<Peers.Answer> answers = peers.statuses();
+        Optional<Peers.Answer> promoted = answers.stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() > state.epoch())
-                .max(java.util.Comparator.comparingLong(PeerClient.Answer::epoch));
+                .max(java.util.Comparator.comparingLong(Peers.Answer::epoch));
         if (promoted.isPresent()) {
             // Another site was promoted while this one followed the old active site: its stream
             // starts from a new slot, so this copy is replaced by a fresh one of the new active site.
@@ -125,16 +128,16 @@ public final class Promoter {
             return silence + ", but site '" + promisedTo + "' asked this site within failover.leaseTtl to stay passive, so it is "
                     + "alive: no promotion";
         }
-        Optional<PeerClient.Answer> activeAnswers = answers.stream()
+        Optional<Peers.Answer> activeAnswers = answers.stream()
                 .filter(a -> a.answered() && "active".equals(a.role()) && a.epoch() != null && a.epoch() >= state.epoch()).findFirst();
         if (activeAnswers.isPresent()) {
             activeSeen = activeAnswers.get();
-            activeSeenNanos = System.nanoTime();
+            activeSeenNanos = ticker.read();
         }
         // One probe lost on a busy network does not make a live site silent: an answer as active
         // within fenceAfter still counts. A site that answered may write until fenceAfter after
         // its last renewal anyway, so waiting that long after its last answer costs nothing.
-        if (activeSeen != null && activeSeen.epoch() >= state.epoch() && System.nanoTime() - activeSeenNanos < settings.fenceAfter().toNanos()) {
+        if (activeSeen != null && activeSeen.epoch() >= state.epoch() && ticker.read() - activeSeenNanos < settings.fenceAfter().toNanos()) {
             pendingAlert = silence + ", but site '" + activeSeen.site() + "' answers as active at epoch " + activeSeen.epoch()
                     + ": the change stream is broken while the site is alive (no promotion; repair the stream)";
             return pendingAlert;
@@ -142,14 +145,14 @@ public final class Promoter {
         long mine = observed.appliedPosition();
         // A passive site ahead of this one that missed one probe is still ahead: its last answer
         // counts for leaseTtl (it is promoting itself meanwhile, or it is gone and stops counting).
-        long now = System.nanoTime();
-        for (PeerClient.Answer answer : answers) {
+        long now = ticker.read();
+        for (Peers.Answer answer : answers) {
             if (answer.answered()) {
                 lastAnswers.put(answer.source(), new Seen(answer, now));
             }
         }
         lastAnswers.values().removeIf(seen -> now - seen.nanos() > settings.leaseTtl().toNanos());
-        Optional<PeerClient.Answer> ahead = lastAnswers.values().stream().map(Seen::answer)
+        Optional<Peers.Answer> ahead = lastAnswers.values().stream().map(Seen::answer)
                 .filter(a -> "passive".equals(a.role()) && a.appliedPosition() != null && a.appliedPosition() > mine)
                 .findFirst();
         if (ahead.isPresent()) {
@@ -159,7 +162,7 @@ public final class Promoter {
         if (witnessProblem != null) {
             return silence + ", but the witness is unreachable (" + witnessProblem + "): no promotion without the lease";
         }
-        long unchanged = System.nanoTime() - seenSinceNanos;
+        long unchanged = ticker.read() - seenSinceNanos;
         String held = lease.map(Lease::toString).orElse("nobody");
         if (unchanged < settings.leaseTtl().toNanos()) {
             return silence + "; waiting for the witness lease (held by " + held + ") to stay unchanged for failover.leaseTtl ("
@@ -170,7 +173,7 @@ public final class Promoter {
         if (bound != null) {
             return silence + ", but site '" + bound + "' was just promised that this site stays passive: no promotion";
         }
-        long sent = System.nanoTime();
+        long sent = ticker.read();
         Lease taken;
         try {
             taken = lease.isEmpty() ? witness.create(siteId, epoch, 1) : witness.replace(lease.get(), siteId, epoch, lease.get().beat() + 1);
@@ -201,7 +204,7 @@ public final class Promoter {
             return "the witness lease names site '" + siteId + "' at epoch " + lease.epoch() + ", but site '" + bound
                     + "' was promised within failover.leaseTtl that this site stays passive: the promotion waits";
         }
-        long sent = System.nanoTime();
+        long sent = ticker.read();
         try {
             Lease renewed = witness.replace(lease, siteId, lease.epoch(), lease.beat() + 1);
             return promotion.promote(renewed, sent, "the witness lease names site '" + siteId + "' at epoch " + renewed.epoch()

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.failover;
 
+import com.google.common.base.Ticker;
 import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 
@@ -8,11 +9,14 @@ import org.jdbi.v3.core.Jdbi;
  * shorter lease) waits for the runtime's write transactions in flight (the gate's trigger), so
  * none commits after it; extending the lease does not wait.
  */
-public final class SiteStateWriter {
+public final class SiteStateWriter implements LeaseWrites {
     private final Jdbi jdbi;
+    private final Ticker ticker;
 
-    public SiteStateWriter(Jdbi jdbi) {
+    /** {@code ticker}: the clock the lease keeper's deadlines are read on. */
+    public SiteStateWriter(Jdbi jdbi, Ticker ticker) {
         this.jdbi = jdbi;
+        this.ticker = ticker;
     }
 
     /**
@@ -21,10 +25,11 @@ public final class SiteStateWriter {
      * runs, so no wait before it (a pool connection) lengthens the deadline. Never shortens it
      * (that would wait for every writer in flight). False if the site is no longer that.
      */
+    @Override
     public boolean extend(long epoch, long deadlineNanos) {
         return jdbi.inTransaction(h -> {
             h.execute("SET LOCAL lock_timeout = '200ms'");
-            double seconds = (deadlineNanos - System.nanoTime()) / 1e9;
+            double seconds = (deadlineNanos - ticker.read()) / 1e9;
             return h.createUpdate("""
                             UPDATE tandem_local.site_state
                             SET writes_until = greatest(writes_until, clock_timestamp() + make_interval(secs => :seconds))
@@ -49,6 +54,7 @@ public final class SiteStateWriter {
      * no longer names itself as where writes go: which site is active is not known here until
      * {@link #pointTo} says so.
      */
+    @Override
     public boolean fence(String reason) {
         return jdbi.withHandle(h -> h.createUpdate("""
                         UPDATE tandem_local.site_state

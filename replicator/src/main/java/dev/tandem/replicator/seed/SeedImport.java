@@ -116,7 +116,7 @@ public final class SeedImport {
             }
             c.commit();
             LOG.info("Site '{}' seeded from site '{}' (epoch {}): {} rows, streaming from position {}",
-                    localSite, source, epoch, rows, Lsn.format(position));
+                    localSite, source, epoch, rows, org.postgresql.replication.LogSequenceNumber.valueOf(position).asString());
             return new Result(source, epoch, position, rows);
         } catch (IOException | SQLException | RuntimeException e) {
             c.rollback();

@@ -55,7 +55,7 @@ public final class SnapshotExport {
             String slot = "tandem_seed_" + forSite.replaceAll("[^a-z0-9_]", "_") + "_" + System.nanoTime() % 1_000_000;
             try (ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'use')")) {
                 rs.next();
-                position = Lsn.parse(rs.getString("consistent_point"));
+                position = org.postgresql.replication.LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong();
             }
             atConsistentPoint.accept(position);
             String siteId;

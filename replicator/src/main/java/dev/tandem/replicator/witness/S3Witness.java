@@ -86,7 +86,7 @@ public final class S3Witness implements Witness {
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (SdkException | IOException e) {
-            throw new WitnessUnavailableException("cannot read the lease at " + describe() + ": " + message(e), e);
+            throw new WitnessUnavailableException("cannot read the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
         }
     }
 
@@ -115,18 +115,10 @@ public final class S3Witness implements Witness {
             if (e.statusCode() == 412 || e.statusCode() == 409) {
                 throw new LeaseConflictException("the lease at " + describe() + " changed since it was read (HTTP " + e.statusCode() + ")");
             }
-            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + message(e), e);
+            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
         } catch (SdkException | IOException e) {
-            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + message(e), e);
+            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
         }
-    }
-
-    private static String message(Exception e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.tandem.replicator.failback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.replicator.seed.Lsn;
 import dev.tandem.runtime.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -118,7 +117,7 @@ class DivergenceBoundaryTest {
             // As in a drill: the slot was confirmed up to the applied position, so the first
             // transaction is no longer decoded at all; the second is still listed.
             try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-                s.execute("SELECT pg_replication_slot_advance('" + pair.slot() + "', '" + Lsn.format(applied) + "'::pg_lsn)");
+                s.execute("SELECT pg_replication_slot_advance('" + pair.slot() + "', '" + org.postgresql.replication.LogSequenceNumber.valueOf(applied).asString() + "'::pg_lsn)");
             }
             assertThat(listed(report(pair.slot(), applied))).containsExactly(pair.second().xid());
         } finally {
