@@ -1,5 +1,11 @@
 package dev.tandem.replicator;
 
+import dev.tandem.replicator.admin.FailoverHealthCheck;
+import dev.tandem.replicator.admin.FenceTask;
+import dev.tandem.replicator.admin.PromoteTask;
+import dev.tandem.replicator.admin.ReplicationHealthCheck;
+import dev.tandem.replicator.admin.ReseedTask;
+import dev.tandem.replicator.admin.SwitchoverTask;
 import dev.tandem.replicator.api.BearerTokenFilter;
 import dev.tandem.replicator.api.ReplicationResource;
 import dev.tandem.replicator.api.StatusResource;
@@ -16,32 +22,26 @@ import dev.tandem.replicator.failover.PeerClient;
 import dev.tandem.replicator.failover.Promises;
 import dev.tandem.replicator.failover.SiteStateWriter;
 import dev.tandem.replicator.failover.Sleeper;
-import dev.tandem.replicator.status.FailoverHealthCheck;
-import dev.tandem.replicator.status.FenceTask;
-import dev.tandem.replicator.status.PromoteTask;
-import dev.tandem.replicator.status.SwitchoverTask;
-import dev.tandem.replicator.witness.S3Witness;
-import dev.tandem.replicator.witness.Witness;
 import dev.tandem.replicator.seed.SeedClient;
 import dev.tandem.replicator.status.Decisions;
-import dev.tandem.replicator.status.ReplicationHealthCheck;
-import dev.tandem.replicator.status.ReseedTask;
+import dev.tandem.replicator.stream.FrameSink;
 import dev.tandem.replicator.transport.ChangeBuffer;
 import dev.tandem.replicator.transport.DirectSubscriber;
-import dev.tandem.replicator.transport.FrameSink;
 import dev.tandem.replicator.transport.KafkaPublisher;
 import dev.tandem.replicator.transport.KafkaSubscriber;
 import dev.tandem.replicator.transport.PeerPositions;
+import dev.tandem.replicator.witness.S3Witness;
+import dev.tandem.replicator.witness.Witness;
 import dev.tandem.runtime.cluster.PeriodicRunner;
 import dev.tandem.runtime.db.Database;
 import dev.tandem.runtime.db.DatabaseSettings;
 import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.lifecycle.Managed;
 import java.net.URI;
 import java.sql.Connection;
@@ -53,6 +53,8 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.replicator.settings.PeerTrust;
+import dev.tandem.replicator.settings.ReplicationSettings;
 /** The replicator: one wiring point (STYLE.md). */
 public final class ReplicatorApplication extends Application<ReplicatorConfiguration> {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatorApplication.class);
@@ -70,12 +72,12 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
     public void initialize(Bootstrap<ReplicatorConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
                 bootstrap.getConfigurationSourceProvider(), new dev.tandem.runtime.ConfigurationSecrets()));
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.status());
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.promote());
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.switchover());
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.fence());
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.divergence());
-        bootstrap.addCommand(dev.tandem.replicator.cli.OperatorCommand.reseed());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.status());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.promote());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.switchover());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.fence());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.divergence());
+        bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.reseed());
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.tandem.replicator.apply;
 
-import dev.tandem.replicator.transport.Frame;
-import dev.tandem.replicator.transport.RowChange;
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.RowChange;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,9 +10,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;

@@ -1,6 +1,6 @@
 package dev.tandem.replicator.apply;
 
-import dev.tandem.replicator.transport.Frame;
+import dev.tandem.replicator.stream.Frame;
 
 /** The source changes a row this site does not have: the sites have diverged; only a reseed helps. */
 public final class DivergenceException extends RuntimeException {

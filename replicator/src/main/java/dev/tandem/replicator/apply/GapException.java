@@ -1,6 +1,6 @@
 package dev.tandem.replicator.apply;
 
-import dev.tandem.replicator.transport.Frame;
+import dev.tandem.replicator.stream.Frame;
 
 /**
  * A transaction arrived whose predecessor this site has not applied: something between was lost

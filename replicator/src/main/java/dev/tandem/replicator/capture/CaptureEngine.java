@@ -2,7 +2,7 @@ package dev.tandem.replicator.capture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.replicator.transport.FrameSink;
+import dev.tandem.replicator.stream.FrameSink;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;

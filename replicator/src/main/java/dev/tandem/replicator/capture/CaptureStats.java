@@ -2,7 +2,7 @@ package dev.tandem.replicator.capture;
 
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
-import dev.tandem.replicator.transport.Frame;
+import dev.tandem.replicator.stream.Frame;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What the capture has done, for /status and the metrics. */

@@ -1,7 +1,7 @@
 package dev.tandem.replicator.capture;
 
-import dev.tandem.replicator.transport.Frame;
-import dev.tandem.replicator.transport.RowChange;
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.RowChange;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;

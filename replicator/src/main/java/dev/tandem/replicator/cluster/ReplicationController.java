@@ -1,14 +1,18 @@
 package dev.tandem.replicator.cluster;
 
-import dev.tandem.replicator.ReplicationSettings;
 import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.capture.CaptureEngine;
 import dev.tandem.replicator.capture.CaptureSettings;
 import dev.tandem.replicator.capture.CaptureStats;
+import dev.tandem.replicator.failback.DivergenceReport;
+import dev.tandem.replicator.failback.DivergenceReporter;
+import dev.tandem.replicator.failover.SiteReplication;
+import dev.tandem.replicator.failover.SiteStateWriter;
 import dev.tandem.replicator.heartbeat.SiteHeartbeatWriter;
+import dev.tandem.replicator.settings.ReplicationSettings;
 import dev.tandem.replicator.status.Decisions;
+import dev.tandem.replicator.stream.FrameSink;
 import dev.tandem.replicator.transport.ChangeBuffer;
-import dev.tandem.replicator.transport.FrameSink;
 import dev.tandem.replicator.transport.PeerPositions;
 import dev.tandem.runtime.site.SiteGate;
 import dev.tandem.runtime.site.SiteRole;
@@ -22,7 +26,7 @@ import org.jdbi.v3.core.Jdbi;
  * decision, returned as a sentence: lead or stand by; then, by the site's role, capture (active)
  * or apply (passive) or neither (fenced).
  */
-public final class ReplicationController implements AutoCloseable {
+public final class ReplicationController implements SiteReplication, AutoCloseable {
     /** Everything a mode needs that depends on the transport. */
     public interface Transports {
         FrameSink sink(long retainedAfter);
@@ -142,7 +146,7 @@ public final class ReplicationController implements AutoCloseable {
     private String ensureCapture(SiteState state) {
         CaptureEngine engine = capture;
         if (engine != null && engine.state() == CaptureEngine.State.FAILED) {
-            captureProblem = "capture failed: " + dev.tandem.replicator.Causes.withRoot(engine.failure());
+            captureProblem = "capture failed: " + dev.tandem.replicator.status.Causes.withRoot(engine.failure());
             stopCapture();
             captureFailures++;
             retryCaptureAtNanos = System.nanoTime() + backoff(captureFailures);
@@ -299,9 +303,6 @@ public final class ReplicationController implements AutoCloseable {
         return mode;
     }
 
-    /** The site this passive site follows and the last position it applied of it. */
-    public record Following(String site, long position) {}
-
     /** What this site follows now, or null if it holds no copy. */
     public Following following() {
         return jdbi.withHandle(h -> h.createQuery("""
@@ -329,9 +330,6 @@ public final class ReplicationController implements AutoCloseable {
     public long finalHeartbeat() {
         return heartbeat.finalBeat(jdbi);
     }
-
-    /** What a promotion did: its sentence, and the position this site's new slot starts at (-1 if none). */
-    public record Promotion(String sentence, long slotStart) {}
 
     /** True while this replicator holds its site's leader lock (as of its last cycle). */
     public boolean leading() {
@@ -371,7 +369,7 @@ public final class ReplicationController implements AutoCloseable {
                         INSERT INTO tandem_local.promotions (epoch, slot_start) VALUES (:epoch, :from)
                         ON CONFLICT (epoch) DO UPDATE SET slot_start = EXCLUDED.slot_start, promoted_at = now()""")
                 .bind("epoch", epoch).bind("from", from).execute());
-        boolean activated = new dev.tandem.replicator.failover.SiteStateWriter(jdbi, com.google.common.base.Ticker.systemTicker()).activate(state.siteId(), epoch, url, lease.get());
+        boolean activated = new SiteStateWriter(jdbi, com.google.common.base.Ticker.systemTicker()).activate(state.siteId(), epoch, url, lease.get());
         if (!activated) {
             return new Promotion("promotion of site '" + state.siteId() + "' to epoch " + epoch
                     + " did not take: the site-state row changed meanwhile", -1);
@@ -400,13 +398,12 @@ public final class ReplicationController implements AutoCloseable {
      * from this site's capture slot; capture is stopped and the slot released first (it must not be
      * in use), again if something took it meanwhile, for at most {@link #SLOT_RELEASE_WAIT}.
      */
-    public synchronized dev.tandem.replicator.failback.DivergenceReport divergenceReport(long epoch, String activeSite, long activeEpoch,
-                                                                                       long applied) {
+    public synchronized DivergenceReport divergenceReport(long epoch, String activeSite, long activeEpoch, long applied) {
         long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
         while (true) {
             releaseSlot(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             try {
-                return jdbi.withHandle(h -> dev.tandem.replicator.failback.DivergenceReporter.report(h.getConnection(),
+                return jdbi.withHandle(h -> DivergenceReporter.report(h.getConnection(),
                         captureSettings.slot(), captureSettings.publication(), settings.siteId(), epoch, activeSite, activeEpoch, applied));
             } catch (java.sql.SQLException e) {
                 if (!SLOT_IN_USE.equals(e.getSQLState()) || System.nanoTime() > deadline) {

@@ -2,7 +2,6 @@ package dev.tandem.replicator.failover;
 
 import com.google.common.base.Ticker;
 import dev.tandem.replicator.apply.ApplyStats;
-import dev.tandem.replicator.cluster.ReplicationController;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.witness.Lease;
 import dev.tandem.replicator.witness.Witness;
@@ -26,7 +25,7 @@ public final class FailoverLoop {
     private final Sleeper sleeper;
     private final List<String> peerSites;
     private final FailoverSettings settings;
-    private final ReplicationController controller;
+    private final SiteReplication controller;
     private final SiteGate gate;
     private final SiteStateWriter writer;
     private final Promises promises;
@@ -52,7 +51,7 @@ public final class FailoverLoop {
     private volatile String successorAlert;
 
     public FailoverLoop(String siteId, Witness witness, Peers peers, List<String> peerSites, FailoverSettings settings,
-                        ReplicationController controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
+                        SiteReplication controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
                         Decisions decisions, dev.tandem.replicator.failback.ReportFolder reports, Ticker ticker, Sleeper sleeper) {
         this.reports = reports;
         this.ticker = ticker;
@@ -141,7 +140,7 @@ public final class FailoverLoop {
 
     private String promote(Lease taken, long sentNanos, String why) {
         decisions.record("failover", why);
-        ReplicationController.Promotion result = controller.promote(taken.epoch(), settings.siteUrl(),
+        SiteReplication.Promotion result = controller.promote(taken.epoch(), settings.siteUrl(),
                 () -> settings.fenceAfter().minusNanos(ticker.read() - sentNanos));
         if (result.slotStart() >= 0) {
             lastSlotStart = result.slotStart();
@@ -178,7 +177,7 @@ public final class FailoverLoop {
             return "the copy of site '" + site + "' stopped (" + controller.problem() + "); asked again in "
                     + (nextReseedAskNanos - now) / 1_000_000_000 + " s";
         }
-        ReplicationController.Following mine = controller.following();
+        SiteReplication.Following mine = controller.following();
         if (mine != null && !mine.site().equals(site)) {
             // Only a copy that holds nothing the new active site lacks is replaced by itself.
             java.util.Optional<Peers.Answer> theirs = peers.applied(mine.site()).stream()
@@ -265,7 +264,7 @@ public final class FailoverLoop {
 
     private String promoteWithoutWitness(long epoch, String why) {
         decisions.record("failover", why);
-        ReplicationController.Promotion result = controller.promote(epoch, settings.siteUrl(), () -> null);
+        SiteReplication.Promotion result = controller.promote(epoch, settings.siteUrl(), () -> null);
         if (result.slotStart() >= 0) {
             lastSlotStart = result.slotStart();
         }

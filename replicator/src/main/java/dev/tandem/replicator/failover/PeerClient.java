@@ -2,7 +2,7 @@ package dev.tandem.replicator.failover;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.replicator.Causes;
+import dev.tandem.replicator.status.Causes;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -3,7 +3,6 @@ package dev.tandem.replicator.seed;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.status.Decisions;
-import dev.tandem.replicator.transport.HttpErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -71,7 +70,7 @@ public final class SeedClient {
     /** Copies the active site's replicated schema from {@code source}; replaces local data only if asked. */
     public SeedImport.Result seed(URI source, boolean replaceExisting) throws IOException, SQLException {
         URI uri = source.resolve("/replication/v1/seed?site=" + localSite);
-        HttpURLConnection http = dev.tandem.replicator.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(), trust);
+        HttpURLConnection http = dev.tandem.replicator.settings.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(), trust);
         http.setRequestMethod("POST");
         http.setRequestProperty("Authorization", "Bearer " + token);
         http.setConnectTimeout((int) timeout.toMillis());

@@ -8,6 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.FrameSink;
 /**
  * The direct transport's memory: every frame of every source transaction that some passive site
  * has not yet durably applied. Frames leave only when all configured passive sites acknowledged

@@ -1,12 +1,12 @@
 package dev.tandem.replicator.transport;
 
-import dev.tandem.replicator.ReplicationSettings;
+import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
-import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.apply.DivergenceException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.seed.SeedClient;
+import dev.tandem.replicator.settings.ReplicationSettings;
 import dev.tandem.replicator.status.Decisions;
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.replicator.seed.HttpErrors;
+import dev.tandem.replicator.stream.Frame;
 /**
  * The passive side of the direct transport: streams frames from the active site's replicator
  * (newline-delimited JSON over a long HTTP response), applies them, and acknowledges what is
@@ -119,7 +121,7 @@ public final class DirectSubscriber extends SubscriberState {
 
     private void stream(URI source, long after) throws Exception {
         URI uri = source.resolve("/replication/v1/stream?site=" + settings.siteId() + "&after=" + after);
-        HttpURLConnection connection = dev.tandem.replicator.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(),
+        HttpURLConnection connection = dev.tandem.replicator.settings.PeerTrust.apply((HttpURLConnection) uri.toURL().openConnection(),
                 settings.peerTrust());
         connection.setRequestProperty("Authorization", "Bearer " + token);
         connection.setConnectTimeout((int) settings.streamTimeout().toMillis());

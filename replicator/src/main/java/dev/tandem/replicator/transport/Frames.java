@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
+import dev.tandem.replicator.stream.Frame;
 /** The wire form of a frame: one JSON document (one line on the direct stream, one Kafka record). */
 public final class Frames {
     /**

@@ -1,6 +1,6 @@
 package dev.tandem.replicator.transport;
 
-import dev.tandem.replicator.ReplicationSettings;
+import dev.tandem.replicator.settings.ReplicationSettings;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +25,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.FrameSink;
 /**
  * The Kafka transport's capture side: every frame goes, in order, to partition 0 of one topic per
  * source site (an idempotent producer with {@code acks=all}). Each passive site consumes with its

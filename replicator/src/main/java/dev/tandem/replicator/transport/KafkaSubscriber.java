@@ -1,15 +1,15 @@
 package dev.tandem.replicator.transport;
 
-import dev.tandem.replicator.Causes;
-import dev.tandem.replicator.ReplicationSettings;
+import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
-import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.apply.DivergenceException;
-import dev.tandem.replicator.apply.OutOfOrderFrameException;
 import dev.tandem.replicator.apply.GapException;
+import dev.tandem.replicator.apply.OutOfOrderFrameException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.seed.SeedClient;
+import dev.tandem.replicator.settings.ReplicationSettings;
+import dev.tandem.replicator.status.Causes;
 import dev.tandem.replicator.status.Decisions;
 import java.net.URI;
 import java.time.Duration;
@@ -33,6 +33,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.replicator.stream.Frame;
 /**
  * The Kafka transport's passive side: reads the active site's topic with this site's own group,
  * applies each transaction, then commits the next offset with the applied source position as its

@@ -13,13 +13,13 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -86,7 +86,7 @@ public final class S3Witness implements Witness {
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (SdkException | IOException e) {
-            throw new WitnessUnavailableException("cannot read the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
+            throw new WitnessUnavailableException("cannot read the lease at " + describe() + ": " + dev.tandem.replicator.status.Causes.withRoot(e), e);
         }
     }
 
@@ -115,9 +115,9 @@ public final class S3Witness implements Witness {
             if (e.statusCode() == 412 || e.statusCode() == 409) {
                 throw new LeaseConflictException("the lease at " + describe() + " changed since it was read (HTTP " + e.statusCode() + ")");
             }
-            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
+            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.status.Causes.withRoot(e), e);
         } catch (SdkException | IOException e) {
-            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.Causes.withRoot(e), e);
+            throw new WitnessUnavailableException("cannot write the lease at " + describe() + ": " + dev.tandem.replicator.status.Causes.withRoot(e), e);
         }
     }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
-import dev.tandem.replicator.transport.Frame;
-import dev.tandem.replicator.transport.RowChange;
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.RowChange;
 import dev.tandem.runtime.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;

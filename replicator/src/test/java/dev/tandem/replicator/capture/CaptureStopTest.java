@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import dev.tandem.replicator.transport.Frame;
-import dev.tandem.replicator.transport.FrameSink;
+import dev.tandem.replicator.stream.Frame;
+import dev.tandem.replicator.stream.FrameSink;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.TestPostgres;
 import java.net.URI;

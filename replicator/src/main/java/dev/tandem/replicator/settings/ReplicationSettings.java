@@ -1,4 +1,4 @@
-package dev.tandem.replicator;
+package dev.tandem.replicator.settings;
 
 import java.net.URI;
 import java.time.Duration;

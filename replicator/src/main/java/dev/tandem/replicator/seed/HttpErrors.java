@@ -1,4 +1,4 @@
-package dev.tandem.replicator.transport;
+package dev.tandem.replicator.seed;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.tandem.replicator.status;
+package dev.tandem.replicator.admin;
 
 import dev.tandem.replicator.cluster.ReplicationController;
 import io.dropwizard.servlets.tasks.Task;

@@ -1,4 +1,4 @@
-package dev.tandem.replicator.status;
+package dev.tandem.replicator.admin;
 
 import dev.tandem.replicator.failover.FailoverLoop;
 import io.dropwizard.servlets.tasks.Task;

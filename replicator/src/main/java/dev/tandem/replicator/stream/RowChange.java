@@ -1,4 +1,4 @@
-package dev.tandem.replicator.transport;
+package dev.tandem.replicator.stream;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;

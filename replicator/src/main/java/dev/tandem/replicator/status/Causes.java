@@ -1,4 +1,4 @@
-package dev.tandem.replicator;
+package dev.tandem.replicator.status;
 
 import com.google.common.base.Throwables;
 

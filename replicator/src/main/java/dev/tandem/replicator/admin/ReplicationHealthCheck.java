@@ -1,4 +1,4 @@
-package dev.tandem.replicator.status;
+package dev.tandem.replicator.admin;
 
 import com.codahale.metrics.health.HealthCheck;
 import dev.tandem.replicator.apply.ApplyStats;

@@ -1,4 +1,5 @@
-package dev.tandem.replicator.transport;
+package dev.tandem.replicator.stream;
+
 
 /** Where the capture hands its frames: the direct stream's buffer, or a Kafka topic. */
 public interface FrameSink extends AutoCloseable {
