@@ -200,7 +200,7 @@ public final class DispatchBench {
                 call.get();
             }
             pool.shutdown();
-            List<Double> millis = new ArrayList<>();
+            Latencies millis = new Latencies();
             try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "")) {
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (true) {
@@ -220,10 +220,10 @@ public final class DispatchBench {
                 }
             }
             Map<String, Object> result = new LinkedHashMap<>();
-            result.put("forwardedRuns", millis.size());
-            result.put("pickupP50Ms", round(millis.get((int) Math.ceil(0.50 * millis.size()) - 1)));
-            result.put("pickupP99Ms", round(millis.get((int) Math.ceil(0.99 * millis.size()) - 1)));
-            result.put("pickupMaxMs", round(millis.get(millis.size() - 1)));
+            result.put("forwardedRuns", millis.count());
+            result.put("pickupP50Ms", round(millis.percentile(50)));
+            result.put("pickupP99Ms", round(millis.percentile(99)));
+            result.put("pickupMaxMs", round(millis.max()));
             result.put("date", java.time.LocalDate.now().toString());
             return result;
         } finally {

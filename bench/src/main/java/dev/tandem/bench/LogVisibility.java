@@ -3,10 +3,7 @@ package dev.tandem.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,7 +40,7 @@ public final class LogVisibility {
                           while [ $(date +%%s) -lt $end ]; do echo "t $(date +%%s%%N)"; sleep 0.05; done
                 """.formatted(seconds));
         String execution = bench.run(one, ticker);
-        List<Long> latencies = new ArrayList<>();
+        Latencies latencies = new Latencies();
         long offset = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 120L).toNanos();
         while (System.nanoTime() < deadline) {
@@ -60,12 +57,11 @@ public final class LogVisibility {
                 break;
             }
         }
-        Collections.sort(latencies);
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("lines", latencies.size());
-        result.put("visibilityMsP50", percentile(latencies, 50));
-        result.put("visibilityMsP99", percentile(latencies, 99));
-        result.put("visibilityMsMax", latencies.isEmpty() ? -1 : latencies.get(latencies.size() - 1));
+        result.put("lines", latencies.count());
+        result.put("visibilityMsP50", millis(latencies.percentile(50)));
+        result.put("visibilityMsP99", millis(latencies.percentile(99)));
+        result.put("visibilityMsMax", millis(latencies.max()));
 
         String big = bench.importJob(one, """
                 - name: big-output
@@ -91,12 +87,9 @@ public final class LogVisibility {
         System.out.println(JSON.writeValueAsString(result));
     }
 
-    private static long percentile(List<Long> sorted, int p) {
-        if (sorted.isEmpty()) {
-            return -1;
-        }
-        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    /** Whole milliseconds; -1 when no line was seen. */
+    private static long millis(double value) {
+        return Double.isNaN(value) ? -1 : Math.round(value);
     }
 
     private String importJob(String base, String yaml) throws Exception {

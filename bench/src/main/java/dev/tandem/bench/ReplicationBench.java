@@ -1,8 +1,8 @@
 package dev.tandem.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
-import dev.tandem.runtime.db.Migrations;
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.Migrations;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -539,7 +539,7 @@ public final class ReplicationBench {
         steadyCpu.put(phase, used);
         log(phase + ": cpu " + used);
         checkCount("bench_steady", phase, total);
-        List<Double> lags = new ArrayList<>();
+        Latencies lags = new Latencies();
         double[] worstPerSecond = new double[seconds];
         try (Connection c = DriverManager.getConnection(urlB, "postgres", ""); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT n, extract(epoch FROM applied_at - sent_at) * 1000 FROM tandem.bench_steady WHERE phase = '" + phase + "'")) {
@@ -557,12 +557,11 @@ public final class ReplicationBench {
         }
         log(phase + ": worst lag per second (ms):" + timeline);
         log(phase + ": per second, CPU steal (%): " + machine.stealPercent + "; written back (MB): " + machine.writtenBackMb);
-        Collections.sort(lags);
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("transactions", total);
-        p.put("p50Ms", round2(lags.get(lags.size() / 2)));
-        p.put("p99Ms", round2(lags.get((int) (lags.size() * 0.99))));
-        p.put("maxMs", round2(lags.get(lags.size() - 1)));
+        p.put("p50Ms", round2(lags.percentile(50)));
+        p.put("p99Ms", round2(lags.percentile(99)));
+        p.put("maxMs", round2(lags.max()));
         log(phase + ": lag " + p);
         return p;
     }

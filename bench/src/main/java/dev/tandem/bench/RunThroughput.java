@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +114,7 @@ public final class RunThroughput {
         poller.interrupt();
         poller.join();
 
-        List<Long> latencies = new ArrayList<>();
+        Latencies latencies = new Latencies();
         Instant lastEnd = start;
         int succeeded = 0;
         for (Map.Entry<String, Instant> e : sent.entrySet()) {
@@ -129,7 +128,6 @@ public final class RunThroughput {
             }
             latencies.add(Duration.between(e.getValue(), end).toMillis());
         }
-        latencies.sort(null);
         double seconds = Duration.between(start, lastEnd).toNanos() / 1e9;
         Map<String, Object> result = new java.util.LinkedHashMap<>();
         result.put("runs", runs);
@@ -138,18 +136,15 @@ public final class RunThroughput {
         result.put("failedCalls", failures.get());
         result.put("seconds", round(seconds));
         result.put("runsPerSecond", round(runs / seconds));
-        result.put("latencyP50Ms", percentile(latencies, 50));
-        result.put("latencyP99Ms", percentile(latencies, 99));
-        result.put("latencyMaxMs", latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1));
+        result.put("latencyP50Ms", millis(latencies.percentile(50)));
+        result.put("latencyP99Ms", millis(latencies.percentile(99)));
+        result.put("latencyMaxMs", millis(latencies.max()));
         return result;
     }
 
-    private static long percentile(List<Long> sorted, int p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    /** Whole milliseconds; 0 when nothing ran. */
+    private static long millis(double value) {
+        return Double.isNaN(value) ? 0 : Math.round(value);
     }
 
     private static double round(double v) {

@@ -1,5 +1,11 @@
 package dev.tandem.replicator;
 
+import dev.tandem.kernel.db.Database;
+import dev.tandem.kernel.db.DatabaseSettings;
+import dev.tandem.kernel.db.Migrations;
+import dev.tandem.kernel.loop.PeriodicRunner;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteRole;
 import dev.tandem.replicator.admin.FailoverHealthCheck;
 import dev.tandem.replicator.admin.FenceTask;
 import dev.tandem.replicator.admin.PromoteTask;
@@ -20,9 +26,11 @@ import dev.tandem.replicator.failover.FailoverLoop;
 import dev.tandem.replicator.failover.FailoverSettings;
 import dev.tandem.replicator.failover.PeerClient;
 import dev.tandem.replicator.failover.Promises;
-import dev.tandem.replicator.failover.SiteStateWriter;
+import dev.tandem.replicator.failover.SiteStateRow;
 import dev.tandem.replicator.failover.Sleeper;
 import dev.tandem.replicator.seed.SeedClient;
+import dev.tandem.replicator.settings.PeerTrust;
+import dev.tandem.replicator.settings.ReplicationSettings;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.stream.FrameSink;
 import dev.tandem.replicator.transport.ChangeBuffer;
@@ -32,12 +40,6 @@ import dev.tandem.replicator.transport.KafkaSubscriber;
 import dev.tandem.replicator.transport.PeerPositions;
 import dev.tandem.replicator.witness.S3Witness;
 import dev.tandem.replicator.witness.Witness;
-import dev.tandem.runtime.cluster.PeriodicRunner;
-import dev.tandem.runtime.db.Database;
-import dev.tandem.runtime.db.DatabaseSettings;
-import dev.tandem.runtime.db.Migrations;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
@@ -53,8 +55,6 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.tandem.replicator.settings.PeerTrust;
-import dev.tandem.replicator.settings.ReplicationSettings;
 /** The replicator: one wiring point (STYLE.md). */
 public final class ReplicatorApplication extends Application<ReplicatorConfiguration> {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatorApplication.class);
@@ -71,7 +71,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
     @Override
     public void initialize(Bootstrap<ReplicatorConfiguration> bootstrap) {
         bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
-                bootstrap.getConfigurationSourceProvider(), new dev.tandem.runtime.ConfigurationSecrets()));
+                bootstrap.getConfigurationSourceProvider(), new dev.tandem.kernel.service.ConfigurationSecrets()));
         bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.status());
         bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.promote());
         bootstrap.addCommand(dev.tandem.replicator.OperatorCommand.switchover());
@@ -155,7 +155,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         Promises promises = new Promises(failoverSettings.leaseTtl(), ticker);
         PeerClient peerClient = new PeerClient(settings.siteId(), token, settings.sources(), settings.interval().dividedBy(2), settings.peerTrust());
         FailoverLoop failover = new FailoverLoop(settings.siteId(), witness, peerClient, settings.peers(), failoverSettings, controller, gate,
-                new SiteStateWriter(database.jdbi(), ticker), promises, applyStats, decisions,
+                new SiteStateRow(database.jdbi(), ticker), promises, applyStats, decisions,
                 new dev.tandem.replicator.failback.ReportFolder(java.nio.file.Path.of(config.failover.reportDir)), ticker,
                 Sleeper.SYSTEM);
         failover.automaticFailback(config.failover.failback.equals("automatic"));
@@ -181,7 +181,7 @@ public final class ReplicatorApplication extends Application<ReplicatorConfigura
         environment.admin().addTask(new FenceTask(failover));
         environment.admin().addTask(new SwitchoverTask(failover));
         byte[] replicationToken = config.replication.token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        environment.admin().addFilter("admin-task-guard", new dev.tandem.runtime.api.AdminTaskGuard(
+        environment.admin().addFilter("admin-task-guard", new dev.tandem.kernel.service.AdminTaskGuard(
                         given -> java.security.MessageDigest.isEqual(replicationToken, given.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                         "the replication token"))
                 .addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/tasks/*");

@@ -3,7 +3,7 @@ package dev.tandem.replicator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.kernel.testing.Machine;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -40,7 +40,7 @@ class DemoStartIT {
 
     @Test
     void aComponentThatCannotStartMakesTheDemoExitNamingItAndLeavesNoProcessBehind() throws Exception {
-        Path demoDir = RuntimeFixture.tempDir("tandem-demo-failure");
+        Path demoDir = Machine.tempDir("tandem-demo-failure");
         int port = 24080;
         try (ServerSocket taken = new ServerSocket(port + 10, 1, InetAddress.getLoopbackAddress())) {
             ProcessBuilder pb = new ProcessBuilder("./tandem", "demo", "--detach").directory(ROOT.toFile()).redirectErrorStream(true);
@@ -49,7 +49,7 @@ class DemoStartIT {
             Path log = Files.createTempFile(demoDir, "demo-", ".log");
             pb.redirectOutput(log.toFile());
             Process demo = pb.start();
-            assertThat(demo.waitFor(RuntimeFixture.deadline(Duration.ofSeconds(300)).toSeconds(), TimeUnit.SECONDS))
+            assertThat(demo.waitFor(Machine.deadline(Duration.ofSeconds(300)).toSeconds(), TimeUnit.SECONDS))
                     .as("the demo gave up").isTrue();
             String output = Files.readString(log);
             assertThat(demo.exitValue()).as(output).isNotZero();
@@ -58,10 +58,10 @@ class DemoStartIT {
                     .contains("stopping what was started");
             assertThat(output).doesNotContain("Tandem is running");
             // What it had started (witness, site a's runtime and both databases) is gone.
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> processesOf(demoDir).isEmpty());
+            await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(() -> processesOf(demoDir).isEmpty());
         } finally {
             processesOf(demoDir).forEach(p -> ProcessHandle.of(Long.parseLong(p.split(" ")[0])).ifPresent(ProcessHandle::destroyForcibly));
-            RuntimeFixture.deleteQuietly(demoDir);
+            Machine.deleteQuietly(demoDir);
         }
     }
 }

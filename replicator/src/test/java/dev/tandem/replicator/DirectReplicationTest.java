@@ -9,13 +9,14 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.capture.CaptureEngine;
 import dev.tandem.replicator.testing.TwoSites;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
@@ -33,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * every transaction in order. One two-site fixture for the whole class.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
+@Tag("sites")
 class DirectReplicationTest {
     static final TwoSites SITES = new TwoSites();
     static final DropwizardAppExtension<TandemConfiguration> RUNTIME_A = RuntimeFixture.runtime(SITES.urlA(), "a1",
@@ -65,7 +68,7 @@ class DirectReplicationTest {
     }
 
     static void awaitConverged(Duration within) {
-        await().atMost(RuntimeFixture.deadline(within)).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(within)).pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> assertThat(checksums(SITES.urlB())).isEqualTo(checksums(SITES.urlA())));
     }
 
@@ -100,11 +103,11 @@ class DirectReplicationTest {
 
     @Test
     void theSeedCopyCarriesWhatExistedBeforeReplicationStarted() {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.jobs WHERE name = 'early'") == 1);
         assertThat(replicatorB.get("/status")).contains("\"mode\":\"apply\"").contains("seeded:");
         long beat = TwoSites.heartbeat(SITES.urlB());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(SITES.urlB()) > beat);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(SITES.urlB()) > beat);
         assertThat(replicatorB.get("/status")).containsPattern("\"lastHeartbeatAgeMillis\":\\d+");
         // the capture side says how long after its commit it handed over the last transaction
         assertThat(replicatorA.get("/status")).containsPattern("\"captureLagMillis\":\\d+");
@@ -123,7 +126,7 @@ class DirectReplicationTest {
                 .as("the definition is stored out of line, so an update elsewhere sends Debezium's placeholder for it").isEqualTo(1);
         awaitConverged(Duration.ofSeconds(20));
         exec(SITES.urlA(), "UPDATE tandem.jobs SET group_path = 'moved' WHERE id = '" + job + "'");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.jobs WHERE group_path = 'moved'") == 1);
         assertThat(count(SITES.urlB(), "SELECT length(definition::text) FROM tandem.jobs WHERE id = '" + job + "'"))
                 .isGreaterThan(20_000);
@@ -140,7 +143,7 @@ class DirectReplicationTest {
             insertAHundredThousandRowsAndAwaitThem();
             // an operator sees large transactions go by, with how far behind their commit the capture was (the
             // capture thread logs it just after handing the frame over, so it may come after the rows landed)
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> {
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> {
                 synchronized (logged) {
                     return logged.list.stream().map(ILoggingEvent::getFormattedMessage)
                             .anyMatch(line -> line.matches("Captured transaction \\d+ \\(100000 rows\\) \\d+ ms after its commit"));
@@ -181,7 +184,7 @@ class DirectReplicationTest {
 
     private void insertAHundredThousandRowsAndAwaitThem() {
         exec(SITES.urlA(), "INSERT INTO tandem.test_numbers SELECT gen_random_uuid(), 1000000 + g FROM generate_series(1, 100000) g");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 1000000") == 100_000);
         awaitConverged(Duration.ofSeconds(10));
     }
@@ -197,7 +200,7 @@ class DirectReplicationTest {
         subscriberLog.addAppender(logged);
         try {
             exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES ('" + id + "', -2)");
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(100))
+            await().atMost(Machine.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(100))
                     .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE id = '" + id + "' AND n = -2") == 1);
         } finally {
             subscriberLog.detachAppender(logged);
@@ -218,7 +221,7 @@ class DirectReplicationTest {
         exec(SITES.urlA(), "CREATE TABLE tandem.test_big (id uuid PRIMARY KEY, v text NOT NULL)");
         exec(SITES.urlB(), "CREATE TABLE tandem.test_big (id uuid PRIMARY KEY, v text NOT NULL)");
         exec(SITES.urlA(), "INSERT INTO tandem.test_big VALUES (gen_random_uuid(), repeat(E'\\\"\\n\\\\x', 6250000))");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_big WHERE length(v) = 25000000") == 1);
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_big WHERE md5(v) = md5(repeat(E'\\\"\\n\\\\x', 6250000))"))
                 .isEqualTo(1);
@@ -237,12 +240,12 @@ class DirectReplicationTest {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(SITES.urlB(), "postgres", "")) {
             c.setAutoCommit(false);
             c.createStatement().execute("LOCK TABLE tandem.site_heartbeats IN ACCESS EXCLUSIVE MODE");
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
+            await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
                     .until(() -> replicatorB.health().contains("apply stuck: no heartbeat of the active site applied for"));
             assertThat(replicatorB.health()).contains("\"healthy\":false");
             c.rollback();
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(250))
                 .until(() -> !replicatorB.health().contains("\"healthy\":false"));
     }
 
@@ -252,14 +255,14 @@ class DirectReplicationTest {
         exec(SITES.urlB(), "CREATE TABLE tandem.test_mismatch (id uuid PRIMARY KEY, v text)");
         exec(SITES.urlA(), "ALTER TABLE tandem.test_mismatch ADD COLUMN added text",
                 "INSERT INTO tandem.test_mismatch VALUES (gen_random_uuid(), 'x', 'only on a')");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> replicatorB.health().contains("column tandem.test_mismatch.added"));
         assertThat(replicatorB.health()).contains("\"healthy\":false").contains("Run the same Tandem version's migrations on 'b'");
         assertThat(replicatorB.get("/status")).contains("schema mismatch");
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_mismatch")).isZero();
 
         exec(SITES.urlB(), "ALTER TABLE tandem.test_mismatch ADD COLUMN added text");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30)))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.test_mismatch WHERE added = 'only on a'") == 1);
         awaitConverged(Duration.ofSeconds(10));
         assertThat(replicatorB.health()).doesNotContain("\"healthy\":false");
@@ -268,7 +271,7 @@ class DirectReplicationTest {
     @Test
     void whenTheLeadingReplicatorStopsAStandbyTakesOverWithinABound() throws InterruptedException {
         TwoSites.Replicator standby = SITES.startB("direct", null, replicatorA);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> standby.get("/status").contains("\"mode\":\"standby\""));
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(5_000_000);
@@ -281,7 +284,7 @@ class DirectReplicationTest {
         await().until(() -> next.get() > 5_000_050);
         replicatorB.stop();
         long stoppedAt = System.nanoTime();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(5)))
                 .until(() -> standby.get("/status").contains("\"mode\":\"apply\""));
         long takeoverMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
         replicatorB = standby;
@@ -291,7 +294,7 @@ class DirectReplicationTest {
         writer.join();
         awaitConverged(Duration.ofSeconds(30));
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers WHERE n > 5000000")).isEqualTo(next.get() - 5_000_000);
-        assertThat(takeoverMillis).as("standby leads within two intervals plus a margin").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(3)).toMillis());
+        assertThat(takeoverMillis).as("standby leads within two intervals plus a margin").isLessThan(Machine.deadline(Duration.ofSeconds(3)).toMillis());
     }
 
     @Test

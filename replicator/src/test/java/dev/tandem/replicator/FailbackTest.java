@@ -10,23 +10,19 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.NumberWriter;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -37,6 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * resync every replicated table's checksum matches and site a is passive.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("sites")
 class FailbackTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static FailoverSites f;
@@ -58,14 +55,14 @@ class FailbackTest {
     @Order(1)
     void theDivergenceReportListsExactlyWhatTheNewActiveNeverAppliedThenTheOldSiteResyncs() throws Exception {
         NumberWriter onA = new NumberWriter(java.util.Map.of("a", f.sites.urlA()), 1, 5);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onA.committed.size() > 100);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> onA.committed.size() > 100);
         f.witnessA.cut();
         f.aToB.cut();
         f.bToA.cut();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlB()).role() == SiteRole.ACTIVE);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlB()).role() == SiteRole.ACTIVE);
         onA.close();
         NumberWriter onB = new NumberWriter(java.util.Map.of("b", f.sites.urlB()), 1_000_000, 5);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 50);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 50);
         onB.close();
         assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.FENCED);
 
@@ -97,7 +94,7 @@ class FailbackTest {
                 .contains("n=" + onlyOnA.iterator().next());
 
         // Resync: site a becomes a passive copy of site b.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(40))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
+        await().atMost(Machine.deadline(Duration.ofSeconds(40))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
                 && checksums(f.sites.urlA()).equals(checksums(f.sites.urlB())));
         assertThat(count(f.sites.urlA(), "SELECT count(*) FROM tandem.test_numbers WHERE n >= 1000000")).isEqualTo(onB.committed.size());
         assertThat(state(f.sites.urlA()).epoch()).isEqualTo(state(f.sites.urlB()).epoch());
@@ -109,19 +106,19 @@ class FailbackTest {
     void aReturningSiteWhoseSlotWasInvalidatedIsToldWhatCannotBeRecoveredAndStillResyncs() throws Exception {
         // Run after the first: site b is active, site a follows. Now site b is lost, and while it
         // is away its slot is invalidated (WAL beyond max_slot_wal_keep_size).
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> state(f.sites.urlA()).role() == SiteRole.PASSIVE
                 && JSON.readTree(f.a.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE) < 1000);
         NumberWriter onB = new NumberWriter(java.util.Map.of("b", f.sites.urlB()), 2_000_000, 5);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 20);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 20);
         f.witnessB.cut();
         f.aToB.cut();
         f.bToA.cut();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlA()).role() == SiteRole.ACTIVE);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlA()).role() == SiteRole.ACTIVE);
         onB.close();
         String postgresB = f.sites.urlB().replace("/tandem", "/postgres");
         exec(postgresB, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'", "SELECT pg_reload_conf()",
                 "CREATE TABLE IF NOT EXISTS noise (x text)");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> {
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> {
             exec(postgresB, "INSERT INTO noise SELECT repeat(md5(g::text), 32) FROM generate_series(1, 20000) g", "TRUNCATE noise",
                     "CHECKPOINT");
             return count(postgresB, "SELECT count(*) FROM pg_replication_slots WHERE wal_status = 'lost'") > 0;
@@ -130,14 +127,14 @@ class FailbackTest {
         f.witnessB.restore();
         f.aToB.restore();
         f.bToA.restore();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlB()).role() == SiteRole.FENCED);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> state(f.sites.urlB()).role() == SiteRole.FENCED);
 
         String result = task(f.b, "reseed");
         assertThat(result).contains("NOT COMPLETE").contains("was invalidated");
         JsonNode report = JSON.readTree(f.b.get("/divergence"));
         assertThat(report.path("unrecoverable").asText()).contains("replication slot 'tandem_capture' was invalidated")
                 .contains("cannot be listed");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(40))).until(() -> state(f.sites.urlB()).role() == SiteRole.PASSIVE
+        await().atMost(Machine.deadline(Duration.ofSeconds(40))).until(() -> state(f.sites.urlB()).role() == SiteRole.PASSIVE
                 && checksums(f.sites.urlB()).equals(checksums(f.sites.urlA())));
         f.assertNoOverlap();
     }

@@ -9,13 +9,14 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * stops accepting writes within fenceAfter of the cut and fences itself; the passive site promotes
  * only after promoteAfter, and at no instant do both accept writes.
  */
+@Tag("sites")
 class IsolatedActiveSiteTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static FailoverSites f;
@@ -35,7 +37,7 @@ class IsolatedActiveSiteTest {
 
     /** Site b follows (heartbeats applied) and site a holds the lease and writes. */
     static void awaitSteady(FailoverSites f) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(40))).untilAsserted(() -> {
+        await().atMost(Machine.deadline(Duration.ofSeconds(40))).untilAsserted(() -> {
             JsonNode b = JSON.readTree(f.b.get("/status"));
             JsonNode a = JSON.readTree(f.a.get("/status"));
             assertThat(b.path("lastHeartbeatAgeMillis").asLong(-1)).as("heartbeat age on b: " + b).isBetween(0L, 2000L);
@@ -59,7 +61,7 @@ class IsolatedActiveSiteTest {
         f.aToB.cut();
         f.bToA.cut();
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> state(f.sites.urlA()).role() == SiteRole.FENCED);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> state(f.sites.urlA()).role() == SiteRole.FENCED);
         long lastWriteOnA = f.writerA.lastEndedNanos();
         assertThat(Duration.ofNanos(lastWriteOnA - cut)).as("last write on the isolated site after the cut")
                 .isLessThan(FENCE_AFTER.plus(FENCE_TIME));
@@ -68,7 +70,7 @@ class IsolatedActiveSiteTest {
         assertThat(a.activeSiteUrl()).as("a fenced site cut from everything does not name itself as the active site").isNull();
         assertThat(a.refusal()).contains("which site that is is not known here");
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> f.writerB.count() > 5);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> f.writerB.count() > 5);
         SiteState b = state(f.sites.urlB());
         assertThat(b.role()).isEqualTo(SiteRole.ACTIVE);
         assertThat(b.epoch()).isEqualTo(a.epoch() + 1);
@@ -86,11 +88,11 @@ class IsolatedActiveSiteTest {
         f.witnessA.restore();
         f.aToB.restore();
         f.bToA.restore();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 40);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 40);
         assertThat(state(f.sites.urlA()).role()).isEqualTo(SiteRole.FENCED);
         assertThat(f.writerA.count()).isEqualTo(writesOnA);
         // Once it hears site b again, the fenced site's refusals name b as where writes go.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> "http://site-b.test".equals(state(f.sites.urlA()).activeSiteUrl()));
         assertThat(state(f.sites.urlA()).refusal()).contains("writes are accepted only by the active site at http://site-b.test");
         JsonNode promoted = JSON.readTree(f.b.get("/status"));

@@ -6,20 +6,22 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.KafkaBroker;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Site a streams to site b through a real Kafka broker (in-process KRaft). Restarting either
  * replicator in the middle of a stream of numbered transactions loses none and applies none twice.
  */
+@Tag("sites")
 class KafkaReplicationTest {
     static final KafkaBroker KAFKA = new KafkaBroker();
     static final TwoSites SITES = new TwoSites();
@@ -51,7 +53,7 @@ class KafkaReplicationTest {
     }
 
     static void awaitConvergedWithoutGaps() {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertThat(checksums(SITES.urlB())).isEqualTo(checksums(SITES.urlA())));
         long written = NEXT.get();
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(written);

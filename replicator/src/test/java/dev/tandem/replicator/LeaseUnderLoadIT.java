@@ -3,18 +3,17 @@ package dev.tandem.replicator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.ProcessSites;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.S3Server;
 import java.io.File;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -84,7 +83,7 @@ public class LeaseUnderLoadIT {
                 """);
         assertThat(imported.status()).as(imported.body()).isEqualTo(200);
         UUID job = UUID.fromString(imported.json().get("jobs").get(0).get("id").asText());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30)))
                 .until(() -> TwoSites.count(SITES.urlB(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'a1'") >= 3);
 
         SiteGate gate = new SiteGate(Jdbi.create(SITES.urlA(), "postgres", ""));
@@ -96,7 +95,7 @@ public class LeaseUnderLoadIT {
         try {
             long until = System.nanoTime() + load.toNanos();
             // A write and a look at site b every 50 ms until the load ends; a promotion of b fails at once.
-            await().atMost(load.plus(RuntimeFixture.deadline(Duration.ofSeconds(60)))).pollDelay(Duration.ZERO)
+            await().atMost(load.plus(Machine.deadline(Duration.ofSeconds(60)))).pollDelay(Duration.ZERO)
                     .pollInterval(Duration.ofMillis(50)).until(() -> {
                         try {
                             gate.write(h -> h.execute("SELECT 1"));

@@ -9,15 +9,16 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * promotes until the witness returns, and then the passive site does.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("sites")
 class PartitionTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static FailoverSites f;
@@ -49,7 +51,7 @@ class PartitionTest {
     static void assertActiveStaysFor(Duration span) {
         long until = System.nanoTime() + span.toNanos();
         int before = f.writerA.count();
-        await().atMost(RuntimeFixture.deadline(span.plusSeconds(5))).pollInterval(Duration.ofMillis(100)).until(() -> {
+        await().atMost(Machine.deadline(span.plusSeconds(5))).pollInterval(Duration.ofMillis(100)).until(() -> {
             assertThat(state(f.sites.urlB()).role()).as("site b's role").isEqualTo(SiteRole.PASSIVE);
             assertThat(state(f.sites.urlA()).role()).as("site a's role").isEqualTo(SiteRole.ACTIVE);
             return System.nanoTime() > until;
@@ -65,14 +67,14 @@ class PartitionTest {
         // b hears nothing through the stream, but site a still answers its probe as active.
         TwoSites.exec(f.sites.urlB(), "ALTER TABLE tandem.site_heartbeats ADD CONSTRAINT block_apply CHECK (beat < 0) NOT VALID");
         f.aToB.cut();
-        await().atMost(RuntimeFixture.deadline(PROMOTE_AFTER.multipliedBy(4)))
+        await().atMost(Machine.deadline(PROMOTE_AFTER.multipliedBy(4)))
                 .until(() -> f.b.health().contains("the change stream is broken while the site is alive"));
         assertActiveStaysFor(PROMOTE_AFTER);
         assertThat(JSON.readTree(f.b.get("/status")).path("failover").path("alert").asText())
                 .contains("answers as active at epoch 1");
         TwoSites.exec(f.sites.urlB(), "ALTER TABLE tandem.site_heartbeats DROP CONSTRAINT block_apply");
         f.aToB.restore();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30)))
                 .until(() -> JSON.readTree(f.b.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE) < 1000
                         && !f.b.health().contains("stream is broken"));
     }
@@ -91,14 +93,14 @@ class PartitionTest {
         for (int i = 0; i < 4; i++) {
             f.bToA.restore();
             long restored = System.nanoTime();
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+            await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                     .until(() -> JSON.readTree(f.b.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE)
                             < Duration.ofNanos(System.nanoTime() - restored).toMillis());
             f.bToA.cut();
             assertActiveStaysFor(PROMOTE_AFTER.minusMillis(500));
         }
         f.bToA.restore();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(15)))
                 .until(() -> JSON.readTree(f.b.get("/status")).path("lastHeartbeatAgeMillis").asLong(Long.MAX_VALUE) < 1000);
         assertThat(state(f.sites.urlB()).epoch()).isEqualTo(state(f.sites.urlA()).epoch());
         f.assertNoOverlap();
@@ -117,11 +119,11 @@ class PartitionTest {
         // Now the active site cannot reach the passive one either: no renewal, no promise.
         long cut = System.nanoTime();
         f.aToB.cut();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> state(f.sites.urlA()).role() == SiteRole.FENCED);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> state(f.sites.urlA()).role() == SiteRole.FENCED);
         assertThat(Duration.ofNanos(f.writerA.lastEndedNanos() - cut)).isLessThan(FENCE_AFTER.plus(FENCE_TIME));
         // Site b no longer hears from site a, but without the witness it must not promote.
         long quietFrom = System.nanoTime();
-        await().atMost(RuntimeFixture.deadline(PROMOTE_AFTER.multipliedBy(4))).pollInterval(Duration.ofMillis(100)).until(() -> {
+        await().atMost(Machine.deadline(PROMOTE_AFTER.multipliedBy(4))).pollInterval(Duration.ofMillis(100)).until(() -> {
             assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.PASSIVE);
             return System.nanoTime() - quietFrom > PROMOTE_AFTER.multipliedBy(2).toNanos();
         });
@@ -130,7 +132,7 @@ class PartitionTest {
 
         // The witness returns: the lease site a held has not changed for far longer than leaseTtl.
         f.witnessB.restore();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> f.writerB.count() > 5);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> f.writerB.count() > 5);
         assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.ACTIVE);
         assertThat(state(f.sites.urlB()).epoch()).isEqualTo(state(f.sites.urlA()).epoch() + 1);
         f.assertNoOverlap();

@@ -6,10 +6,10 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.KafkaProcess;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,9 +42,9 @@ class ReplicatorKillIT {
             try (Processes processes = new Processes()) {
                 ReplicatorProcess a = processes.add(new ReplicatorProcess(sites, "a", sites.urlA(), "direct", null, "[b]", "[]").start());
                 ReplicatorProcess b1 = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start());
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b1.status()).contains("\"mode\":\"apply\""));
+                await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b1.status()).contains("\"mode\":\"apply\""));
                 ReplicatorProcess b2 = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), "direct", null, "[]", "[" + a.url() + "]").start());
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b2.status()).contains("\"mode\":\"standby\""));
+                await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> String.valueOf(b2.status()).contains("\"mode\":\"standby\""));
                 AtomicLong next = new AtomicLong();
                 AtomicBoolean running = new AtomicBoolean(true);
                 Thread writer = new Thread(() -> {
@@ -58,7 +58,7 @@ class ReplicatorKillIT {
                     awaitApplied(sites, 200);
                     b1.kill();
                     long killedAt = System.nanoTime();
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(50))
+                    await().atMost(Machine.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(50))
                             .until(() -> String.valueOf(b2.status()).contains("\"mode\":\"apply\""));
                     takeoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
                     writeMore(next, 200);
@@ -66,12 +66,12 @@ class ReplicatorKillIT {
                     running.set(false);
                     writer.join();
                 }
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
+                await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
                         .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
                 assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(next.get());
                 assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
                 // The killed leader's session, and its lock, end when its connection drops: two intervals of 500 ms plus start-up.
-                assertThat(takeoverMillis).as("the standby leads within a bound").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(5)).toMillis());
+                assertThat(takeoverMillis).as("the standby leads within a bound").isLessThan(Machine.deadline(Duration.ofSeconds(5)).toMillis());
             }
         }
     }
@@ -95,7 +95,7 @@ class ReplicatorKillIT {
             try (Processes processes = new Processes()) {
                 KafkaProcess kafka = "kafka".equals(transport) ? processes.add(new KafkaProcess(sites.dir()).start()) : null;
                 if (kafka != null) {
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
+                    await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(kafka::listening);
                 }
                 String bootstrap = kafka == null ? null : kafka.bootstrapServers();
                 ReplicatorProcess a = processes.add(new ReplicatorProcess(sites, "a", sites.urlA(), transport, bootstrap, "[b]", "[]").start());
@@ -142,7 +142,7 @@ class ReplicatorKillIT {
                     writer.join();
                 }
                 try {
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).pollInterval(Duration.ofMillis(250))
+                    await().atMost(Machine.deadline(Duration.ofSeconds(90))).pollInterval(Duration.ofMillis(250))
                             .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
                 } catch (AssertionError | RuntimeException e) {
                     throw new AssertionError(e.getMessage() + "\nstatus a: " + a.status() + "\nstatus b: " + b.status(), e);
@@ -151,7 +151,7 @@ class ReplicatorKillIT {
                 assertThat(count(sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).as("no gap: 1..n all present").isEqualTo(next.get());
                 assertThat(count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied")).as("no row applied twice").isZero();
                 long beat = TwoSites.heartbeat(sites.urlB());
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(sites.urlB()) > beat);
+                await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> TwoSites.heartbeat(sites.urlB()) > beat);
             }
         }
     }
@@ -175,11 +175,11 @@ class ReplicatorKillIT {
 
     private static void writeMore(AtomicLong next, long transactions) {
         long target = next.get() + transactions;
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> next.get() >= target);
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> next.get() >= target);
     }
 
     private static void awaitApplied(TwoSites sites, long atLeast) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(250))
                 .until(() -> count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers") >= atLeast);
     }
 }

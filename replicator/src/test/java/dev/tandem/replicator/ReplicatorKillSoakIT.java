@@ -6,10 +6,10 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.KafkaProcess;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,7 +35,7 @@ class ReplicatorKillSoakIT {
             ReplicatorKillIT.detectReapply(sites);
             try (ReplicatorKillIT.Processes processes = new ReplicatorKillIT.Processes()) {
                 KafkaProcess kafka = processes.add(new KafkaProcess(sites.dir()).start());
-                await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(kafka::listening);
+                await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(kafka::listening);
                 ReplicatorProcess a = processes.add(new ReplicatorProcess(sites, "a", sites.urlA(), "kafka", kafka.bootstrapServers(), "[b]", "[]").start());
                 ReplicatorProcess b = processes.add(new ReplicatorProcess(sites, "b", sites.urlB(), "kafka", kafka.bootstrapServers(), "[]", "[" + a.url() + "]").start());
                 AtomicLong next = new AtomicLong();
@@ -74,7 +74,7 @@ class ReplicatorKillSoakIT {
                     running.set(false);
                     writer.join();
                 }
-                await().atMost(RuntimeFixture.deadline(Duration.ofMinutes(3))).pollInterval(Duration.ofSeconds(1))
+                await().atMost(Machine.deadline(Duration.ofMinutes(3))).pollInterval(Duration.ofSeconds(1))
                         .untilAsserted(() -> assertThat(checksums(sites.urlB())).isEqualTo(checksums(sites.urlA())));
                 long rows = count(sites.urlB(), "SELECT count(*) FROM tandem.test_numbers");
                 long reapplied = count(sites.urlB(), "SELECT count(*) FROM tandem_local.test_reapplied");

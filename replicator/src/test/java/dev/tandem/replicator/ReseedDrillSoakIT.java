@@ -2,13 +2,11 @@ package dev.tandem.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.DemoShell;
-import dev.tandem.runtime.testing.RuntimeFixture;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * reseed must work; the last line is JSON.
  */
 class ReseedDrillSoakIT {
-    static final Path DEMO_DIR = RuntimeFixture.tempDir("tandem-reseed-drill");
+    static final Path DEMO_DIR = Machine.tempDir("tandem-reseed-drill");
     static final DemoShell SHELL = new DemoShell(DEMO_DIR, 25080, 54460);
     static final String AWAIT_ROLE = """
             await_role() { for _ in $(seq 1 240); do ./tandem status 2>/dev/null | grep -q "^site $1: $2 " && return 0; sleep 0.5; done; \

@@ -2,14 +2,13 @@ package dev.tandem.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.DemoShell;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class RunbookIT {
     static final Path ROOT = DemoShell.ROOT;
     static final Path RUNBOOKS = ROOT.resolve("docs/runbooks");
-    static final Path DEMO_DIR = RuntimeFixture.tempDir("tandem-runbooks");
+    static final Path DEMO_DIR = Machine.tempDir("tandem-runbooks");
     static final DemoShell SHELL = new DemoShell(DEMO_DIR, 23080, 54420);
     static final Pattern SH_BLOCK = Pattern.compile("(?ms)^```sh\\n(.*?)^```");
     static final Pattern LISTED = Pattern.compile("(?m)^\\d+\\. \\[[^]]+]\\(([^)]+\\.md)\\)");
@@ -57,7 +56,7 @@ class RunbookIT {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
         assertThat(status.output()).contains("site a: active at epoch 1").contains("site b: passive at epoch 1")
                 .contains("last heartbeat of the active site");
-        assertThat(millis).as("./tandem status took (ms)").isLessThan(RuntimeFixture.deadline(java.time.Duration.ofSeconds(1)).toMillis());
+        assertThat(millis).as("./tandem status took (ms)").isLessThan(Machine.deadline(java.time.Duration.ofSeconds(1)).toMillis());
     }
 
     @AfterAll

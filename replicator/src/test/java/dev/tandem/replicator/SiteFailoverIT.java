@@ -4,16 +4,15 @@ import static dev.tandem.replicator.testing.TwoSites.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.ProcessSites;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.S3Server;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -61,7 +60,7 @@ class SiteFailoverIT {
             JOBS.add(UUID.fromString(reply.json().get("jobs").get(0).get("id").asText()));
         }
         // Fires on site a reach site b, and site a holds the lease.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() ->
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() ->
                 count(SITES.urlB(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'a1'") >= 9
                         && String.valueOf(replicatorA.status()).contains("\"lease\":\"site 'a' at epoch 1\""));
     }
@@ -97,10 +96,10 @@ class SiteFailoverIT {
         FireSequence.placeAtFireSecond(150); // the switchover starts just before a fire second
         String result = replicatorA.task("switchover?to=b");
         assertThat(result).startsWith("switchover done");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(15)))
                 .until(() -> count(SITES.urlB(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'b1'") >= 6);
         // Site a follows site b again: b's fires reach it.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'b1'") >= 6);
         assertThat(FailoverSites.state(SITES.urlA()).role()).isEqualTo(SiteRole.PASSIVE);
         assertThat(count(SITES.urlB(), NO_FIRE_TWICE)).as("(job, fire time) pairs started twice").isZero();
@@ -112,7 +111,7 @@ class SiteFailoverIT {
     @Test
     @Order(2)
     void whenTheWholeActiveSiteDiesTheOtherStartsJobsWithinTenSecondsAndNoFireTimeStartsTwice() throws Exception {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> String.valueOf(replicatorB.status()).contains("\"lease\":\"site 'b' at epoch 2\"")
                         && String.valueOf(replicatorA.status()).matches("(?s).*\"lastHeartbeatAgeMillis\":\\d.*"));
         FireSequence.placeAtFireSecond(0); // the site dies at a fire second
@@ -121,7 +120,7 @@ class SiteFailoverIT {
         replicatorB.kill();
         SITES.killDatabase("b");
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
                 .until(() -> count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE member_id = 'a1' AND fire_time > "
                         + "(SELECT max(fire_time) FROM tandem.executions WHERE member_id = 'b1')") > 0);
         Duration rto = Duration.ofNanos(System.nanoTime() - killed);
@@ -131,11 +130,11 @@ class SiteFailoverIT {
         assertThat(FailoverSites.state(SITES.urlA()).epoch()).isEqualTo(3);
 
         long before = count(SITES.urlA(), "SELECT count(*) FROM tandem.executions");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count(SITES.urlA(), "SELECT count(*) FROM tandem.executions") >= before + 12);
         assertThat(count(SITES.urlA(), NO_FIRE_TWICE)).as("(job, fire time) pairs started twice on the surviving site").isZero();
         // What was running at site b when it died is settled here, not left running forever.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> count(SITES.urlA(), "SELECT count(*) FROM tandem.executions WHERE status = 'running' AND member_id = 'b1'") == 0);
         assertThat(count(SITES.urlA(), "SELECT count(*) FROM tandem_local.site_takeovers WHERE epoch = 3")).isEqualTo(1);
         // The fire times between site b's last one that reached site a and the promotion ran late here.

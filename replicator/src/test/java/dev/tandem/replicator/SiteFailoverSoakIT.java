@@ -5,17 +5,17 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.Migrations;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.ReplicatorProcess;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
-import dev.tandem.runtime.db.Migrations;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -164,7 +163,7 @@ class SiteFailoverSoakIT {
             b.startFresh("passive", 1, "a");
             a.startProcesses(b, witnessKey);
             b.startProcesses(a, witnessKey);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> a.runtime.readyActive() && b.runtime.ready());
+            await().atMost(Machine.deadline(Duration.ofSeconds(90))).until(() -> a.runtime.readyActive() && b.runtime.ready());
             Api api = a.runtime.api();
             assertThat(api.post("/api/v1/projects", Map.of("name", "dr")).status()).isEqualTo(201);
             List<UUID> jobs = new ArrayList<>();
@@ -186,7 +185,7 @@ class SiteFailoverSoakIT {
                     Site dying = active;
                     Site survivor = passive;
                     // Steady: the survivor follows (heartbeats) and has the dying site's fires.
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(120))).until(() -> {
+                    await().atMost(Machine.deadline(Duration.ofSeconds(120))).until(() -> {
                         String status = survivor.replicator.status();
                         return status != null && status.contains("\"mode\":\"apply\"") && status.matches("(?s).*\"lastHeartbeatAgeMillis\":\\d.*")
                                 && count(survivor.url(), "SELECT count(*) FROM tandem.executions WHERE member_id = '" + dying.member() + "'") >= 3;
@@ -200,7 +199,7 @@ class SiteFailoverSoakIT {
                     FireSequence.placeAtFireSecond(KILL_OFFSETS_MILLIS[kill % KILL_OFFSETS_MILLIS.length]);
                     long killedAt = System.nanoTime();
                     dying.killAll();
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(100)).until(() ->
+                    await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(100)).until(() ->
                             count(survivor.url(), "SELECT count(*) FROM tandem.executions WHERE member_id = '" + survivor.member() + "'") > 0);
                     long rto = Duration.ofNanos(System.nanoTime() - killedAt).toMillis();
                     rtoMillis.add(rto);
@@ -219,7 +218,7 @@ class SiteFailoverSoakIT {
                     // Continuity: on the survivor, every fire time from the first checked one to a few seconds
                     // after the takeover ran once or was recorded missed. The window moves on with each kill.
                     java.time.Instant takenOver = java.time.Instant.ofEpochSecond(count(survivor.url(), "SELECT extract(epoch FROM now())::bigint"));
-                    await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> count(survivor.url(),
+                    await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(() -> count(survivor.url(),
                             "SELECT count(*) FROM tandem.executions WHERE fire_time >= to_timestamp(" + (takenOver.getEpochSecond() + 3) + ")") >= jobs.size());
                     java.time.Instant checkedUntil = takenOver.plusSeconds(2);
                     FireSequence.Tally window = new FireSequence.Tally();

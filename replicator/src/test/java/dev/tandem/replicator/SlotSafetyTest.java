@@ -6,8 +6,8 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * and the passive site is told to reseed, which then works.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("sites")
 class SlotSafetyTest {
     static final long MB = 1024 * 1024;
     static final TwoSites SITES = new TwoSites();
@@ -43,7 +45,7 @@ class SlotSafetyTest {
         }
         replicatorA = SITES.startA("direct", null);
         replicatorB = SITES.startB("direct", null, replicatorA);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> TwoSites.heartbeat(SITES.urlB()) > 0);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> TwoSites.heartbeat(SITES.urlB()) > 0);
     }
 
     @AfterAll
@@ -79,7 +81,7 @@ class SlotSafetyTest {
         // so a burst is held for a moment; what matters is that it is released, not accumulated.
         System.out.printf("slot held at most %d MiB while 512 MiB of WAL were written elsewhere%n", peak / MB);
         assertThat(peak).as("the slot held no more than the burst itself (nothing older accumulates)").isLessThan(512 * MB + 64 * MB);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(500))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> {
                     exec(SITES.urlA(), "CHECKPOINT");
                     assertThat(retainedBytes()).as("WAL held by the slot once the writes stop").isLessThan(64 * MB);
@@ -94,7 +96,7 @@ class SlotSafetyTest {
         exec(SITES.urlA(), "ALTER SYSTEM SET max_slot_wal_keep_size = '64MB'", "SELECT pg_reload_conf()");
         try {
             exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), 1)");
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(500)).until(() -> {
+            await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(500)).until(() -> {
                 writeWalElsewhere(96 * MB);
                 exec(SITES.urlA(), "CHECKPOINT");
                 return replicatorA.health().contains("must be reseeded");
@@ -103,7 +105,7 @@ class SlotSafetyTest {
 
             exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), 2)");
             replicatorB = SITES.startB("direct", null, replicatorA);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+            await().atMost(Machine.deadline(Duration.ofSeconds(30)))
                     .until(() -> replicatorB.health().contains("reseed this site"));
 
             HttpResponse<String> anonymous = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -117,10 +119,10 @@ class SlotSafetyTest {
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(reseed.body()).contains("reseed requested");
             exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), 3)");
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
+            await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
                     .untilAsserted(() -> assertThat(checksums(SITES.urlB())).isEqualTo(checksums(SITES.urlA())));
             assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(3);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+            await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                     .until(() -> !replicatorA.health().contains("\"healthy\":false") && !replicatorB.health().contains("\"healthy\":false"));
         } finally {
             exec(SITES.urlA(), "ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'", "SELECT pg_reload_conf()");

@@ -7,20 +7,16 @@ import static dev.tandem.replicator.testing.TwoSites.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.NumberWriter;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
-import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -30,6 +26,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * without a copy, and at no instant do both accept writes.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("sites")
 class SwitchoverTest {
     static FailoverSites f;
 
@@ -60,9 +57,9 @@ class SwitchoverTest {
         String result;
         NumberWriter writer = new NumberWriter(bothSitesAFirst(), 1, 5);
         try {
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> writer.committed.size() > 200);
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> writer.committed.size() > 200);
             result = task(f.a, "switchover?to=b");
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> writer.committedOn.contains("b")
+            await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> writer.committedOn.contains("b")
                     && writer.committedOn.stream().filter("b"::equals).count() > 200);
         } finally {
             writer.close();
@@ -78,7 +75,7 @@ class SwitchoverTest {
         assertThat(count(f.sites.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(writer.committed.size());
         assertThat(count(f.sites.urlB(), "SELECT max(n) FROM tandem.test_numbers")).isEqualTo(writer.committed.size());
         // The old site follows the new one without a copy, and converges.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> checksums(f.sites.urlA()).equals(checksums(f.sites.urlB())));
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> checksums(f.sites.urlA()).equals(checksums(f.sites.urlB())));
         assertThat(f.a.get("/status")).contains("\"mode\":\"apply\"").doesNotContain("reseed");
         assertThat(f.b.get("/status")).contains("\"lease\":\"site 'b' at epoch " + (epoch + 1) + "\"");
         f.assertNoOverlap();
@@ -107,7 +104,7 @@ class SwitchoverTest {
         assertThat(promoted).contains("site 'a' promoted to active at epoch " + (epoch + 1));
         assertThat(Duration.ofNanos(System.nanoTime() - asked)).as("it waited out the old holder's write deadline")
                 .isGreaterThanOrEqualTo(FailoverSites.FENCE_AFTER.plus(FailoverSites.FENCE_TIME));
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerA.count() > 20
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> f.writerA.count() > 20
                 && f.writerA.committed.get(f.writerA.count() - 1).epoch() == epoch + 1);
         assertThat(f.writerB.count()).isEqualTo(writesOnB);
         assertThat(state(f.sites.urlB()).role()).isEqualTo(SiteRole.FENCED);

@@ -7,14 +7,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.testing.FailoverSites;
 import dev.tandem.replicator.testing.NumberWriter;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,13 +24,14 @@ import org.junit.jupiter.api.Test;
  * it is also the first to see a silent: without that guard it would take the lease. Then c, whose
  * copy was of site a, takes a fresh copy of b and follows it.
  */
+@Tag("sites")
 class ThreeSitePromotionTest {
     static FailoverSites f;
 
     @BeforeAll
     static void start() {
         f = FailoverSites.threeSites("CREATE TABLE tandem.test_numbers (id uuid PRIMARY KEY, n bigint NOT NULL UNIQUE)");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).untilAsserted(() -> {
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).untilAsserted(() -> {
             for (TwoSites.Replicator passive : new TwoSites.Replicator[] {f.b, f.c}) {
                 JsonNode status = status(passive);
                 assertThat(status.path("lastHeartbeatAgeMillis").asLong(-1)).as("heartbeat age: " + status).isBetween(0L, 2000L);
@@ -53,19 +55,19 @@ class ThreeSitePromotionTest {
     @Test
     void onlyThePassiveSiteThatAppliedTheMostPromotes() throws Exception {
         f.link("c", "a").cut(); // c stops receiving a's stream; a still asks c for promises
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() ->
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() ->
                 status(f.c).path("lastHeartbeatAgeMillis").asLong(0) > 1500
                         && status(f.b).path("appliedPosition").asLong() > status(f.c).path("appliedPosition").asLong());
         long behind = status(f.c).path("appliedPosition").asLong();
 
         f.isolate("a");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> state(f.url("b")).role() == SiteRole.ACTIVE);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> state(f.url("b")).role() == SiteRole.ACTIVE);
         assertThat(state(f.url("b")).epoch()).isEqualTo(2);
         assertThat(status(f.c).path("decisions").toString())
                 .as("site c, silent first, deferred to b")
                 .contains("but passive site 'b' applied more (position ")
                 .contains(" > " + behind + "): it is the one to promote");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 5);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> f.writerB.count() > 5);
         assertThat(state(f.url("c")).role()).isEqualTo(SiteRole.PASSIVE);
         assertThat(f.writer("c").count()).as("site c never accepted a write").isZero();
         assertThat(status(f.b).path("failover").path("lease").path("lease").asText()).isEqualTo("site 'b' at epoch 2");
@@ -74,11 +76,11 @@ class ThreeSitePromotionTest {
         // Site c's copy was of site a; it takes a fresh copy of site b and follows it.
         NumberWriter onB = new NumberWriter(java.util.Map.of("b", f.url("b")), 1, 5);
         try {
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 50);
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> onB.committed.size() > 50);
         } finally {
             onB.close();
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> state(f.url("c")).epoch() == 2
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(() -> state(f.url("c")).epoch() == 2
                 && checksums(f.url("c")).equals(checksums(f.url("b"))));
         assertThat(state(f.url("c")).role()).isEqualTo(SiteRole.PASSIVE);
         assertThat(count(f.url("c"), "SELECT count(*) FROM tandem_local.site_state WHERE active_site_id = 'b'")).isEqualTo(1);

@@ -6,16 +6,17 @@ import static dev.tandem.replicator.testing.TwoSites.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.failover.PeerClient;
 import dev.tandem.replicator.failover.Peers;
 import dev.tandem.replicator.testing.TwoSites;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.TestCertificates;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * (replication.tls.trustStorePath); the failover calls (promises, applied positions) verify it
  * too. A replicator that cannot verify the peer sends it nothing, applies nothing and says why.
  */
+@Tag("sites")
 class TlsBetweenSitesTest {
     static final TwoSites SITES = new TwoSites();
     static TestCertificates sitesCa;
@@ -53,7 +55,7 @@ class TlsBetweenSitesTest {
 
         SITES.trustStore = otherCa.trustStore();
         TwoSites.Replicator untrusting = SITES.startB("direct", null, replicatorA);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> assertThat(untrusting.get("/status")).contains("PKIX path building failed"));
         assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isZero();
         untrusting.stop();
@@ -61,14 +63,14 @@ class TlsBetweenSitesTest {
         SITES.trustStore = sitesCa.trustStore();
         SITES.startB("direct", null, replicatorA);
         exec(SITES.urlA(), "INSERT INTO tandem.test_numbers VALUES (gen_random_uuid(), 2)");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> assertThat(count(SITES.urlB(), "SELECT count(*) FROM tandem.test_numbers")).isEqualTo(2));
         assertThat(checksums(SITES.urlB())).isEqualTo(checksums(SITES.urlA()));
     }
 
     @Test
     void failoverCallsReachOnlyAVerifiedPeerByTheNameItsCertificateHolds() {
-        Duration timeout = RuntimeFixture.deadline(Duration.ofSeconds(5));
+        Duration timeout = Machine.deadline(Duration.ofSeconds(5));
         URI byName = URI.create(replicatorA.url());
         URI byAddress = URI.create(replicatorA.url().replace("localhost", "127.0.0.1"));
 

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.AuthRepository;
 import dev.tandem.runtime.auth.Caller;
@@ -69,7 +70,7 @@ public final class AccessResource {
         if (!caller.userName().equals(name)) {
             access.requireAdmin(caller, "read another user");
         }
-        return users.findUser(name).map(AccessResource::view).orElseThrow(() -> ApiException.notFound("user '" + name + "'"));
+        return users.findUser(name).map(AccessResource::view).orElseThrow(() -> Refusal.notFound("user '" + name + "'"));
     }
 
     @POST
@@ -77,7 +78,7 @@ public final class AccessResource {
     public Response createUser(@Auth Caller caller, UserRequest request) {
         access.requireAdmin(caller, "create users");
         if (request == null || request.name() == null || !NAME.matcher(request.name()).matches()) {
-            throw ApiException.badRequest("a user needs a 'name' of letters, digits, '_', '.', '@' and '-'", "name");
+            throw Refusal.badRequest("a user needs a 'name' of letters, digits, '_', '.', '@' and '-'", "name");
         }
         String hash = request.password() == null ? null : hasher.hash(checkPassword(request.password()));
         UserRecord created = users.createUser(request.name(), hash, checkRoles(request.roles() == null ? Set.of() : request.roles()));
@@ -89,7 +90,7 @@ public final class AccessResource {
     @Path("users/{name}")
     public UserView updateUser(@Auth Caller caller, @PathParam("name") String name, UserRequest request) {
         if (request == null) {
-            throw ApiException.badRequest("send {\"password\": ...} and/or {\"roles\": [...]}", "body");
+            throw Refusal.badRequest("send {\"password\": ...} and/or {\"roles\": [...]}", "body");
         }
         boolean self = caller.userName().equals(name);
         if (!self || request.roles() != null) {
@@ -107,16 +108,16 @@ public final class AccessResource {
      * otherwise lock the owner out. An account without a password gets its first one from an admin.
      */
     private void requireCurrentPassword(Caller caller, String currentPassword) {
-        UserRecord me = users.findUser(caller.userName()).orElseThrow(() -> ApiException.notFound("user '" + caller.userName() + "'"));
+        UserRecord me = users.findUser(caller.userName()).orElseThrow(() -> Refusal.notFound("user '" + caller.userName() + "'"));
         if (me.passwordHash() == null) {
             access.requireAdmin(caller, "set a first password");
             return;
         }
         if (currentPassword == null) {
-            throw new ApiException(403, "changing your own password needs 'currentPassword'", "currentPassword");
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "changing your own password needs 'currentPassword'", "currentPassword");
         }
         if (!hasher.verify(currentPassword, me.passwordHash())) {
-            throw new ApiException(403, "'currentPassword' is not your current password", "currentPassword");
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "'currentPassword' is not your current password", "currentPassword");
         }
     }
 
@@ -139,7 +140,7 @@ public final class AccessResource {
     @Path("groups/{name}")
     public Group getGroup(@Auth Caller caller, @PathParam("name") String name) {
         access.requireAdmin(caller, "read groups");
-        return groups.find(name).orElseThrow(() -> ApiException.notFound("group '" + name + "'"));
+        return groups.find(name).orElseThrow(() -> Refusal.notFound("group '" + name + "'"));
     }
 
     @POST
@@ -147,10 +148,10 @@ public final class AccessResource {
     public Response createGroup(@Auth Caller caller, GroupRequest request) {
         access.requireAdmin(caller, "create groups");
         if (request == null || request.name() == null || !NAME.matcher(request.name()).matches()) {
-            throw ApiException.badRequest("a group needs a 'name' of letters, digits, '_', '.', '@' and '-'", "name");
+            throw Refusal.badRequest("a group needs a 'name' of letters, digits, '_', '.', '@' and '-'", "name");
         }
         if (request.name().equals(Caller.ADMIN)) {
-            throw ApiException.conflict("'admin' is the built-in role that grants everything; it is not a group");
+            throw Refusal.conflict("'admin' is the built-in role that grants everything; it is not a group");
         }
         limits.checkDescription(request.description(), "description");
         Group created = groups.create(request.name(), request.description() == null ? "" : request.description(),
@@ -163,7 +164,7 @@ public final class AccessResource {
     public Group updateGroup(@Auth Caller caller, @PathParam("name") String name, GroupRequest request) {
         access.requireAdmin(caller, "change groups");
         if (request == null) {
-            throw ApiException.badRequest("send {\"description\": ...} and/or {\"grants\": [...]}", "body");
+            throw Refusal.badRequest("send {\"description\": ...} and/or {\"grants\": [...]}", "body");
         }
         limits.checkDescription(request.description(), "description");
         return groups.update(name, request.description(), request.grants() == null ? null : checkGrants(request.grants()));
@@ -179,7 +180,7 @@ public final class AccessResource {
 
     private static String checkPassword(String password) {
         if (password.length() < MIN_PASSWORD) {
-            throw new ApiException(422, "a password needs at least " + MIN_PASSWORD + " characters", "password");
+            throw new Refusal(Refusal.Kind.INVALID, "a password needs at least " + MIN_PASSWORD + " characters", "password");
         }
         return password;
     }
@@ -190,7 +191,7 @@ public final class AccessResource {
         List<String> missing = new ArrayList<>(wanted);
         missing.removeAll(groups.existing(wanted));
         if (!missing.isEmpty()) {
-            throw new ApiException(422, "unknown role(s) " + missing + "; create the group first or use 'admin'", "roles");
+            throw new Refusal(Refusal.Kind.INVALID, "unknown role(s) " + missing + "; create the group first or use 'admin'", "roles");
         }
         return new LinkedHashSet<>(roles);
     }
@@ -199,12 +200,12 @@ public final class AccessResource {
         for (int i = 0; i < grants.size(); i++) {
             Grant grant = grants.get(i);
             if (grant == null || grant.project() == null || grant.project().isBlank()) {
-                throw ApiException.badRequest("a grant names a 'project' (or '*')", "grants[" + i + "].project");
+                throw Refusal.badRequest("a grant names a 'project' (or '*')", "grants[" + i + "].project");
             }
             try {
                 Permission.parse(grant.permission());
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(e.getMessage(), "grants[" + i + "].permission");
+                throw Refusal.badRequest(e.getMessage(), "grants[" + i + "].permission");
             }
         }
         return grants;

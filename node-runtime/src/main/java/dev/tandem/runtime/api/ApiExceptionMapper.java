@@ -1,7 +1,8 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
+import dev.tandem.kernel.site.SiteNotActiveException;
 import dev.tandem.runtime.job.JobImportException;
-import dev.tandem.runtime.site.SiteNotActiveException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -18,8 +19,9 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable error) {
-        if (error instanceof ApiException api) {
-            return json(api.status(), ErrorBody.of(api.status(), api.getMessage(), api.where()));
+        if (error instanceof Refusal refused) {
+            int status = status(refused.kind());
+            return json(status, ErrorBody.of(status, refused.getMessage(), refused.where()));
         }
         for (Throwable t = error; t != null; t = t.getCause()) {
             if (t instanceof RequestSizeLimit.BodyTooLargeException tooLarge) {
@@ -37,7 +39,8 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
             ErrorBody.Problem first = problems.get(0);
             String summary = problems.size() == 1 ? first.error()
                     : first.error() + " (and " + (problems.size() - 1) + " more problem" + (problems.size() > 2 ? "s" : "") + ")";
-            return json(bad.status(), new ErrorBody(bad.status(), summary, first.where(), problems, null));
+            int status = status(bad.kind());
+            return json(status, new ErrorBody(status, summary, first.where(), problems, null));
         }
         if (error instanceof SiteNotActiveException passive) {
             return Response.status(503)
@@ -67,6 +70,22 @@ public final class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         String incident = Long.toHexString(System.nanoTime());
         LOG.error("Unexpected error (incident {})", incident, error);
         return json(500, ErrorBody.of(500, "internal error, incident " + incident + " is in the server log", null));
+    }
+
+    /** The one place a refusal becomes an HTTP status. */
+    static int status(Refusal.Kind kind) {
+        return switch (kind) {
+            case MALFORMED -> 400;
+            case UNAUTHENTICATED -> 401;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case TOO_LARGE -> 413;
+            case UNSUPPORTED_FORMAT -> 415;
+            case INVALID -> 422;
+            case THROTTLED -> 429;
+            case UNAVAILABLE -> 503;
+        };
     }
 
     private static boolean isUniqueViolation(Throwable error) {

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
+
 /**
  * What one request may send and store (configuration {@code api.*}); each refusal names its
  * setting so an operator knows what to raise.
@@ -7,10 +9,10 @@ package dev.tandem.runtime.api;
 public record ApiLimits(long maxRequestBytes, long maxImportBytes, int maxOptionValueLength, int maxJobDefinitionLength,
                         int maxDescriptionLength, int maxScheduledFiresPerMinute) {
 
-    /** @throws ApiException 422 naming the field, its length and the setting */
+    /** @throws Refusal 422 naming the field, its length and the setting */
     public void checkDescription(String description, String where) {
         if (description != null && description.length() > maxDescriptionLength) {
-            throw new ApiException(422, "the description is " + description.length() + " characters; the limit is "
+            throw new Refusal(Refusal.Kind.INVALID, "the description is " + description.length() + " characters; the limit is "
                     + maxDescriptionLength + " (api.maxDescriptionLength)", where);
         }
     }

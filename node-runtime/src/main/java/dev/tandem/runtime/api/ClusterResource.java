@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.cluster.ClusterManager;
@@ -68,7 +69,7 @@ public final class ClusterResource {
     public Outcome move(@Auth Caller caller, MoveRequest request) {
         access.requireAdmin(caller, "move schedules");
         if (request == null || request.from() == null || request.to() == null) {
-            throw ApiException.badRequest("send {\"from\": member, \"to\": member} and optionally \"jobs\": [ids]", "body");
+            throw Refusal.badRequest("send {\"from\": member, \"to\": member} and optionally \"jobs\": [ids]", "body");
         }
         return new Outcome(cluster.move(request.from(), request.to(), request.jobs(), caller.userName()));
     }

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
@@ -117,13 +118,13 @@ public final class ExecutionResource {
 
     private static void checkPage(String status, int max, int offset) {
         if (status != null && !STATUSES.contains(status)) {
-            throw ApiException.badRequest("status must be one of " + STATUSES.stream().sorted().toList(), "status");
+            throw Refusal.badRequest("status must be one of " + STATUSES.stream().sorted().toList(), "status");
         }
         if (max < 1 || max > 1000) {
-            throw ApiException.badRequest("max must be between 1 and 1000", "max");
+            throw Refusal.badRequest("max must be between 1 and 1000", "max");
         }
         if (offset < 0) {
-            throw ApiException.badRequest("offset must not be negative", "offset");
+            throw Refusal.badRequest("offset must not be negative", "offset");
         }
     }
 
@@ -136,13 +137,13 @@ public final class ExecutionResource {
         Execution execution = executions.require(id);
         access.requireOn(caller, execution.project(), Permission.READ, "execution '" + id + "'");
         if (offset < 0) {
-            throw ApiException.badRequest("offset must not be negative", "offset");
+            throw Refusal.badRequest("offset must not be negative", "offset");
         }
         if (max < 1 || max > 10000) {
-            throw ApiException.badRequest("max must be between 1 and 10000", "max");
+            throw Refusal.badRequest("max must be between 1 and 10000", "max");
         }
         if (waitSeconds < 0 || waitSeconds > 60) {
-            throw ApiException.badRequest("wait must be between 0 and 60 seconds", "wait");
+            throw Refusal.badRequest("wait must be between 0 and 60 seconds", "wait");
         }
         long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
         while (true) {
@@ -178,10 +179,10 @@ public final class ExecutionResource {
         try {
             from = lastEventId == null || lastEventId.isBlank() ? offset : Long.parseLong(lastEventId.trim());
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest("Last-Event-ID must be an offset this stream sent", "Last-Event-ID");
+            throw Refusal.badRequest("Last-Event-ID must be an offset this stream sent", "Last-Event-ID");
         }
         if (from < 0) {
-            throw ApiException.badRequest("offset must not be negative", "offset");
+            throw Refusal.badRequest("offset must not be negative", "offset");
         }
         read(first, from, 1);
         jakarta.ws.rs.core.StreamingOutput stream = out -> {
@@ -238,7 +239,7 @@ public final class ExecutionResource {
         Execution execution = executions.require(id);
         access.requireOn(caller, execution.project(), Permission.READ, "execution '" + id + "'");
         if (!format.equals("text") && !format.equals("json")) {
-            throw ApiException.badRequest("format must be text or json", "format");
+            throw Refusal.badRequest("format must be text or json", "format");
         }
         read(execution, 0, 1);
         boolean json = format.equals("json");
@@ -275,7 +276,7 @@ public final class ExecutionResource {
         try {
             return logs.read(execution.id(), offset, max);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage(), "offset");
+            throw Refusal.badRequest(e.getMessage(), "offset");
         }
     }
 

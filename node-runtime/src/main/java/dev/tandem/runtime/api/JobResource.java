@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -140,7 +141,7 @@ public final class JobResource {
             return Response.ok(toYaml(List.of(job.shownDocument())), YAML).build();
         }
         if (format != null && !format.equalsIgnoreCase("json")) {
-            throw ApiException.badRequest("format must be json or yaml, not '" + format + "'", "format");
+            throw Refusal.badRequest("format must be json or yaml, not '" + format + "'", "format");
         }
         return Response.ok(view(job, true), MediaType.APPLICATION_JSON_TYPE).build();
     }
@@ -151,7 +152,7 @@ public final class JobResource {
         StoredJob job = jobs.require(id);
         access.requireOn(caller, job.project(), Permission.WRITE, "job '" + id + "'");
         if (!jobs.delete(job.id())) {
-            throw ApiException.notFound("job '" + id + "'");
+            throw Refusal.notFound("job '" + id + "'");
         }
         return Response.noContent().build();
     }
@@ -202,10 +203,10 @@ public final class JobResource {
             }
         }
         if (!keyProblems.isEmpty()) {
-            throw new JobImportException(422, keyProblems);
+            throw new JobImportException(Refusal.Kind.INVALID, keyProblems);
         }
         if (!problems.isEmpty()) {
-            throw new JobImportException(403, problems);
+            throw new JobImportException(Refusal.Kind.FORBIDDEN, problems);
         }
     }
 
@@ -247,7 +248,7 @@ public final class JobResource {
             }
         }
         if (fires > allowed) {
-            throw new ApiException(422, "project '" + project.name() + "' would fire more than " + allowed + " scheduled executions in the next 10 minutes; the limit is " + limits.maxScheduledFiresPerMinute()
+            throw new Refusal(Refusal.Kind.INVALID, "project '" + project.name() + "' would fire more than " + allowed + " scheduled executions in the next 10 minutes; the limit is " + limits.maxScheduledFiresPerMinute()
                     + " a minute (api.maxScheduledFiresPerMinute)", "schedule");
         }
     }
@@ -266,7 +267,7 @@ public final class JobResource {
         for (ValidatedJob job : validated) {
             int length = json.writeValueAsString(job.document()).length();
             if (length > limits.maxJobDefinitionLength()) {
-                throw JobImportException.of(422, "job '" + job.definition().fullName() + "' is " + length
+                throw JobImportException.of(Refusal.Kind.INVALID, "job '" + job.definition().fullName() + "' is " + length
                         + " characters when stored; the limit is " + limits.maxJobDefinitionLength() + " (api.maxJobDefinitionLength)",
                         "job[" + job.index() + "]");
             }
@@ -280,7 +281,7 @@ public final class JobResource {
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw ApiException.badRequest("the import is not valid UTF-8 text", "body");
+            throw Refusal.badRequest("the import is not valid UTF-8 text", "body");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
@@ -77,7 +78,7 @@ public final class KeyResource {
         }
         List<KeyMeta> inside = keys.list(path);
         if (inside.isEmpty() && !path.equals("keys")) {
-            throw ApiException.notFound("key or folder " + path);
+            throw Refusal.notFound("key or folder " + path);
         }
         return Response.ok(Map.of("path", path, "type", "directory", "resources", inside), MediaType.APPLICATION_JSON_TYPE).build();
     }
@@ -87,7 +88,7 @@ public final class KeyResource {
     public Response delete(@Auth Caller caller, @PathParam("path") String path) {
         authorise(caller, KeyStore.checkPath(path));
         if (!keys.delete(path, caller.userName())) {
-            throw ApiException.notFound("key " + path);
+            throw Refusal.notFound("key " + path);
         }
         return Response.noContent().build();
     }
@@ -103,7 +104,7 @@ public final class KeyResource {
     }
 
     private static KeyType typeOf(String contentType) {
-        return KeyType.fromContentType(contentType).orElseThrow(() -> new ApiException(415,
+        return KeyType.fromContentType(contentType).orElseThrow(() -> new Refusal(Refusal.Kind.UNSUPPORTED_FORMAT,
                 "a key's Content-Type says what it is: application/x-rundeck-data-password, application/octet-stream (private key) or application/pgp-keys (public key)",
                 "Content-Type"));
     }
@@ -111,7 +112,7 @@ public final class KeyResource {
     private static byte[] read(InputStream body) throws IOException {
         byte[] bytes = body.readNBytes(KeyStore.MAX_KEY_BYTES + 1);
         if (bytes.length > KeyStore.MAX_KEY_BYTES) {
-            throw new ApiException(413, "a key value is at most " + KeyStore.MAX_KEY_BYTES + " bytes", "body");
+            throw new Refusal(Refusal.Kind.TOO_LARGE, "a key value is at most " + KeyStore.MAX_KEY_BYTES + " bytes", "body");
         }
         return bytes;
     }

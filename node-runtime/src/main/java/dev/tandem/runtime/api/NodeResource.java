@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
@@ -45,7 +46,7 @@ public final class NodeResource {
         try {
             parsed = NodeFilter.parse(filter);
         } catch (NodeFilter.FilterException e) {
-            throw ApiException.badRequest("malformed node filter: " + e.getMessage(), "filter, position " + e.position());
+            throw Refusal.badRequest("malformed node filter: " + e.getMessage(), "filter, position " + e.position());
         }
         return new Selection(filter, parsed.select(model.nodes()), model.sources());
     }

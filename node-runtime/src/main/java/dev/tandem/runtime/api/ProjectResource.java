@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AccessControl;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.Permission;
@@ -56,10 +57,10 @@ public final class ProjectResource {
     public Response create(@Auth Caller caller, NewProject body) {
         access.requireAdmin(caller, "create projects");
         if (body == null || body.name() == null) {
-            throw ApiException.badRequest("a project needs a 'name'", "name");
+            throw Refusal.badRequest("a project needs a 'name'", "name");
         }
         if (!NAME.matcher(body.name()).matches()) {
-            throw ApiException.badRequest("project name '" + body.name() + "' may hold only letters, digits, '_', '.' and '-' (at most 100)", "name");
+            throw Refusal.badRequest("project name '" + body.name() + "' may hold only letters, digits, '_', '.' and '-' (at most 100)", "name");
         }
         checkConfig(body.config());
         Project project = projects.create(body.name(), body.description() == null ? "" : body.description(),
@@ -101,7 +102,7 @@ public final class ProjectResource {
     public Map<String, Object> putConfig(@Auth Caller caller, @PathParam("project") String name, Map<String, Object> config) {
         access.require(caller, name, Permission.ADMIN);
         if (config == null) {
-            throw ApiException.badRequest("the body must be a JSON object with the project configuration", "body");
+            throw Refusal.badRequest("the body must be a JSON object with the project configuration", "body");
         }
         checkConfig(config);
         dev.tandem.runtime.nodes.NodeSources.hostAccess(config.get("nodeSources"), projects.require(name).config().get("nodeSources"),
@@ -112,10 +113,10 @@ public final class ProjectResource {
     private static void checkConfig(Map<String, Object> config) {
         if (config != null) {
             dev.tandem.runtime.cluster.RemoteExecutionPolicy.problem(config.get("remoteExecution")).ifPresent(p -> {
-                throw ApiException.badRequest(p[1], p[0]);
+                throw Refusal.badRequest(p[1], p[0]);
             });
             dev.tandem.runtime.nodes.NodeSources.problem(config.get("nodeSources")).ifPresent(p -> {
-                throw ApiException.badRequest(p[1], p[0]);
+                throw Refusal.badRequest(p[1], p[0]);
             });
         }
     }

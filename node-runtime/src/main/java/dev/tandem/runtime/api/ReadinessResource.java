@@ -1,9 +1,9 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.runtime.cluster.MemberRepository;
 import dev.tandem.runtime.cluster.MemberView;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteState;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;

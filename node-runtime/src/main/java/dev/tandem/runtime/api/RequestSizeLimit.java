@@ -11,7 +11,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Refuses a request body larger than its limit before anything parses it: by its declared
@@ -20,6 +19,7 @@ import java.nio.charset.StandardCharsets;
  * runtime hold more than the limit in memory. Job imports have their own, larger limit.
  */
 public final class RequestSizeLimit implements Filter {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private final long maxBytes;
     private final long maxImportBytes;
 
@@ -60,8 +60,7 @@ public final class RequestSizeLimit implements Filter {
         response.setStatus(413);
         response.setContentType("application/json");
         response.setHeader("Connection", "close");
-        String body = "{\"status\":413,\"error\":\"" + message(size, limit, setting) + "\",\"where\":\"body\"}";
-        response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+        response.getOutputStream().write(JSON.writeValueAsBytes(ErrorBody.of(413, message(size, limit, setting), "body")));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.auth.AuthRepository;
 import dev.tandem.runtime.auth.Caller;
 import dev.tandem.runtime.auth.TokenInfo;
@@ -44,7 +45,7 @@ public final class TokenResource {
     @Path("tokens")
     public Response create(@Auth Optional<Caller> caller, @Context HttpServletRequest http, TokenService.TokenRequest request) {
         if (request == null) {
-            throw ApiException.badRequest("send {\"user\": ..., \"password\": ...}", "body");
+            throw Refusal.badRequest("send {\"user\": ..., \"password\": ...}", "body");
         }
         limits.checkDescription(request.description(), "description");
         TokenService.IssuedToken issued = tokens.issue(request, caller, http.getRemoteAddr());
@@ -80,10 +81,10 @@ public final class TokenResource {
         try {
             uuid = UUID.fromString(id);
         } catch (IllegalArgumentException e) {
-            throw ApiException.notFound("token '" + id + "'");
+            throw Refusal.notFound("token '" + id + "'");
         }
         return repository.findToken(uuid)
                 .filter(t -> caller.isAdmin() || t.user().equals(caller.userName()))
-                .orElseThrow(() -> ApiException.notFound("token '" + id + "'"));
+                .orElseThrow(() -> Refusal.notFound("token '" + id + "'"));
     }
 }

@@ -1,6 +1,6 @@
 package dev.tandem.runtime.auth;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 
 /**
  * Role-based access: the built-in role {@code admin} may do everything; other roles are groups
@@ -31,7 +31,7 @@ public final class AccessControl {
 
     public void require(Caller caller, String project, Permission wanted) {
         if (!allows(caller, project, wanted)) {
-            throw new ApiException(403, "missing permission '" + wanted.word() + "' on project '" + project + "' for "
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "missing permission '" + wanted.word() + "' on project '" + project + "' for "
                     + caller.userName() + " (roles " + caller.roles() + ")", "project");
         }
     }
@@ -43,14 +43,14 @@ public final class AccessControl {
      */
     public void requireOn(Caller caller, String project, Permission wanted, String what) {
         if (!allows(caller, project, Permission.READ)) {
-            throw ApiException.notFound(what);
+            throw Refusal.notFound(what);
         }
         require(caller, project, wanted);
     }
 
     public void requireAdmin(Caller caller, String action) {
         if (!caller.isAdmin()) {
-            throw new ApiException(403, "missing role 'admin', needed to " + action, "roles");
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "missing role 'admin', needed to " + action, "roles");
         }
     }
 }

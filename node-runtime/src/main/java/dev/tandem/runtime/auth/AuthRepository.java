@@ -1,7 +1,8 @@
 package dev.tandem.runtime.auth;
 
-import dev.tandem.runtime.db.Ids;
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.kernel.site.SiteGate;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -63,7 +64,7 @@ public final class AuthRepository {
                     .bind("id", Ids.next()).bind("name", name).bind("hash", passwordHash).bind("roles", roles.toArray(String[]::new))
                     .execute();
             if (rows == 0) {
-                throw dev.tandem.runtime.api.ApiException.conflict("user '" + name + "' already exists");
+                throw Refusal.conflict("user '" + name + "' already exists");
             }
             return user(h, name).orElseThrow();
         });
@@ -78,7 +79,7 @@ public final class AuthRepository {
                     .bind("name", name).bind("hash", passwordHash).bind("roles", roles == null ? null : roles.toArray(String[]::new))
                     .execute();
             if (rows == 0) {
-                throw dev.tandem.runtime.api.ApiException.notFound("user '" + name + "'");
+                throw Refusal.notFound("user '" + name + "'");
             }
             requireAnAdmin(h);
             return user(h, name).orElseThrow();
@@ -88,7 +89,7 @@ public final class AuthRepository {
     public void deleteUser(String name) {
         gate.write(h -> {
             if (h.createUpdate("DELETE FROM tandem.users WHERE name = :name").bind("name", name).execute() == 0) {
-                throw dev.tandem.runtime.api.ApiException.notFound("user '" + name + "'");
+                throw Refusal.notFound("user '" + name + "'");
             }
             requireAnAdmin(h);
             return null;
@@ -98,7 +99,7 @@ public final class AuthRepository {
     private static void requireAnAdmin(Handle h) {
         long admins = h.createQuery("SELECT count(*) FROM tandem.users WHERE 'admin' = ANY(roles)").mapTo(Long.class).one();
         if (admins == 0) {
-            throw dev.tandem.runtime.api.ApiException.conflict("this would leave no user with the role 'admin'");
+            throw Refusal.conflict("this would leave no user with the role 'admin'");
         }
     }
 

@@ -2,9 +2,9 @@ package dev.tandem.runtime.auth;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.db.Ids;
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.ResultSet;
@@ -58,7 +58,7 @@ public final class GroupRepository {
                     .bind("id", Ids.next()).bind("name", name).bind("description", description).bind("grants", write(grants))
                     .execute();
             if (rows == 0) {
-                throw ApiException.conflict("group '" + name + "' already exists");
+                throw Refusal.conflict("group '" + name + "' already exists");
             }
             return h.createQuery("SELECT " + COLUMNS + " FROM tandem.groups WHERE name = :name").bind("name", name).map((rs, ctx) -> group(rs)).one();
         });
@@ -72,7 +72,7 @@ public final class GroupRepository {
                     .bind("name", name).bind("description", description).bind("grants", grants == null ? null : write(grants))
                     .execute();
             if (rows == 0) {
-                throw ApiException.notFound("group '" + name + "'");
+                throw Refusal.notFound("group '" + name + "'");
             }
             return h.createQuery("SELECT " + COLUMNS + " FROM tandem.groups WHERE name = :name").bind("name", name).map((rs, ctx) -> group(rs)).one();
         });
@@ -84,10 +84,10 @@ public final class GroupRepository {
             List<String> holders = h.createQuery("SELECT name FROM tandem.users WHERE :name = ANY(roles) ORDER BY name")
                     .bind("name", name).mapTo(String.class).list();
             if (!holders.isEmpty()) {
-                throw ApiException.conflict("group '" + name + "' is held by " + holders + "; remove it from them first");
+                throw Refusal.conflict("group '" + name + "' is held by " + holders + "; remove it from them first");
             }
             if (h.createUpdate("DELETE FROM tandem.groups WHERE name = :name").bind("name", name).execute() == 0) {
-                throw ApiException.notFound("group '" + name + "'");
+                throw Refusal.notFound("group '" + name + "'");
             }
             return null;
         });

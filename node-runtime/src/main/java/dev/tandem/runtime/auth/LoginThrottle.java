@@ -1,6 +1,6 @@
 package dev.tandem.runtime.auth;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import java.time.Duration;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -49,7 +49,7 @@ public final class LoginThrottle {
         }
     }
 
-    /** @throws ApiException 429 naming the seconds to wait, and whether the user or the address is locked */
+    /** @throws Refusal 429 naming the seconds to wait, and whether the user or the address is locked */
     public Attempt begin(String user, String clientAddress) {
         return jdbi.inTransaction(h -> {
             // Lock order: user, then address; nothing waits for a user lock while holding an address lock.
@@ -59,11 +59,11 @@ public final class LoginThrottle {
                     .bind("window", (double) window.toSeconds()).execute();
             Long userWait = waitSeconds(h, "user_name", user, maxPerUser);
             if (userWait != null) {
-                throw new ApiException(429, "too many failed logins for user '" + user + "'; retry in " + userWait + " s", "user");
+                throw new Refusal(Refusal.Kind.THROTTLED, "too many failed logins for user '" + user + "'; retry in " + userWait + " s", "user");
             }
             Long addressWait = waitSeconds(h, "client_address", clientAddress, maxPerAddress);
             if (addressWait != null) {
-                throw new ApiException(429, "too many failed logins from this address; retry in " + addressWait + " s", "user");
+                throw new Refusal(Refusal.Kind.THROTTLED, "too many failed logins from this address; retry in " + addressWait + " s", "user");
             }
             long id = h.createQuery("""
                             INSERT INTO tandem_local.login_failures (user_name, client_address) VALUES (:user, :address) RETURNING id""")

@@ -2,7 +2,7 @@ package dev.tandem.runtime.auth;
 
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -90,18 +90,18 @@ public final class PasswordHasher {
 
     private byte[] derive(String password, byte[] salt, int memoryKib, int iterations, int parallelism, int length) {
         if (password.length() > MAX_PASSWORD_LENGTH) {
-            throw new ApiException(422, "a password is at most " + MAX_PASSWORD_LENGTH + " characters", "password");
+            throw new Refusal(Refusal.Kind.INVALID, "a password is at most " + MAX_PASSWORD_LENGTH + " characters", "password");
         }
         if (memoryKib > 4 * MEMORY_KIB || iterations > 16 * ITERATIONS || parallelism > 16) {
             throw new IllegalArgumentException("stored hash parameters beyond any this runtime writes: m=" + memoryKib + ", t=" + iterations);
         }
         try {
             if (!permits.tryAcquire(maxWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new ApiException(503, "too many password checks in progress; retry in a few seconds", "password");
+                throw new Refusal(Refusal.Kind.UNAVAILABLE, "too many password checks in progress; retry in a few seconds", "password");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ApiException(503, "interrupted while waiting to check a password", "password");
+            throw new Refusal(Refusal.Kind.UNAVAILABLE, "interrupted while waiting to check a password", "password");
         }
         try (Timer.Context ignored = timer.time()) {
             return argon2(password, salt, memoryKib, iterations, parallelism, length);

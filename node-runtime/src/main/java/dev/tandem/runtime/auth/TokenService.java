@@ -1,7 +1,7 @@
 package dev.tandem.runtime.auth;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.job.RundeckDuration;
+import dev.tandem.runtime.refusal.Refusal;
+import dev.tandem.runtime.text.RundeckDuration;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +41,7 @@ public final class TokenService {
         UserRecord user;
         if (request.password() != null) {
             if (request.user() == null) {
-                throw new ApiException(400, "a password login needs 'user'", "user");
+                throw new Refusal(Refusal.Kind.MALFORMED, "a password login needs 'user'", "user");
             }
             LoginThrottle.Attempt attempt = throttle.begin(request.user(), clientAddress);
             Optional<UserRecord> found;
@@ -58,18 +58,18 @@ public final class TokenService {
                 throw e;
             }
             if (found.isEmpty()) {
-                throw new ApiException(401, "wrong user name or password", "user");
+                throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "wrong user name or password", "user");
             }
             attempt.succeeded();
             user = found.get();
         } else if (caller.isPresent()) {
             String name = request.user() == null ? caller.get().userName() : request.user();
             if (!name.equals(caller.get().userName()) && !caller.get().isAdmin()) {
-                throw new ApiException(403, "only an admin may create tokens for another user (missing role: admin)", "user");
+                throw new Refusal(Refusal.Kind.FORBIDDEN, "only an admin may create tokens for another user (missing role: admin)", "user");
             }
-            user = repository.findUser(name).orElseThrow(() -> ApiException.notFound("user '" + name + "'"));
+            user = repository.findUser(name).orElseThrow(() -> Refusal.notFound("user '" + name + "'"));
         } else {
-            throw new ApiException(401, "send 'user' and 'password', or authenticate with a bearer token", "Authorization header");
+            throw new Refusal(Refusal.Kind.UNAUTHENTICATED, "send 'user' and 'password', or authenticate with a bearer token", "Authorization header");
         }
         // A token minted with another token never carries more than that token does (an admin
         // token already may do everything, so it may mint any role the user holds).
@@ -81,17 +81,17 @@ public final class TokenService {
         if (!ceiling.containsAll(roles)) {
             Set<String> extra = new LinkedHashSet<>(roles);
             extra.removeAll(ceiling);
-            throw new ApiException(403, "the new token cannot carry the role(s) " + extra + ": neither "
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "the new token cannot carry the role(s) " + extra + ": neither "
                     + (request.password() == null ? "your token nor " : "") + "user '" + user.name() + "' holds them", "roles");
         }
         Duration ttl;
         try {
             ttl = request.expiresIn() == null ? defaultTtl : RundeckDuration.parse(request.expiresIn());
         } catch (IllegalArgumentException e) {
-            throw new ApiException(400, "bad expiresIn: " + e.getMessage(), "expiresIn");
+            throw new Refusal(Refusal.Kind.MALFORMED, "bad expiresIn: " + e.getMessage(), "expiresIn");
         }
         if (ttl.isZero()) {
-            throw new ApiException(400, "expiresIn must be longer than zero", "expiresIn");
+            throw new Refusal(Refusal.Kind.MALFORMED, "expiresIn must be longer than zero", "expiresIn");
         }
         String token = tokens.newToken();
         Instant expires = clock.instant().plus(ttl);

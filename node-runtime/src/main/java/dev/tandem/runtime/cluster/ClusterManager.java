@@ -1,7 +1,7 @@
 package dev.tandem.runtime.cluster;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -58,14 +58,14 @@ public final class ClusterManager {
         require(from);
         MemberView target = require(to);
         if (!target.state().equals("active")) {
-            throw ApiException.conflict("member " + to + " is " + target.state() + "; schedules move only to an active member");
+            throw Refusal.conflict("member " + to + " is " + target.state() + "; schedules move only to an active member");
         }
         int moved = gate.write(h -> {
             List<UUID> ids;
             try {
                 ids = jobs == null || jobs.isEmpty() ? schedules.ownedBy(h, from) : jobs.stream().map(UUID::fromString).toList();
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("'jobs' lists job ids (UUIDs)", "jobs");
+                throw Refusal.badRequest("'jobs' lists job ids (UUIDs)", "jobs");
             }
             int count = 0;
             for (UUID job : ids) {
@@ -77,6 +77,6 @@ public final class ClusterManager {
     }
 
     private MemberView require(String id) {
-        return members.find(id).orElseThrow(() -> ApiException.notFound("member '" + id + "'"));
+        return members.find(id).orElseThrow(() -> Refusal.notFound("member '" + id + "'"));
     }
 }

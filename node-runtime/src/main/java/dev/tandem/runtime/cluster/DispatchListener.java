@@ -1,8 +1,8 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.kernel.site.SiteGate;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.JobRepository;
-import dev.tandem.runtime.site.SiteGate;
 import io.dropwizard.lifecycle.Managed;
 import java.sql.Connection;
 import java.sql.SQLException;

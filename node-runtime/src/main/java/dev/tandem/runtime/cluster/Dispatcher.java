@@ -1,6 +1,6 @@
 package dev.tandem.runtime.cluster;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.StoredJob;
@@ -35,10 +35,10 @@ public final class Dispatcher {
 
     public Execution run(StoredJob job, Map<String, String> options, String user) {
         if (members.draining(self)) {
-            throw new ApiException(503, "member " + self + " is draining and starts no new execution; use another member");
+            throw new Refusal(Refusal.Kind.UNAVAILABLE, "member " + self + " is draining and starts no new execution; use another member");
         }
         RemoteExecutionPolicy.Choice choice = choose(job);
-        String target = choice.member().orElseThrow(() -> new ApiException(503, choice.reason()));
+        String target = choice.member().orElseThrow(() -> new Refusal(Refusal.Kind.UNAVAILABLE, choice.reason()));
         if (target.equals(self)) {
             return executions.run(job, options, user);
         }

@@ -3,6 +3,7 @@ package dev.tandem.runtime.cluster;
 import dev.tandem.runtime.db.Json;
 import dev.tandem.runtime.job.JobDefinition;
 import dev.tandem.runtime.job.JobDocuments;
+import dev.tandem.runtime.job.JobSchedules;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
@@ -12,7 +13,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /** Scheduled jobs of this site: their owner and next fire time (site-local state). */
-public final class ScheduleRepository {
+public final class ScheduleRepository implements JobSchedules {
     /**
      * A schedule whose next fire time has come.
      *
@@ -29,6 +30,16 @@ public final class ScheduleRepository {
     public ScheduleRepository(Jdbi jdbi, Json json) {
         this.jdbi = jdbi;
         this.json = json;
+    }
+
+    @Override
+    public void saved(Handle h, UUID jobId, JobDefinition job, String member) {
+        sync(h, jobId, job, member);
+    }
+
+    @Override
+    public void deleted(Handle h, UUID jobId) {
+        remove(h, jobId);
     }
 
     /**

@@ -1,13 +1,13 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.kernel.site.SiteEpochChangedException;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteNotActiveException;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.job.JobDefinition;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
-import dev.tandem.runtime.site.SiteEpochChangedException;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteNotActiveException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ public final class SchedulerLoop {
     }
 
     private String batch() {
-        dev.tandem.runtime.site.SiteState site = gate.current();
+        dev.tandem.kernel.site.SiteState site = gate.current();
         if (!site.acceptsWrites()) {
             return "site is " + site.role().sql() + ": no schedule fires here";
         }

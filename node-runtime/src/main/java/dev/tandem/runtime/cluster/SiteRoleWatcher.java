@@ -1,8 +1,8 @@
 package dev.tandem.runtime.cluster;
 
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.runtime.execution.ExecutionService;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteState;
 
 /**
  * Follows the site-state row for this member, every interval. When the site accepts writes at an

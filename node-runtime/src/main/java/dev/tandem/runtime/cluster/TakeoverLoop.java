@@ -1,13 +1,14 @@
 package dev.tandem.runtime.cluster;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.kernel.loop.Backoff;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.execution.Execution;
 import dev.tandem.runtime.execution.ExecutionService;
 import dev.tandem.runtime.execution.ExecutionStatus;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.project.ProjectRepository;
-import dev.tandem.runtime.site.SiteGate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -40,10 +41,11 @@ public final class TakeoverLoop {
     private final Decisions decisions;
     private final java.util.function.Supplier<java.time.Duration> healthyFor;
     /** Pending re-runs whose decision failed here, tried again after a growing delay. */
-    private final Map<UUID, Backoff> backoff = new ConcurrentHashMap<>();
+    private final Map<UUID, PendingRetry> backoff = new ConcurrentHashMap<>();
+    /** From one heartbeat (at least a second) up to five minutes between tries of one re-run. */
+    private final Backoff rerunRetry;
     /** Attempts whose deciding commit was reported as failed, until the database tells whether it went through. */
     private final Map<UUID, ExecutionService.Rerun> unconfirmed = new ConcurrentHashMap<>();
-    private static final long MAX_BACKOFF_MILLIS = 300_000;
 
     public TakeoverLoop(String self, ClusterSettings settings, MemberRepository members, ScheduleRepository schedules, JobRepository jobs,
                         ProjectRepository projects, ExecutionService executions, RemoteExecutionPolicy policy, SiteGate gate,
@@ -51,6 +53,8 @@ public final class TakeoverLoop {
         this.healthyFor = healthyFor;
         this.self = self;
         this.settings = settings;
+        this.rerunRetry = new Backoff(java.time.Duration.ofMillis(Math.max(1000, settings.heartbeatInterval().toMillis())),
+                java.time.Duration.ofMinutes(5));
         this.members = members;
         this.schedules = schedules;
         this.jobs = jobs;
@@ -104,7 +108,7 @@ public final class TakeoverLoop {
      * (a row per epoch in {@code tandem_local.site_takeovers}); every member takes the schedules
      * that have no owner here.
      */
-    public String settleRunsOfFormerSite(dev.tandem.runtime.site.SiteState site) {
+    public String settleRunsOfFormerSite(dev.tandem.kernel.site.SiteState site) {
         List<UUID> incomplete = gate.write(h -> {
             boolean first = h.createUpdate("""
                             INSERT INTO tandem_local.site_takeovers (epoch, member_id, executions) VALUES (:epoch, :me, 0)
@@ -266,7 +270,7 @@ public final class TakeoverLoop {
     private record RerunDecision(ExecutionService.Rerun rerun, String why) {}
 
     /** A pending run whose decision failed on this member, tried again after a growing delay. */
-    private record Backoff(long untilNanos, long delayMillis) {}
+    private record PendingRetry(long untilNanos, int failures) {}
 
 
     /**
@@ -331,10 +335,10 @@ public final class TakeoverLoop {
                     }
                 }
                 UUID id = deciding.get();
-                Backoff previous = backoff.get(id);
-                long delay = previous == null ? Math.max(1000, settings.heartbeatInterval().toMillis())
-                        : Math.min(MAX_BACKOFF_MILLIS, previous.delayMillis() * 2);
-                backoff.put(id, new Backoff(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), delay));
+                PendingRetry previous = backoff.get(id);
+                int failures = previous == null ? 1 : previous.failures() + 1;
+                long delay = rerunRetry.after(failures).toMillis();
+                backoff.put(id, new PendingRetry(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), failures));
                 decisions.record("takeover", "could not decide the re-run of execution " + id + ": " + e.getMessage()
                         + "; it stays pending, tried again in " + delay / 1000.0 + " s");
                 continue;
@@ -404,7 +408,7 @@ public final class TakeoverLoop {
             return executions.claimRerun(h, job.get(), options, execution.get())
                     .map(rerun -> new RerunDecision(rerun, null))
                     .orElseGet(() -> new RerunDecision(null, null));
-        } catch (ApiException e) {
+        } catch (Refusal e) {
             return new RerunDecision(null, "execution " + id + " of '" + job.get().definition().fullName() + "' is not re-run: " + e.getMessage());
         }
     }

@@ -1,17 +1,17 @@
 package dev.tandem.runtime.execution;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.db.Json;
-import dev.tandem.runtime.site.SiteGate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import org.jdbi.v3.core.Handle;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.jdbi.v3.core.Handle;
 
 /** All SQL about executions. State changes go through the {@link SiteGate}. */
 public final class ExecutionRepository {
@@ -34,7 +34,7 @@ public final class ExecutionRepository {
 
     /** Records a new running execution; refused with 409 while an exclusive job already runs anywhere. */
     public Execution insertRunning(NewExecution execution) {
-        return gate.write(h -> insert(h, execution).orElseThrow(() -> ApiException.conflict(
+        return gate.write(h -> insert(h, execution).orElseThrow(() -> Refusal.conflict(
                 "job '" + execution.jobName() + "' is already running and does not allow multiple executions")));
     }
 
@@ -159,9 +159,9 @@ public final class ExecutionRepository {
         try {
             uuid = UUID.fromString(id);
         } catch (IllegalArgumentException e) {
-            throw ApiException.notFound("execution '" + id + "'");
+            throw Refusal.notFound("execution '" + id + "'");
         }
-        return find(uuid).orElseThrow(() -> ApiException.notFound("execution '" + id + "'"));
+        return find(uuid).orElseThrow(() -> Refusal.notFound("execution '" + id + "'"));
     }
 
     /** A project's executions, newest first. */

@@ -1,14 +1,15 @@
 package dev.tandem.runtime.execution;
 
+import dev.tandem.kernel.loop.Backoff;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.db.Ids;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.job.JobDefinition;
 import dev.tandem.runtime.job.JobRepository;
-import dev.tandem.runtime.job.RundeckDuration;
+import dev.tandem.runtime.text.RundeckDuration;
 import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogStorage;
@@ -20,10 +21,10 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -37,12 +38,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.runtime.text.Expansion;
 /**
  * Starts executions on this member and sees them to a final state. The running record is
  * committed (through the site gate) before any step runs, so a passive or fenced site never
  * starts one; a member that restarts marks what it left running {@code incomplete}.
  */
 public final class ExecutionService implements Managed {
+    /** A final state that could not be recorded (database blip) is tried again, ever more slowly, while this member runs. */
+    private static final Backoff FINAL_STATE_RETRY = new Backoff(Duration.ofMillis(250), Duration.ofSeconds(10));
     private static final Logger LOG = LoggerFactory.getLogger(ExecutionService.class);
 
     private final ExecutionSettings settings;
@@ -60,7 +64,7 @@ public final class ExecutionService implements Managed {
     /** The user of scheduled executions. */
     static final String SCHEDULER = "scheduler";
     private final OptionValues optionValues;
-    private final dev.tandem.runtime.site.SiteGate gate;
+    private final dev.tandem.kernel.site.SiteGate gate;
     private final dev.tandem.runtime.keys.MasterKeys masterKeys;
     private final Counter started;
     private final Map<ExecutionStatus, Counter> finished = new EnumMap<>(ExecutionStatus.class);
@@ -68,7 +72,7 @@ public final class ExecutionService implements Managed {
     private final FinalStateWriter finalStates;
 
     public ExecutionService(ExecutionSettings settings, ExecutionRepository executions, JobRepository jobs, LogStorage logs,
-                            OptionValues optionValues, dev.tandem.runtime.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
+                            OptionValues optionValues, dev.tandem.kernel.site.SiteGate gate, dev.tandem.runtime.keys.MasterKeys masterKeys,
                             SshSettings sshSettings, java.util.function.Function<String, Optional<dev.tandem.runtime.keys.KeyStore.Secret>> secrets,
                             ProjectNodes projectNodes, JobRefGuard refGuard, MetricRegistry metrics, Clock clock) {
         this.optionValues = optionValues;
@@ -160,7 +164,7 @@ public final class ExecutionService implements Managed {
             String problem = null;
             try {
                 prepared = prepare(job, Map.of(), SCHEDULER);
-            } catch (ApiException e) {
+            } catch (Refusal e) {
                 problem = "cannot start: " + e.getMessage();
             }
             this.attempt = prepared;
@@ -223,7 +227,7 @@ public final class ExecutionService implements Managed {
             if (fire.claimed != null && fire.isLocal()) {
                 try {
                     launch(fire.claimed, fire.attempt);
-                } catch (ApiException e) {
+                } catch (Refusal e) {
                     LOG.warn("Scheduled fire of '{}' at {} did not start: {}", fire.attempt.definition().fullName(), fire.fireTime, e.getMessage());
                 }
             }
@@ -237,7 +241,7 @@ public final class ExecutionService implements Managed {
         QueuedPayload payload = QueuedPayload.of(givenOptions, attempt.options(), masterKeys, id);
         return gate.write(h -> {
             Execution execution = executions.insert(h, newExecution(id, attempt, ExecutionStatus.QUEUED, target, fireTime))
-                    .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
+                    .orElseThrow(() -> Refusal.conflict("job '" + attempt.definition().fullName()
                             + "' is already running and does not allow multiple executions"));
             payload.enqueue(h, id, target);
             return execution;
@@ -258,7 +262,7 @@ public final class ExecutionService implements Managed {
             Execution execution = executions.find(row.executionId()).orElseThrow();
             try {
                 StoredJob job = jobs.find(String.valueOf(execution.jobId()))
-                        .orElseThrow(() -> new ApiException(404, "job of queued execution " + execution.id() + " was deleted"));
+                        .orElseThrow(() -> new Refusal(Refusal.Kind.NOT_FOUND, "job of queued execution " + execution.id() + " was deleted"));
                 Attempt attempt = prepare(job, row.options(masterKeys), execution.user());
                 launch(execution, new Attempt(attempt.job(), attempt.definition(), attempt.options(), attempt.user(), attempt.timeout(),
                         attempt.retries(), attempt.retryDelay(), execution.attempt(), execution.retryOf()));
@@ -293,7 +297,7 @@ public final class ExecutionService implements Managed {
      * In the caller's write transaction: records the next attempt of {@code previous} (a run that
      * died with its member) as running on this member, if the job's retries allow one; empty when
      * they are used up. A job that cannot run now (disabled, options no longer valid, another
-     * execution running where multiple executions are not allowed) throws {@link ApiException}.
+     * execution running where multiple executions are not allowed) throws {@link Refusal}.
      * Start the attempt with {@link #launchRerun} once the transaction committed.
      */
     public Optional<Rerun> claimRerun(org.jdbi.v3.core.Handle h, StoredJob job, Map<String, String> options, Execution previous) {
@@ -305,7 +309,7 @@ public final class ExecutionService implements Managed {
         Attempt attempt = new Attempt(first.job(), first.definition(), first.options(), first.user(), first.timeout(),
                 first.retries(), first.retryDelay(), previous.attempt() + 1, origin);
         Execution execution = executions.insert(h, newExecution(Ids.next(), attempt, ExecutionStatus.RUNNING, settings.memberId(), null))
-                .orElseThrow(() -> ApiException.conflict("job '" + attempt.definition().fullName()
+                .orElseThrow(() -> Refusal.conflict("job '" + attempt.definition().fullName()
                         + "' is already running and does not allow multiple executions"));
         return Optional.of(new Rerun(execution, attempt, previous.id()));
     }
@@ -318,7 +322,7 @@ public final class ExecutionService implements Managed {
     public void launchRerun(Rerun rerun) {
         try {
             launch(rerun.execution, rerun.attempt);
-        } catch (ApiException e) {
+        } catch (Refusal e) {
             executions.flagRerun(rerun.previous);
             throw e;
         }
@@ -358,7 +362,7 @@ public final class ExecutionService implements Managed {
     private Attempt prepare(StoredJob job, Map<String, String> givenOptions, String user) {
         JobDefinition definition = job.definition();
         if (!definition.executionEnabled()) {
-            throw ApiException.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
+            throw Refusal.conflict("execution is disabled for job '" + definition.fullName() + "' (executionEnabled: false)");
         }
         ResolvedOptions options = optionValues.resolveAll(job.project(), definition.options(), givenOptions);
         Duration timeout = durationOf(definition.timeout(), options, "timeout");
@@ -398,7 +402,7 @@ public final class ExecutionService implements Managed {
             running.remove(id);
             finish(live, ExecutionStatus.INCOMPLETE, "member " + settings.memberId() + " is shutting down", 0);
             logOnly(id, "ERROR", "execution incomplete: member " + settings.memberId() + " is shutting down");
-            throw new ApiException(503, "this member is shutting down; run the job again");
+            throw new Refusal(Refusal.Kind.UNAVAILABLE, "this member is shutting down; run the job again");
         }
     }
 
@@ -411,7 +415,7 @@ public final class ExecutionService implements Managed {
             Duration duration = RundeckDuration.parse(expanded);
             return duration.isZero() ? null : duration;
         } catch (IllegalArgumentException e) {
-            throw new ApiException(422, options.masked(field + " '" + text + "' expands to '" + expanded + "': " + e.getMessage()), field);
+            throw new Refusal(Refusal.Kind.INVALID, options.masked(field + " '" + text + "' expands to '" + expanded + "': " + e.getMessage()), field);
         }
     }
 
@@ -423,7 +427,7 @@ public final class ExecutionService implements Managed {
         try {
             return Integer.parseInt(expanded);
         } catch (NumberFormatException e) {
-            throw new ApiException(422, options.masked("retry '" + definition.retry() + "' expands to '" + expanded + "', not a number of attempts"),
+            throw new Refusal(Refusal.Kind.INVALID, options.masked("retry '" + definition.retry() + "' expands to '" + expanded + "', not a number of attempts"),
                     "retry");
         }
     }
@@ -554,7 +558,7 @@ public final class ExecutionService implements Managed {
             }
             return changed;
         } catch (RuntimeException e) {
-            long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
+            long delay = FINAL_STATE_RETRY.after(attempt + 1).toMillis();
             LOG.error("Execution {} ended {} but its state could not be recorded ({}); retrying in {} ms",
                     live.id(), status.sql(), e.getMessage(), delay);
             try {
@@ -576,7 +580,7 @@ public final class ExecutionService implements Managed {
     /** Asks the execution to stop; returns true when this member runs it (otherwise its own member picks the request up). */
     public boolean abort(Execution execution, String user) {
         if (execution.status().isFinal()) {
-            throw ApiException.conflict("execution " + execution.id() + " already ended: " + execution.status().sql());
+            throw Refusal.conflict("execution " + execution.id() + " already ended: " + execution.status().sql());
         }
         if (execution.status() == ExecutionStatus.QUEUED) {
             boolean cancelled = gate.write(h -> {

@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.tandem.runtime.process.ProcessEnvironment;
 /**
  * Runs one command as a process on this host, streaming each line of stdout and stderr to the
  * log. The process starts in its own session ({@code setsid}) so a stop reaches every process it

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import dev.tandem.runtime.text.Expansion;
 /**
  * The nodes one workflow runs on, in rank order, and how many run at once. Built when the run
  * starts: the filter's option references are expanded, then matched against the project's

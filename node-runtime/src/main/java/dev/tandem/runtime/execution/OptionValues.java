@@ -1,6 +1,6 @@
 package dev.tandem.runtime.execution;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.job.JobOption;
 import dev.tandem.runtime.keys.KeyScope;
 import dev.tandem.runtime.text.BoundedRegex;
@@ -37,7 +37,7 @@ public final class OptionValues {
     public ResolvedOptions resolveAll(String project, List<JobOption> declared, Map<String, String> given) {
         given.forEach((name, value) -> {
             if (value != null && value.length() > maxValueLength) {
-                throw new ApiException(422, "the value of option '" + name + "' is " + value.length() + " characters; the limit is "
+                throw new Refusal(Refusal.Kind.INVALID, "the value of option '" + name + "' is " + value.length() + " characters; the limit is "
                         + maxValueLength + " (api.maxOptionValueLength)", "options." + name);
             }
         });
@@ -54,13 +54,13 @@ public final class OptionValues {
             }
             if (!given.containsKey(option.name()) && option.storagePath() != null) {
                 if (!option.secure()) {
-                    throw new ApiException(422, "option '" + option.name() + "' reads key storage (storagePath) but is not secure", "options." + option.name());
+                    throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "' reads key storage (storagePath) but is not secure", "options." + option.name());
                 }
                 if (!keyScope.allows(project, option.storagePath())) {
-                    throw new ApiException(422, "option '" + option.name() + "': " + keyScope.refusal(project, option.storagePath()),
+                    throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "': " + keyScope.refusal(project, option.storagePath()),
                             "options." + option.name());
                 }
-                String value = secrets.password(option.storagePath()).orElseThrow(() -> new ApiException(422,
+                String value = secrets.password(option.storagePath()).orElseThrow(() -> new Refusal(Refusal.Kind.INVALID,
                         "option '" + option.name() + "' takes its value from key storage path " + option.storagePath()
                                 + ", which holds no password", "options." + option.name()));
                 withStored.put(option.name(), value);
@@ -74,16 +74,16 @@ public final class OptionValues {
         try {
             return BoundedRegex.matches(Pattern.compile(option.regex()), value);
         } catch (BoundedRegex.TooCostlyException e) {
-            throw new ApiException(422, "option '" + option.name() + "': " + e.getMessage(), where);
+            throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "': " + e.getMessage(), where);
         }
     }
 
-    /** @throws ApiException 400 for an unknown option, 422 naming the option and the rule it breaks */
+    /** @throws Refusal 400 for an unknown option, 422 naming the option and the rule it breaks */
     static Map<String, String> resolve(List<JobOption> declared, Map<String, String> given) {
         Set<String> known = declared.stream().map(JobOption::name).collect(Collectors.toSet());
         for (String name : given.keySet()) {
             if (!known.contains(name)) {
-                throw new ApiException(400, "the job has no option '" + name + "'" + (known.isEmpty() ? "" : "; it has " + known.stream().sorted().toList()),
+                throw new Refusal(Refusal.Kind.MALFORMED, "the job has no option '" + name + "'" + (known.isEmpty() ? "" : "; it has " + known.stream().sorted().toList()),
                         "options." + name);
             }
         }
@@ -93,18 +93,18 @@ public final class OptionValues {
             String where = "options." + option.name();
             if (value == null || value.isEmpty()) {
                 if (option.required()) {
-                    throw new ApiException(422, "option '" + option.name() + "' is required", where);
+                    throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "' is required", where);
                 }
                 continue;
             }
             List<String> parts = option.multivalued() ? List.of(value.split(Pattern.quote(option.delimiter()))) : List.of(value);
             for (String part : parts) {
                 if (option.enforced() && !option.values().isEmpty() && !option.values().contains(part)) {
-                    throw new ApiException(422, "option '" + option.name() + "' is enforced to one of " + option.values()
+                    throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "' is enforced to one of " + option.values()
                             + (option.secure() ? "" : ", not '" + part + "'"), where);
                 }
                 if (option.regex() != null && !regexMatches(option, part, where)) {
-                    throw new ApiException(422, "option '" + option.name() + "' must match the regex " + option.regex()
+                    throw new Refusal(Refusal.Kind.INVALID, "option '" + option.name() + "' must match the regex " + option.regex()
                             + (option.secure() ? "" : ", '" + part + "' does not"), where);
                 }
             }

@@ -2,7 +2,7 @@ package dev.tandem.runtime.execution;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.keys.KeyType;
 import dev.tandem.runtime.keys.MasterKeys;
 import java.io.IOException;
@@ -44,7 +44,7 @@ final class QueuedPayload {
             return new QueuedPayload(plain, null, null);
         }
         if (!keys.configured()) {
-            throw new ApiException(409, "this run carries secure option values and cannot be forwarded to another member "
+            throw new Refusal(Refusal.Kind.CONFLICT, "this run carries secure option values and cannot be forwarded to another member "
                     + "without a key-storage master key (keys.masterKeys)", "options");
         }
         MasterKeys.Sealed sealed = keys.seal(plain, "dispatch/" + executionId, KeyType.PASSWORD);

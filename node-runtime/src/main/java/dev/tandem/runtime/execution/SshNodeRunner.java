@@ -9,7 +9,6 @@ import dev.tandem.runtime.logs.LogWriter;
 import dev.tandem.runtime.nodes.Node;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketAddress;
@@ -49,6 +48,7 @@ import org.apache.sshd.scp.client.ScpClientCreator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.tandem.runtime.text.Expansion;
 /**
  * Runs node steps on remote nodes over SSH (Apache MINA SSHD client). Authentication uses a
  * private key or a password read from key storage inside this process (the secret never

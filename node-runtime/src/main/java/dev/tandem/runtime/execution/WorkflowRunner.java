@@ -1,6 +1,6 @@
 package dev.tandem.runtime.execution;
 
-import dev.tandem.runtime.api.ApiException;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.job.JobDefinition;
 import dev.tandem.runtime.job.JobRepository;
 import dev.tandem.runtime.job.Step;
@@ -8,7 +8,6 @@ import dev.tandem.runtime.job.StoredJob;
 import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogWriter;
 import dev.tandem.runtime.nodes.Node;
-import dev.tandem.runtime.nodes.NodeSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import dev.tandem.runtime.text.Expansion;
+import dev.tandem.runtime.text.Arguments;
 /**
  * Runs a workflow with Rundeck's result semantics: a failed step stops the workflow unless
  * {@code keepgoing}; its error handler runs first, and a successful handler recovers the step
@@ -548,7 +549,7 @@ final class WorkflowRunner {
         ResolvedOptions childOptions;
         try {
             childOptions = optionValues.resolveAll(child.project(), definition.options(), jobArgs(ref.args(), options));
-        } catch (ApiException e) {
+        } catch (Refusal e) {
             return StepResult.failed("referenced job '" + definition.fullName() + "': " + e.getMessage());
         }
         ctx.masker().add(childOptions.secretValues());

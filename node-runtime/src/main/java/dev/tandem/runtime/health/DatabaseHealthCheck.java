@@ -1,8 +1,8 @@
 package dev.tandem.runtime.health;
 
 import com.codahale.metrics.health.HealthCheck;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteState;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteState;
 
 /** Healthy when the database answers; the message tells the site's role and epoch. */
 public final class DatabaseHealthCheck extends HealthCheck {

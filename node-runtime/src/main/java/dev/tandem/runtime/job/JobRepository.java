@@ -1,9 +1,9 @@
 package dev.tandem.runtime.job;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.db.Ids;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.db.Json;
-import dev.tandem.runtime.site.SiteGate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -22,10 +22,12 @@ public final class JobRepository {
 
     private final SiteGate gate;
     private final Json json;
+    private final JobSchedules schedules;
 
-    public JobRepository(SiteGate gate, Json json) {
+    public JobRepository(SiteGate gate, Json json, JobSchedules schedules) {
         this.gate = gate;
         this.json = json;
+        this.schedules = schedules;
     }
 
     /** Creates each job, or updates the one with its uuid, else the one with its group and name. */
@@ -50,11 +52,11 @@ public final class JobRepository {
         if (def.uuid() != null) {
             existing = findByUuid(h, def.uuid());
             if (existing.isPresent() && !existing.get().projectId().equals(projectId)) {
-                throw JobImportException.of(409, "uuid '" + def.uuid() + "' belongs to job '" + existing.get().name()
+                throw JobImportException.of(Refusal.Kind.CONFLICT, "uuid '" + def.uuid() + "' belongs to job '" + existing.get().name()
                         + "' of project '" + existing.get().project() + "'", where + " uuid");
             }
             if (byName.isPresent() && (existing.isEmpty() || !byName.get().id().equals(existing.get().id()))) {
-                throw JobImportException.of(409, "project '" + projectName + "' already has a job '" + def.fullName()
+                throw JobImportException.of(Refusal.Kind.CONFLICT, "project '" + projectName + "' already has a job '" + def.fullName()
                         + "' with uuid '" + byName.get().uuid() + "'", where + " uuid");
             }
         } else {
@@ -83,7 +85,7 @@ public final class JobRepository {
                     .bind("group", def.group()).bind("doc", json.write(document)).bind("member", memberId).bind("user", user)
                     .execute();
         }
-        dev.tandem.runtime.cluster.ScheduleRepository.sync(h, id, def, memberId);
+        schedules.saved(h, id, def, memberId);
         return new ImportedJob(job.index(), id, uuid, def.name(), def.group(), existing.isPresent() ? "updated" : "created", job.warnings());
     }
 
@@ -106,7 +108,7 @@ public final class JobRepository {
         for (ImportedJob start : imported) {
             List<String> path = cycleFrom(start.id(), start.id(), targets, new ArrayList<>(List.of(start.name())), new java.util.HashSet<>());
             if (path != null) {
-                throw JobImportException.of(422, "job references form a cycle: " + String.join(" -> ", path),
+                throw JobImportException.of(Refusal.Kind.INVALID, "job references form a cycle: " + String.join(" -> ", path),
                         "job[" + start.index() + "] '" + start.name() + "' sequence.commands");
             }
         }
@@ -199,7 +201,7 @@ public final class JobRepository {
     }
 
     public StoredJob require(String idOrUuid) {
-        return find(idOrUuid).orElseThrow(() -> ApiException.notFound("job '" + idOrUuid + "'"));
+        return find(idOrUuid).orElseThrow(() -> Refusal.notFound("job '" + idOrUuid + "'"));
     }
 
     public Optional<StoredJob> find(Handle h, String idOrUuid) {
@@ -222,7 +224,7 @@ public final class JobRepository {
 
     public boolean delete(UUID id) {
         return gate.write(h -> {
-            dev.tandem.runtime.cluster.ScheduleRepository.remove(h, id);
+            schedules.deleted(h, id);
             return h.createUpdate("DELETE FROM tandem.jobs WHERE id = :id").bind("id", id).execute() == 1;
         });
     }

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.job;
 
+import dev.tandem.runtime.refusal.Refusal;
 import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.parser.CronParser;
@@ -14,6 +15,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import dev.tandem.runtime.text.RundeckDuration;
 /**
  * Checks a Rundeck job-YAML document (a list of jobs) key by key against Rundeck's documented
  * semantics. Every problem names the job index and name, the field path and the YAML line;
@@ -59,10 +61,10 @@ public final class JobValidator {
         } else if (root instanceof Map<?, ?>) {
             jobs = List.of(root);
         } else {
-            throw JobImportException.of(400, "expected a list of jobs, found a single value", tree.lineOf(""));
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "expected a list of jobs, found a single value", tree.lineOf(""));
         }
         if (jobs.isEmpty()) {
-            throw JobImportException.of(400, "the import holds no job", tree.lineOf(""));
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "the import holds no job", tree.lineOf(""));
         }
         List<ImportProblem> problems = new ArrayList<>();
         List<ValidatedJob> result = new ArrayList<>();
@@ -85,7 +87,7 @@ public final class JobValidator {
             }
         }
         if (!problems.isEmpty()) {
-            throw new JobImportException(422, problems);
+            throw new JobImportException(Refusal.Kind.INVALID, problems);
         }
         return result;
     }
@@ -314,7 +316,7 @@ public final class JobValidator {
                 } else if (name != null && !names.add(name)) {
                     problem(at + ".name", "option '" + name + "' is declared twice");
                 } else if (name != null) {
-                    String variable = dev.tandem.runtime.execution.Expansion.variable(name);
+                    String variable = dev.tandem.runtime.text.Expansion.variable(name);
                     String clash = variables.putIfAbsent(variable, name);
                     if (clash != null) {
                         problem(at + ".name", "options '" + clash + "' and '" + name + "' would both be exported as " + variable + "; rename one");

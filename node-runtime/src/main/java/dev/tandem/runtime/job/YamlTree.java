@@ -1,5 +1,6 @@
 package dev.tandem.runtime.job;
 
+import dev.tandem.runtime.refusal.Refusal;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,12 +48,12 @@ public final class YamlTree {
             String where = mark == null ? "the YAML document" : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
             String problem = e.getProblem() != null ? e.getProblem() : e.getMessage();
             String context = e.getContext() != null ? e.getContext() + ": " : "";
-            throw JobImportException.of(400, "malformed YAML: " + context + problem, where);
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "malformed YAML: " + context + problem, where);
         } catch (YAMLException e) {
-            throw JobImportException.of(400, "malformed YAML: " + e.getMessage(), "the YAML document");
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "malformed YAML: " + e.getMessage(), "the YAML document");
         }
         if (node == null) {
-            throw JobImportException.of(400, "the YAML document is empty", "the YAML document");
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "the YAML document is empty", "the YAML document");
         }
         Map<String, Mark> marks = new HashMap<>();
         Object root = convert(node, "", marks, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
@@ -86,7 +87,7 @@ public final class YamlTree {
      */
     private static Object convert(Node node, String path, Map<String, Mark> marks, java.util.Set<Node> seen) {
         if (!seen.add(node)) {
-            throw JobImportException.of(400, "YAML aliases (*name) are not supported in job definitions; write the value out",
+            throw JobImportException.of(Refusal.Kind.MALFORMED, "YAML aliases (*name) are not supported in job definitions; write the value out",
                     "line " + (node.getStartMark().getLine() + 1) + ", column " + (node.getStartMark().getColumn() + 1));
         }
         marks.put(path, node.getStartMark());
@@ -94,14 +95,14 @@ public final class YamlTree {
             Map<String, Object> map = new LinkedHashMap<>();
             for (NodeTuple tuple : mapping.getValue()) {
                 if (!(tuple.getKeyNode() instanceof ScalarNode key)) {
-                    throw JobImportException.of(400, "a map key must be a plain value",
+                    throw JobImportException.of(Refusal.Kind.MALFORMED, "a map key must be a plain value",
                             "line " + (tuple.getKeyNode().getStartMark().getLine() + 1));
                 }
                 String childPath = path.isEmpty() ? key.getValue() : path + "." + key.getValue();
                 if (map.containsKey(key.getValue())) {
                     // SnakeYAML checks duplicates only when it constructs objects, which this tree does not use.
                     Mark first = marks.get(childPath);
-                    throw JobImportException.of(400, "the key '" + key.getValue() + "' appears twice in one map (first on line "
+                    throw JobImportException.of(Refusal.Kind.MALFORMED, "the key '" + key.getValue() + "' appears twice in one map (first on line "
                             + (first.getLine() + 1) + "); YAML keeps only one of them, so say which you mean",
                             "line " + (key.getStartMark().getLine() + 1) + ", column " + (key.getStartMark().getColumn() + 1));
                 }

@@ -1,8 +1,8 @@
 package dev.tandem.runtime.keys;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.db.Ids;
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -32,10 +32,10 @@ public final class KeyStore {
         this.masterKeys = masterKeys;
     }
 
-    /** @throws ApiException 400 naming the rule a path breaks */
+    /** @throws Refusal 400 naming the rule a path breaks */
     public static String checkPath(String path) {
         if (path == null || !PATH.matcher(path).matches() || path.contains("/../") || path.endsWith("/..") || path.contains("/./")) {
-            throw ApiException.badRequest("a key path looks like keys/project/web/id_rsa: segments of letters, digits, '_', '.', '@' and '-'", "path");
+            throw Refusal.badRequest("a key path looks like keys/project/web/id_rsa: segments of letters, digits, '_', '.', '@' and '-'", "path");
         }
         return path;
     }
@@ -45,7 +45,7 @@ public final class KeyStore {
         MasterKeys.Sealed sealed = masterKeys.seal(value, path, type);
         return gate.write(h -> {
             if (find(h, path).isPresent()) {
-                throw ApiException.conflict("key " + path + " already exists; PUT replaces it");
+                throw Refusal.conflict("key " + path + " already exists; PUT replaces it");
             }
             h.createUpdate("""
                             INSERT INTO tandem.keys (id, path, key_type, master_key_id, nonce, ciphertext, size_bytes, created_by, created_at, updated_at)
@@ -69,7 +69,7 @@ public final class KeyStore {
                     .bind("nonce", sealed.nonce()).bind("ct", sealed.ciphertext()).bind("size", value.length)
                     .execute();
             if (rows == 0) {
-                throw ApiException.notFound("key " + path);
+                throw Refusal.notFound("key " + path);
             }
             LOG.info("Key {} ({}) replaced by {}", path, type.sql(), user);
             return meta(h, path).orElseThrow();
@@ -98,9 +98,9 @@ public final class KeyStore {
 
     /** A public key's content. */
     public byte[] readPublic(String path) {
-        Stored stored = gate.read(h -> find(h, path)).orElseThrow(() -> ApiException.notFound("key " + path));
+        Stored stored = gate.read(h -> find(h, path)).orElseThrow(() -> Refusal.notFound("key " + path));
         if (!stored.type().readable()) {
-            throw new ApiException(403, "the value of a " + stored.type().sql() + " key is never returned; only public keys can be read", "path");
+            throw new Refusal(Refusal.Kind.FORBIDDEN, "the value of a " + stored.type().sql() + " key is never returned; only public keys can be read", "path");
         }
         return masterKeys.open(stored.sealed(), path, stored.type());
     }
@@ -152,10 +152,10 @@ public final class KeyStore {
     private void checkValue(String path, byte[] value) {
         checkPath(path);
         if (value.length == 0) {
-            throw ApiException.badRequest("a key needs a value (the request body)", "body");
+            throw Refusal.badRequest("a key needs a value (the request body)", "body");
         }
         if (value.length > MAX_KEY_BYTES) {
-            throw new ApiException(413, "a key value is at most " + MAX_KEY_BYTES + " bytes", "body");
+            throw new Refusal(Refusal.Kind.TOO_LARGE, "a key value is at most " + MAX_KEY_BYTES + " bytes", "body");
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.tandem.runtime.logs;
 
+import dev.tandem.kernel.s3.S3Clients;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -14,18 +14,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.ContentStreamProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -46,58 +38,25 @@ public final class S3LogStore implements LogStore, AutoCloseable {
      * Two clients, each with its own connection pool: followers reading logs can never take the
      * connections the shipper needs to upload them (read load must not look like a storage outage).
      */
-    private final Client writer;
-    private final Client reader;
+    private final S3Clients.Client writer;
+    private final S3Clients.Client reader;
     private final S3Client s3;
     private final S3Client reads;
     private final String bucket;
     private final String prefix;
 
-    private record Client(software.amazon.awssdk.http.SdkHttpClient http, S3Client s3) implements AutoCloseable {
-        @Override
-        public void close() {
-            s3.close();
-            http.close();
-        }
-    }
-
     public S3LogStore(Settings settings) {
-        AwsCredentialsProvider credentials = settings.accessKeyId().isBlank() ? DefaultCredentialsProvider.builder().build()
-                : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
-        this.writer = client(settings, credentials, 4);
-        this.reader = client(settings, credentials, 32);
+        S3Clients.Endpoint endpoint = new S3Clients.Endpoint(settings.endpoint(), settings.region(), settings.accessKeyId(),
+                settings.secretAccessKey(), settings.pathStyle(), settings.chunkedEncoding(), settings.checksumsWhenSupported(),
+                settings.timeout());
+        // An attempt may take the timeout; the SDK retries a timed-out attempt within three of them.
+        this.writer = S3Clients.open(endpoint, 4, 3);
+        this.reader = S3Clients.open(endpoint, 32, 3);
         this.s3 = writer.s3();
         this.reads = reader.s3();
         this.bucket = settings.bucket();
         String p = settings.prefix();
         this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
-    }
-
-    private static Client client(Settings settings, AwsCredentialsProvider credentials, int connections) {
-        software.amazon.awssdk.http.SdkHttpClient http = software.amazon.awssdk.http.apache5.Apache5HttpClient.builder()
-                .connectionTimeout(settings.timeout())
-                .socketTimeout(settings.timeout())
-                .maxConnections(connections)
-                .build();
-        var builder = S3Client.builder()
-                .httpClient(http)
-                .region(Region.of(settings.region()))
-                .credentialsProvider(credentials)
-                .serviceConfiguration(S3Configuration.builder()
-                        .pathStyleAccessEnabled(settings.pathStyle())
-                        .chunkedEncodingEnabled(settings.chunkedEncoding())
-                        .build())
-                // An attempt may take the timeout; the SDK retries a timed-out attempt within three of them.
-                .overrideConfiguration(c -> c.apiCallTimeout(settings.timeout().multipliedBy(3)).apiCallAttemptTimeout(settings.timeout()))
-                // The SDK's default (a CRC on every request and response) is refused by some S3-compatible servers.
-                .requestChecksumCalculation(settings.checksumsWhenSupported() ? RequestChecksumCalculation.WHEN_SUPPORTED
-                        : RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(settings.checksumsWhenSupported() ? ResponseChecksumValidation.WHEN_SUPPORTED
-                        : ResponseChecksumValidation.WHEN_REQUIRED);
-        if (!settings.endpoint().isBlank()) {
-            builder.endpointOverride(URI.create(settings.endpoint()));
-        }
-        return new Client(http, builder.build());
     }
 
     private String key(UUID id, String name) {

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.logs;
 
+import dev.tandem.kernel.loop.Backoff;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
@@ -26,7 +27,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class SpoolingLogStorage implements LogStorage, Managed {
     private static final Logger LOG = LoggerFactory.getLogger(SpoolingLogStorage.class);
     private static final String SUFFIX = ".jsonl";
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Backoff UPLOAD_RETRY = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
 
     /** Checkpoint policy and where the spool lives. */
     public record Settings(Path spoolDir, Duration checkpointInterval, long checkpointBytes, long maxChunkBytes) {}
@@ -383,7 +383,7 @@ public final class SpoolingLogStorage implements LogStorage, Managed {
             }
             uploadFailures.inc();
             spool.failures++;
-            long backoff = Math.min(MAX_BACKOFF.toMillis(), 250L << Math.min(spool.failures, 10));
+            long backoff = UPLOAD_RETRY.after(spool.failures).toMillis();
             spool.nextAttemptNanos = nanos + TimeUnit.MILLISECONDS.toNanos(backoff);
             spool.lastError = String.valueOf(e.getMessage());
             if (spool.failingSince == null) {

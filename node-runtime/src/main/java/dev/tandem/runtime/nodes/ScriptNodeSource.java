@@ -1,6 +1,6 @@
 package dev.tandem.runtime.nodes;
 
-import dev.tandem.runtime.execution.ProcessEnvironment;
+import dev.tandem.runtime.process.ProcessEnvironment;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

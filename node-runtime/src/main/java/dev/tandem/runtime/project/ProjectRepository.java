@@ -1,9 +1,9 @@
 package dev.tandem.runtime.project;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.db.Ids;
+import dev.tandem.kernel.db.Ids;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.runtime.refusal.Refusal;
 import dev.tandem.runtime.db.Json;
-import dev.tandem.runtime.site.SiteGate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -27,7 +27,7 @@ public final class ProjectRepository {
     public Project create(String name, String description, Map<String, Object> config) {
         return gate.write(h -> {
             if (find(h, name).isPresent()) {
-                throw ApiException.conflict("project '" + name + "' already exists");
+                throw Refusal.conflict("project '" + name + "' already exists");
             }
             h.createUpdate("""
                             INSERT INTO tandem.projects (id, name, description, config, created_at, updated_at, schedules_since)
@@ -52,7 +52,7 @@ public final class ProjectRepository {
     }
 
     public Project require(String name) {
-        return find(name).orElseThrow(() -> ApiException.notFound("project '" + name + "'"));
+        return find(name).orElseThrow(() -> Refusal.notFound("project '" + name + "'"));
     }
 
     public Optional<Project> find(Handle h, String name) {
@@ -78,7 +78,7 @@ public final class ProjectRepository {
                     .bind("name", name)
                     .execute();
             if (rows == 0) {
-                throw ApiException.notFound("project '" + name + "'");
+                throw Refusal.notFound("project '" + name + "'");
             }
             return find(h, name).orElseThrow();
         });
@@ -87,12 +87,12 @@ public final class ProjectRepository {
     /** Deletes the project with its jobs and executions; refused while any of them runs. Returns the execution ids removed. */
     public List<UUID> delete(String name) {
         return gate.write(h -> {
-            Project project = find(h, name).orElseThrow(() -> ApiException.notFound("project '" + name + "'"));
+            Project project = find(h, name).orElseThrow(() -> Refusal.notFound("project '" + name + "'"));
             h.createQuery("SELECT id FROM tandem.projects WHERE id = :id FOR UPDATE").bind("id", project.id()).mapTo(UUID.class).one();
             long running = h.createQuery("SELECT count(*) FROM tandem.executions WHERE project_id = :id AND status IN ('queued', 'running')")
                     .bind("id", project.id()).mapTo(Long.class).one();
             if (running > 0) {
-                throw ApiException.conflict("project '" + name + "' has " + running + " running execution(s); abort them or wait before deleting it");
+                throw Refusal.conflict("project '" + name + "' has " + running + " running execution(s); abort them or wait before deleting it");
             }
             List<UUID> executions = h.createQuery("DELETE FROM tandem.executions WHERE project_id = :id RETURNING id")
                     .bind("id", project.id()).mapTo(UUID.class).list();

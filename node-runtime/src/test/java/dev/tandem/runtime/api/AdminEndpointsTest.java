@@ -3,6 +3,7 @@ package dev.tandem.runtime.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
@@ -56,7 +57,7 @@ class AdminEndpointsTest {
         String bad = api.get("/api/v1/projects/m/jobs").json().get(0).path("id").asText();
         api.post("/api/v1/jobs/" + id + "/run", Map.of());
         api.post("/api/v1/jobs/" + bad + "/run", Map.of());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).untilAsserted(() -> {
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).untilAsserted(() -> {
             String text = admin().get("/prometheus").body();
             assertThat(text).contains("tandem_executions_started_total 2.0");
             assertThat(text).contains("tandem_executions_succeeded_total 1.0");

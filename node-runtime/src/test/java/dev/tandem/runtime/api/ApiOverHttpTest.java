@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
@@ -192,7 +193,7 @@ class ApiOverHttpTest {
                       - exec: echo started; sleep 60
                 """).json().path("jobs").get(0).path("id").asText();
         String execution = api().post("/api/v1/jobs/" + id + "/run", Map.of()).json().path("id").asText();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() ->
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() ->
                 api().get("/api/v1/executions/" + execution + "/output").json().findValuesAsText("log").contains("started"));
 
         Api.Reply abort = api().post("/api/v1/executions/" + execution + "/abort", Map.of());
@@ -248,7 +249,7 @@ class ApiOverHttpTest {
     void anExpiredTokenIsRefused() throws Exception {
         String token = api().post("/api/v1/tokens", Map.of("expiresIn", "1s")).json().path("token").asText();
         assertThat(api().withToken(token).get("/api/v1/projects").status()).isEqualTo(200);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> api().withToken(token).get("/api/v1/projects").status() == 401);
     }
 
@@ -276,7 +277,7 @@ class ApiOverHttpTest {
 
     @Test
     void aResourceModelFileAddsNodesThatFiltersSelect() throws Exception {
-        java.nio.file.Path file = RuntimeFixture.tempDir("fleet").resolve("fleet.yaml");
+        java.nio.file.Path file = Machine.tempDir("fleet").resolve("fleet.yaml");
         java.nio.file.Files.writeString(file, "web-1:\n  hostname: 10.0.0.1\n  tags: web,prod\nweb-2:\n  hostname: 10.0.0.2\n  tags: web\n");
         api().post("/api/v1/projects", Map.of("name", "fleet", "config",
                 Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString())))));
@@ -301,7 +302,7 @@ class ApiOverHttpTest {
     }
 
     JsonNode awaitEnd(String execution) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(50))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(50))
                 .until(() -> !api().get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
         return api().get("/api/v1/executions/" + execution).json();
     }

@@ -2,10 +2,11 @@ package dev.tandem.runtime.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.util.LinkedHashMap;
@@ -221,7 +222,7 @@ class AccessControlTest {
         start.countDown();
         Map<Integer, Integer> byStatus = new java.util.TreeMap<>();
         for (java.util.concurrent.Future<Integer> reply : replies) {
-            byStatus.merge(reply.get(RuntimeFixture.deadline(java.time.Duration.ofSeconds(60)).toSeconds(), java.util.concurrent.TimeUnit.SECONDS), 1, Integer::sum);
+            byStatus.merge(reply.get(Machine.deadline(java.time.Duration.ofSeconds(60)).toSeconds(), java.util.concurrent.TimeUnit.SECONDS), 1, Integer::sum);
         }
         pool.shutdown();
         assertThat(byStatus).as("the limit is 5 failures; every other attempt waits").isEqualTo(Map.of(401, 5, 429, attempts - 5));

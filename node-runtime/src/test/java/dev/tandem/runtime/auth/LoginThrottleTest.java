@@ -3,8 +3,8 @@ package dev.tandem.runtime.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tandem.runtime.api.ApiException;
-import dev.tandem.runtime.testing.TestPostgres;
+import dev.tandem.kernel.testing.TestPostgres;
+import dev.tandem.runtime.refusal.Refusal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +33,9 @@ class LoginThrottleTest {
             throttle.begin(user, "198.51.100.7"); // each a failure: never marked succeeded
         }
         assertThatThrownBy(() -> throttle.begin("dave", "198.51.100.7"))
-                .isInstanceOf(ApiException.class)
+                .isInstanceOf(Refusal.class)
                 .hasMessageStartingWith("too many failed logins from this address; retry in")
-                .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(429));
+                .satisfies(e -> assertThat(((Refusal) e).kind()).isEqualTo(Refusal.Kind.THROTTLED));
         throttle.begin("dave", "203.0.113.9").succeeded(); // another address is not affected
     }
 
@@ -63,7 +63,7 @@ class LoginThrottleTest {
                 try {
                     throttle.begin("frank", "192.0.2.2");
                     return true;
-                } catch (ApiException e) {
+                } catch (Refusal e) {
                     return false;
                 }
             }));

@@ -2,6 +2,7 @@ package dev.tandem.runtime.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.runtime.refusal.Refusal;
 import org.junit.jupiter.api.Test;
 
 class PasswordHasherTest {
@@ -36,8 +37,8 @@ class PasswordHasherTest {
             together.await();
             try {
                 return String.valueOf(one.verify("s3cret!", stored));
-            } catch (dev.tandem.runtime.api.ApiException e) {
-                return e.status() + " " + e.getMessage();
+            } catch (Refusal e) {
+                return e.kind() + " " + e.getMessage();
             }
         };
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -46,7 +47,7 @@ class PasswordHasherTest {
             outcomes.add(f.get());
         }
         pool.shutdown();
-        assertThat(outcomes).containsExactlyInAnyOrder("true", "503 too many password checks in progress; retry in a few seconds");
+        assertThat(outcomes).containsExactlyInAnyOrder("true", "UNAVAILABLE too many password checks in progress; retry in a few seconds");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> hasher.verify("x".repeat(PasswordHasher.MAX_PASSWORD_LENGTH + 1), stored))
                 .hasMessage("a password is at most 1024 characters");
     }

@@ -3,10 +3,10 @@ package dev.tandem.runtime.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -40,13 +40,13 @@ class ClusterFaultIT {
 
     @BeforeAll
     static void cluster() throws Exception {
-        pgDir = RuntimeFixture.tempDir("cluster-it-pg");
+        pgDir = Machine.tempDir("cluster-it-pg");
         pg = EmbeddedPostgresServer.start(pgDir, 0, false);
         pgPort = pg.port();
         for (String id : List.of("k1", "k2", "k3")) {
             MEMBERS.add(new MemberProcess(id, pg.jdbcUrl("postgres"), freePort(), freePort()).start());
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
+        await().atMost(Machine.deadline(Duration.ofSeconds(90))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
         Api k1 = MEMBERS.get(0).api();
         assertThat(k1.post("/api/v1/projects", Map.of("name", "soak")).status()).isEqualTo(201);
         for (int i = 0; i < 6; i++) {
@@ -60,7 +60,7 @@ class ClusterFaultIT {
             assertThat(reply.status()).as(reply.body()).isEqualTo(200);
             JOBS.add(reply.json().path("jobs").get(0).path("id").asText());
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() -> count("SELECT count(*) FROM tandem.executions") >= 18);
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() -> count("SELECT count(*) FROM tandem.executions") >= 18);
     }
 
     @AfterAll
@@ -74,7 +74,7 @@ class ClusterFaultIT {
     }
 
     static int freePort() throws Exception {
-        return RuntimeFixture.freePort();
+        return Machine.freePort();
     }
 
     static Connection db() throws SQLException {
@@ -120,13 +120,13 @@ class ClusterFaultIT {
         String running = runSleeper(victim.api(), "long-with-retry", true);
         assertThat(text("SELECT member_id FROM tandem.executions WHERE id = '" + running + "'")).isEqualTo("k1");
         victim.kill();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = 'k1'") == 0);
         double silence = Double.parseDouble(text("SELECT extract(epoch FROM taken_over_at - heartbeat_at) FROM tandem_local.members WHERE id = 'k1'"));
         assertThat(silence).as("from the last heartbeat to the takeover, database clock")
                 .isGreaterThanOrEqualTo(5.0).isLessThanOrEqualTo(DEAD_PLUS_INTERVAL.toMillis() / 1000.0 + 0.5);
         // The takeover records its sentences as it goes (schedules first, then the runs it re-started): wait for the last one.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> String.valueOf(
+        await().atMost(Machine.deadline(Duration.ofSeconds(5))).until(() -> String.valueOf(
                 text("SELECT string_agg(sentence, ' | ' ORDER BY id) FROM tandem_local.decisions WHERE kind = 'takeover'")).contains("took over member k1"));
         assertThat(text("SELECT string_agg(sentence, ' | ' ORDER BY id) FROM tandem_local.decisions WHERE kind = 'takeover'"))
                 .contains("took over member k1").contains("re-running 1 whose job has retry")
@@ -137,10 +137,10 @@ class ClusterFaultIT {
         assertThat(retry).as("re-run on a live member").matches("k[23] running 2");
         MEMBERS.get(1).api().post("/api/v1/executions/" + text("SELECT id FROM tandem.executions WHERE retry_of = '" + running + "'") + "/abort", Map.of());
         long before = count("SELECT count(*) FROM tandem.executions");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> count("SELECT count(*) FROM tandem.executions") > before + 12);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> count("SELECT count(*) FROM tandem.executions") > before + 12);
 
         MEMBERS.set(0, new MemberProcess("k1", pg.jdbcUrl("postgres"), freePort(), freePort()).start());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(0).ready());
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(0).ready());
         assertNoFireTimeStartedTwiceAndNoneLost();
     }
 
@@ -157,7 +157,7 @@ class ClusterFaultIT {
         } finally {
             staller.signal("CONT");
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(staller::ready);
+        await().atMost(Machine.deadline(Duration.ofSeconds(5))).until(staller::ready);
         assertThat(count("SELECT count(*) FROM tandem_local.schedules WHERE owner_member = 'k3'")).isEqualTo(owned);
         assertThat(count("SELECT count(*) FROM tandem_local.decisions WHERE sentence LIKE 'took over member k3%'")).as("zero false takeovers").isEqualTo(takeovers);
         assertNoFireTimeStartedTwiceAndNoneLost();
@@ -169,9 +169,9 @@ class ClusterFaultIT {
         long lastDecision = count("SELECT coalesce(max(id), 0) FROM tandem_local.decisions");
         pg.close();
         pg = EmbeddedPostgresServer.start(pgDir, pgPort, false);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
         long after = count("SELECT count(*) FROM tandem.executions");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> count("SELECT count(*) FROM tandem.executions") > after + 12);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> count("SELECT count(*) FROM tandem.executions") > after + 12);
         assertThat(count("SELECT count(*) FROM (SELECT job_id, fire_time FROM tandem.executions WHERE fire_time IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d"))
                 .as("no double fire across the database restart").isZero();
         assertThat(count("SELECT count(*) FROM tandem_local.decisions WHERE kind = 'takeover' AND id > " + lastDecision))
@@ -187,7 +187,7 @@ class ClusterFaultIT {
         for (String id : List.of(first, other)) {
             k2.post("/api/v1/executions/" + id + "/abort", Map.of());
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> count(
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> count(
                 "SELECT count(*) FROM tandem.executions WHERE status = 'aborted' AND id IN ('" + first + "', '" + other + "')") == 2);
         long decisionsBefore = count("SELECT coalesce(max(id), 0) FROM tandem_local.decisions");
         // What a member leaves when it dies right after its takeover committed: the runs marked
@@ -196,7 +196,7 @@ class ClusterFaultIT {
             c.createStatement().execute("UPDATE tandem.executions SET status = 'incomplete', reason = 'member k9 died', rerun_pending = true"
                     + " WHERE id IN ('" + first + "', '" + other + "')");
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> count("SELECT count(*) FROM tandem.executions WHERE rerun_pending") == 0);
         String retry = "SELECT count(*) FROM tandem.executions WHERE retry_of = '" + first + "'";
         // three members decide pending re-runs every interval: still exactly one attempt afterwards
@@ -216,13 +216,13 @@ class ClusterFaultIT {
         String running = runSleeper(victim.api(), "restart-with-retry", true);
         victim.kill();
         MEMBERS.set(2, new MemberProcess("k3", pg.jdbcUrl("postgres"), freePort(), freePort()).start());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(2).ready());
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).until(() -> MEMBERS.get(2).ready());
         // Back within the dead time (the usual case: the member starts in 2-3 s), the restart itself
         // settles the run; on a machine so slow that the restart takes longer, a takeover does.
         String settled = text("SELECT status || ': ' || reason FROM tandem.executions WHERE id = '" + running + "'");
         assertThat(settled).matches("incomplete: member k3 (restarted while the execution was running|died .*)");
         String retry = "SELECT count(*) FROM tandem.executions WHERE retry_of = '" + running + "'";
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> count(retry) == 1);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> count(retry) == 1);
         assertThat(text("SELECT status || ' ' || attempt FROM tandem.executions WHERE retry_of = '" + running + "'")).isEqualTo("running 2");
         MEMBERS.get(0).api().post("/api/v1/executions/" + text("SELECT id FROM tandem.executions WHERE retry_of = '" + running + "'")
                 + "/abort", Map.of());

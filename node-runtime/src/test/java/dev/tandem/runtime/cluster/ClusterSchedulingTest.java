@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Sql;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,11 +22,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Three members on one database: scheduling, ownership, misfires, switches, the cluster manager and forwarding. */
 @ExtendWith(DropwizardExtensionsSupport.class)
+@Tag("members")
 class ClusterSchedulingTest {
     static final String DB = TestPostgres.newDatabase("cluster");
     static final DropwizardAppExtension<TandemConfiguration> M1 = RuntimeFixture.runtime(DB, "m1");
@@ -74,7 +76,7 @@ class ClusterSchedulingTest {
                       - exec: 'true'
                 """);
         assertThat(rows("SELECT owner_member FROM tandem_local.schedules WHERE job_id = ?::uuid", job)).containsExactly("m2");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> executionsOf(job) >= 4);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> executionsOf(job) >= 4);
         assertThat(rows("SELECT DISTINCT member_id FROM tandem.executions WHERE job_id = ?::uuid", job)).containsExactly("m2");
         List<String> fireTimes = rows("SELECT fire_time FROM tandem.executions WHERE job_id = ?::uuid ORDER BY fire_time", job);
         assertThat(fireTimes).doesNotHaveDuplicates();
@@ -95,7 +97,7 @@ class ClusterSchedulingTest {
                       - exec: 'true'
                 """);
         assertThat(rows("SELECT owner_member FROM tandem_local.schedules WHERE job_id = ?::uuid", job)).as("the last modifier owns it").containsExactly("m3");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> rows("SELECT DISTINCT member_id FROM tandem.executions WHERE job_id = ?::uuid", job).contains("m3"));
         a3.delete("/api/v1/jobs/" + job);
         assertThat(rows("SELECT count(*) FROM tandem_local.schedules WHERE job_id = ?::uuid", job)).containsExactly("0");
@@ -112,8 +114,8 @@ class ClusterSchedulingTest {
                       - exec: 'true'
                 """);
         sql("UPDATE tandem_local.schedules SET next_fire_at = date_trunc('hour', now()) - interval '3 hours' WHERE job_id = ?::uuid", job);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(job) >= 3);
-        await().during(Duration.ofSeconds(1)).atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> executionsOf(job) <= 4);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(job) >= 3);
+        await().during(Duration.ofSeconds(1)).atMost(Machine.deadline(Duration.ofSeconds(5))).until(() -> executionsOf(job) <= 4);
         List<String> statuses = rows("""
                 SELECT status FROM tandem.executions WHERE job_id = ?::uuid AND fire_time < date_trunc('hour', now()) ORDER BY fire_time""", job);
         assertThat(statuses).containsExactly("missed", "missed", "missed");
@@ -139,9 +141,9 @@ class ClusterSchedulingTest {
                   schedule: {crontab: '* * * * * ?'}
                   sequence: {commands: [{exec: 'true'}]}
                 """);
-        await().during(Duration.ofSeconds(3)).atMost(RuntimeFixture.deadline(Duration.ofSeconds(6))).until(() -> executionsOf(on) == 0);
+        await().during(Duration.ofSeconds(3)).atMost(Machine.deadline(Duration.ofSeconds(6))).until(() -> executionsOf(on) == 0);
         a1.put("/api/v1/projects/switched/config", Map.of("scheduleEnabled", true));
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(on) > 0);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(on) > 0);
         a1.delete("/api/v1/jobs/" + on);
         assertThat(executionsOf(off)).isZero();
     }
@@ -170,7 +172,7 @@ class ClusterSchedulingTest {
                         """.formatted(name)));
             }
             String broken = ids.get(1);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+            await().atMost(Machine.deadline(Duration.ofSeconds(15)))
                     .until(() -> executionsOf(ids.get(0)) >= 4 && executionsOf(ids.get(2)) >= 4);
             for (String good : List.of(ids.get(0), ids.get(2))) {
                 List<String> gaps = rows("""
@@ -180,7 +182,7 @@ class ClusterSchedulingTest {
             }
             assertThat(executionsOf(broken)).isZero();
             Instant before = Instant.parse(rows("SELECT to_char(next_fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM tandem_local.schedules WHERE job_id = ?::uuid", broken).get(0));
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> Instant.parse(rows(
+            await().atMost(Machine.deadline(Duration.ofSeconds(5))).until(() -> Instant.parse(rows(
                     "SELECT to_char(next_fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM tandem_local.schedules WHERE job_id = ?::uuid",
                     broken).get(0)).isAfter(before));
             for (String id : ids) {
@@ -212,7 +214,7 @@ class ClusterSchedulingTest {
                   schedule: {crontab: '* * * * * ?'}
                   sequence: {commands: [{type: tandem-noop}]}
                 """);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= 1 && executionsOf(free) >= 1);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= 1 && executionsOf(free) >= 1);
         try (Connection lock = TestPostgres.connect(DB)) {
             lock.setAutoCommit(false);
             try (PreparedStatement s = lock.prepareStatement("SELECT 1 FROM tandem_local.schedules WHERE job_id = ?::uuid FOR UPDATE")) {
@@ -221,12 +223,12 @@ class ClusterSchedulingTest {
             }
             int heldBefore = executionsOf(held);
             int freeBefore = executionsOf(free);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(free) >= freeBefore + 3);
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(free) >= freeBefore + 3);
             assertThat(executionsOf(held)).as("the held schedule waits while its row is locked").isLessThanOrEqualTo(heldBefore + 1);
             lock.rollback();
         }
         int freeNow = executionsOf(free);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= freeNow);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(held) >= freeNow);
         a1.delete("/api/v1/jobs/" + held);
         a1.delete("/api/v1/jobs/" + free);
         List<String> gaps = rows("""
@@ -244,11 +246,11 @@ class ClusterSchedulingTest {
                   schedule: {crontab: '* * * * * ?'}
                   sequence: {commands: [{exec: 'true'}]}
                 """);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(job) > 0);
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> executionsOf(job) > 0);
         sql("UPDATE tandem_local.site_state SET role = 'passive'");
         try {
             int before = executionsOf(job);
-            await().during(Duration.ofSeconds(3)).atMost(RuntimeFixture.deadline(Duration.ofSeconds(6))).until(() -> executionsOf(job) == before);
+            await().during(Duration.ofSeconds(3)).atMost(Machine.deadline(Duration.ofSeconds(6))).until(() -> executionsOf(job) == before);
         } finally {
             sql("UPDATE tandem_local.site_state SET role = 'active'");
         }
@@ -313,7 +315,7 @@ class ClusterSchedulingTest {
                   sequence: {commands: [{exec: 'true'}]}
                 """);
         assertThat(rows("SELECT owner_member FROM tandem_local.schedules WHERE job_id = ?::uuid", job)).containsExactly("m1");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(15)))
                 .until(() -> Integer.parseInt(rows("SELECT count(*) FROM tandem.executions WHERE job_id = ?::uuid AND status = 'succeeded'", job).get(0)) >= 3);
         assertThat(rows("SELECT DISTINCT member_id FROM tandem.executions WHERE job_id = ?::uuid", job)).containsExactly("m3");
         a1.delete("/api/v1/jobs/" + job);
@@ -331,7 +333,7 @@ class ClusterSchedulingTest {
             assertThat(run.status()).as(run.body()).isEqualTo(201);
             assertThat(run.json().path("status").asText()).isEqualTo("queued");
             String id = run.json().path("id").asText();
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(10))
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(10))
                     .until(() -> a1.get("/api/v1/executions/" + id).json().path("status").asText().equals("succeeded"));
             JsonNode done = a1.get("/api/v1/executions/" + id).json();
             members.add(done.path("member").asText());

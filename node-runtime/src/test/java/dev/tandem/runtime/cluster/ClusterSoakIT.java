@@ -3,11 +3,11 @@ package dev.tandem.runtime.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ class ClusterSoakIT {
 
     @Test
     void tenMinutesOfKillsLoseAndDuplicateNothing() throws Exception {
-        Path pgDir = RuntimeFixture.tempDir("soak-pg");
+        Path pgDir = Machine.tempDir("soak-pg");
         try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(pgDir, 0, true)) {
             pgPort = pg.port();
             List<MemberProcess> members = new ArrayList<>();

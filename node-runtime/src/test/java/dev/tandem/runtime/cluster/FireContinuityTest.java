@@ -4,19 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.FireSequence;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Sql;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -27,6 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -38,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (nothing fires, fire times pass), then active at the next epoch (a promotion).
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
+@Tag("members")
 class FireContinuityTest {
     static final String DB = TestPostgres.newDatabase("continuity");
     static final DropwizardAppExtension<TandemConfiguration> M1 = RuntimeFixture.runtime(DB, "m1",
@@ -97,7 +97,7 @@ class FireContinuityTest {
         sql("UPDATE tandem_local.site_state SET role = 'passive'");
         // A fire claimed before the switch may still commit: wait until the last one stays put.
         Instant[] last = {null};
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(300))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).pollInterval(Duration.ofMillis(300))
                 .until(() -> {
                     Instant now = lastFire(job);
                     boolean settled = now != null && now.equals(last[0]);
@@ -115,20 +115,20 @@ class FireContinuityTest {
     }
 
     static void waitUntilDatabaseTime(Instant at) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
                 .until(() -> !dbNow().isBefore(at));
     }
 
     @Test
     void aPromotedSiteStartsEveryFireTimeSinceTheLastThatReachedItLateAndNoneTwice() throws Exception {
         String job = everySecond("promoted", "tick");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
         Instant first = lastFire(job);
         Instant last = goPassive(job);
         waitUntilDatabaseTime(last.plusSeconds(3)); // three or more fire times pass while nothing fires here
         long epoch = promote();
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(last.plusSeconds(4)));
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(last.plusSeconds(4)));
         Instant until = lastFire(job);
         FireSequence.Report report = FireSequence.check(DB, UUID.fromString(job), EVERY_SECOND, first, until);
         assertThat(report.problems()).as(report.toString()).isEmpty();
@@ -155,13 +155,13 @@ class FireContinuityTest {
     @Test
     void fireTimesPastTheThresholdAtAHandOverAreRecordedMissedOnceNamingTheHandOver() throws Exception {
         String job = everySecond("late", "tick");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
         Instant first = lastFire(job);
         Instant last = goPassive(job);
         waitUntilDatabaseTime(last.plusSeconds(9)); // the first fire times of the gap are past the 5 s threshold
         long epoch = promote();
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(last.plusSeconds(10)));
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(last.plusSeconds(10)));
         Instant until = lastFire(job);
         FireSequence.Report report = FireSequence.check(DB, UUID.fromString(job), EVERY_SECOND, first, until);
         assertThat(report.problems()).as(report.toString()).isEmpty();
@@ -196,7 +196,7 @@ class FireContinuityTest {
                   schedule: {crontab: '*/5 * * * * ?'}
                   sequence: {commands: [{exec: 'true'}]}
                 """);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job) != null);
         Instant lastBeforeOff = lastFire(job);
         api.put("/api/v1/projects/paused/config", Map.of("scheduleEnabled", false));
         waitUntilDatabaseTime(lastBeforeOff.plusMillis(11_200)); // the fire times +5 s and +10 s pass while off
@@ -210,7 +210,7 @@ class FireContinuityTest {
         assertThat(goPassive(job)).as("handed over before the first fire after the switch-on").isEqualTo(lastBeforeOff);
         promote();
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(lastBeforeOff.plusSeconds(14)));
+        await().atMost(Machine.deadline(Duration.ofSeconds(15))).until(() -> lastFire(job).isAfter(lastBeforeOff.plusSeconds(14)));
         assertThat(rows("SELECT count(*) FROM tandem.executions WHERE job_id = ?::uuid AND status = 'missed'", UUID.fromString(job)))
                 .containsExactly("0");
         assertThat(rows("SELECT count(*) FROM tandem.executions WHERE job_id = ?::uuid AND fire_time > ? AND fire_time < ?",
@@ -251,7 +251,7 @@ class FireContinuityTest {
                   sequence: {commands: [{exec: 'false'}]}
                 """);
         String run = Runs.start(api, job, Map.of());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> api.get("/api/v1/jobs/" + job + "/executions").json().size() == 2
                         && !api.get("/api/v1/jobs/" + job + "/executions?status=running").json().elements().hasNext());
         JsonNode history = api.get("/api/v1/jobs/" + job + "/executions").json();

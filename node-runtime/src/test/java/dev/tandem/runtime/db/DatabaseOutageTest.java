@@ -3,6 +3,8 @@ package dev.tandem.runtime.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
@@ -18,7 +20,7 @@ class DatabaseOutageTest {
 
     @Test
     void theApiSaysTheDatabaseIsUnavailableAndRecoversWhenItReturns() throws Exception {
-        Path dir = RuntimeFixture.tempDir("outage-pg");
+        Path dir = Machine.tempDir("outage-pg");
         EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(dir, 0, false);
         int port = pg.port();
         DropwizardAppExtension<TandemConfiguration> app = RuntimeFixture.runtime(pg.jdbcUrl("postgres"), "member-outage",
@@ -38,7 +40,7 @@ class DatabaseOutageTest {
             assertThat(admin.get("/healthcheck").json().path("database").path("healthy").asBoolean()).isFalse();
 
             pg = EmbeddedPostgresServer.start(dir, port, false);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30)))
+            await().atMost(Machine.deadline(Duration.ofSeconds(30)))
                     .until(() -> api.get("/api/v1/projects").status() == 200);
             assertThat(api.get("/api/v1/projects").json().findValuesAsText("name")).containsExactly("before");
             assertThat(admin.get("/healthcheck").status()).isEqualTo(200);

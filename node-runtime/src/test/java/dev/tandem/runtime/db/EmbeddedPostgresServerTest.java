@@ -2,7 +2,8 @@ package dev.tandem.runtime.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,7 +15,7 @@ class EmbeddedPostgresServerTest {
 
     @Test
     void dataSurvivesARestartWithFsyncAndLogicalDecodingOn() throws Exception {
-        Path dir = RuntimeFixture.tempDir("embedded-pg");
+        Path dir = Machine.tempDir("embedded-pg");
         try (EmbeddedPostgresServer first = EmbeddedPostgresServer.start(dir, 0, true);
              Connection c = DriverManager.getConnection(first.jdbcUrl("postgres"), "postgres", "")) {
             assertThat(setting(c, "fsync")).isEqualTo("on");
@@ -33,7 +34,7 @@ class EmbeddedPostgresServerTest {
     /** With a password (the demo's), no connection gets in without it: neither SQL nor replication. */
     @Test
     void withAPasswordEveryConnectionMustPresentIt() throws Exception {
-        Path dir = RuntimeFixture.tempDir("embedded-pg-password");
+        Path dir = Machine.tempDir("embedded-pg-password");
         try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dir, 0, false, "made-with-this-password")) {
             assertRequiresOnly(server, "made-with-this-password");
             try (Connection c = DriverManager.getConnection(server.jdbcUrl("postgres"), "postgres", "made-with-this-password")) {
@@ -54,7 +55,7 @@ class EmbeddedPostgresServerTest {
     /** A folder made when no password was asked for requires one from the first start that has one. */
     @Test
     void aFolderMadeWithoutAPasswordRequiresOneOnceConfigured() throws Exception {
-        Path dir = RuntimeFixture.tempDir("embedded-pg-trust");
+        Path dir = Machine.tempDir("embedded-pg-trust");
         try (EmbeddedPostgresServer open = EmbeddedPostgresServer.start(dir, 0, false);
              Connection c = DriverManager.getConnection(open.jdbcUrl("postgres"), "postgres", "")) {
             c.createStatement().execute("CREATE TABLE kept (v text)");
@@ -93,7 +94,7 @@ class EmbeddedPostgresServerTest {
      */
     @Test
     void aKilledServersLockWhoseProcessIdNowBelongsToAnotherProgramDoesNotStopTheNextStart() throws Exception {
-        Path dir = RuntimeFixture.tempDir("embedded-pg-killed");
+        Path dir = Machine.tempDir("embedded-pg-killed");
         EmbeddedPostgresServer first = EmbeddedPostgresServer.start(dir, 0, true);
         try (Connection c = DriverManager.getConnection(first.jdbcUrl("postgres"), "postgres", "")) {
             c.createStatement().execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survived a kill')");
@@ -103,7 +104,7 @@ class EmbeddedPostgresServerTest {
         java.util.List<ProcessHandle> all = new java.util.ArrayList<>(postmaster.descendants().toList());
         all.add(postmaster);
         all.forEach(ProcessHandle::destroyForcibly);
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(20)))
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(java.time.Duration.ofSeconds(20)))
                 .until(() -> all.stream().noneMatch(ProcessHandle::isAlive));
         try {
             first.close();
@@ -124,7 +125,7 @@ class EmbeddedPostgresServerTest {
 
     @Test
     void aServerThatCannotStartSaysWhyInPostgresqlsOwnWords() throws Exception {
-        Path dir = RuntimeFixture.tempDir("embedded-pg-bad").resolve("postgres");
+        Path dir = Machine.tempDir("embedded-pg-bad").resolve("postgres");
         java.nio.file.Files.createDirectories(dir);
         java.nio.file.Files.writeString(dir.resolve("notes.txt"), "not a database");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddedPostgresServer.start(dir, 0, true))

@@ -3,6 +3,8 @@ package dev.tandem.runtime.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.runtime.text.Arguments;
+import dev.tandem.runtime.text.Expansion;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

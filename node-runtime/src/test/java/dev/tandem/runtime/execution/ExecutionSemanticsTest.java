@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Files;
@@ -126,7 +127,7 @@ class ExecutionSemanticsTest {
 
     @Test
     void scriptsAndScriptFilesRunWithArgsInterpreterAndExpandedOptions() throws Exception {
-        Path file = RuntimeFixture.tempDir("scriptfile").resolve("check.sh");
+        Path file = Machine.tempDir("scriptfile").resolve("check.sh");
         Files.writeString(file, "echo \"file got $1 and $2 as $RD_OPTION_ENV\"\n");
         String id = job("""
                 - name: scripts
@@ -156,7 +157,7 @@ class ExecutionSemanticsTest {
 
     @Test
     void commandLinesMeanWhatTheShellMakesOfThemWhetherOrNotTheyNeedIt() throws Exception {
-        Path noShebang = RuntimeFixture.tempDir("exec-lines").resolve("no-shebang");
+        Path noShebang = Machine.tempDir("exec-lines").resolve("no-shebang");
         Files.writeString(noShebang, "echo \"no shebang ran with $1\"\n");
         Files.setPosixFilePermissions(noShebang, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         String id = job("""
@@ -225,7 +226,7 @@ class ExecutionSemanticsTest {
 
     @Test
     void aTimeoutKillsTheWholeProcessTree() throws Exception {
-        Path pidFile = RuntimeFixture.tempDir("timeout").resolve("child.pid");
+        Path pidFile = Machine.tempDir("timeout").resolve("child.pid");
         String id = job("""
                 - name: slow
                   timeout: ${option.limit}
@@ -241,7 +242,7 @@ class ExecutionSemanticsTest {
         assertThat(done.path("status").asText()).isEqualTo("timedout");
         assertThat(done.path("reason").asText()).isEqualTo("timed out after 2s");
         long child = Long.parseLong(Files.readString(pidFile).trim());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> ProcessHandle.of(child).map(p -> !p.isAlive()).orElse(true));
     }
 

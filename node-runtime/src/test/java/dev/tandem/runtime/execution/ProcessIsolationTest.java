@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Files;
@@ -76,18 +77,18 @@ class ProcessIsolationTest {
         assertThat(done.path("durationMillis").asLong()).isLessThan(30_000);
         assertThat(lines(quick).stream().map(l -> l.path("log").asText()).toList()).contains("parent done");
 
-        Path pidFile = RuntimeFixture.tempDir("orphan").resolve("pid");
+        Path pidFile = Machine.tempDir("orphan").resolve("pid");
         String slow = run("""
                 - name: orphan-then-wait
                   sequence:
                     commands:
                       - exec: sh -c 'sleep 300 > /dev/null 2>&1 & echo $! > %s' ; sleep 300
                 """.formatted(pidFile));
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
+        await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
         long orphan = Long.parseLong(Files.readString(pidFile).trim());
         api.post("/api/v1/executions/" + slow + "/abort", Map.of());
         assertThat(finished(slow).path("status").asText()).isEqualTo("aborted");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(15)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(15)))
                 .until(() -> ProcessHandle.of(orphan).map(p -> !p.isAlive()).orElse(true));
     }
 

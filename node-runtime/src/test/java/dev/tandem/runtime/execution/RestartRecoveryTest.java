@@ -2,11 +2,12 @@ package dev.tandem.runtime.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemApplication;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.DropwizardTestSupport;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import java.sql.Connection;
@@ -56,9 +57,9 @@ class RestartRecoveryTest {
                 io.dropwizard.testing.ConfigOverride.config("database.url", db),
                 io.dropwizard.testing.ConfigOverride.config("database.user", "postgres"),
                 io.dropwizard.testing.ConfigOverride.config("member.id", "member-r1"),
-                io.dropwizard.testing.ConfigOverride.config("member.dataDir", RuntimeFixture.tempDir("r1").toString()),
-                io.dropwizard.testing.ConfigOverride.config("logs.dir", RuntimeFixture.tempDir("r1logs").toString()),
-                io.dropwizard.testing.ConfigOverride.config("execution.workDir", RuntimeFixture.tempDir("r1work").toString()));
+                io.dropwizard.testing.ConfigOverride.config("member.dataDir", Machine.tempDir("r1").toString()),
+                io.dropwizard.testing.ConfigOverride.config("logs.dir", Machine.tempDir("r1logs").toString()),
+                io.dropwizard.testing.ConfigOverride.config("execution.workDir", Machine.tempDir("r1work").toString()));
         again.before();
         try {
             assertThat(status(db, mine)).isEqualTo("incomplete|member member-r1 restarted while the execution was running");

@@ -2,7 +2,7 @@ package dev.tandem.runtime.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.kernel.testing.Machine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,7 +34,7 @@ class SimpleCommandTest {
 
     @Test
     void aScriptWithoutShebangIsLeftToTheShellWhichRunsItAsAShellScript() throws Exception {
-        Path dir = RuntimeFixture.tempDir("simple-command");
+        Path dir = Machine.tempDir("simple-command");
         Path plain = Files.writeString(dir.resolve("plain"), "echo plain\n");
         Path shebang = Files.writeString(dir.resolve("shebang"), "#!/bin/sh\necho shebang\n");
         Path unexecutable = Files.writeString(dir.resolve("unexecutable"), "#!/bin/sh\n");

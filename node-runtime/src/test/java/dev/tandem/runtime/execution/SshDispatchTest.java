@@ -3,12 +3,13 @@ package dev.tandem.runtime.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.SshNodes;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(DropwizardExtensionsSupport.class)
 class SshDispatchTest {
     static final String MASTER = Base64.getEncoder().encodeToString("ssh-test-master-key-32-bytes-ok!".getBytes(StandardCharsets.UTF_8));
-    static final Path DIR = RuntimeFixture.tempDir("ssh-dispatch");
+    static final Path DIR = Machine.tempDir("ssh-dispatch");
     static final Path KNOWN_HOSTS = DIR.resolve("known_hosts");
     static final Path NODES = DIR.resolve("nodes.yaml");
     static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtime(TestPostgres.newDatabase("ssh"), "member-ssh",

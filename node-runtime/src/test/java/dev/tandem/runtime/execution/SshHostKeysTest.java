@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.keys.KeyStore;
 import dev.tandem.runtime.keys.KeyType;
 import dev.tandem.runtime.logs.LogEntry;
 import dev.tandem.runtime.logs.LogWriter;
 import dev.tandem.runtime.nodes.Node;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.SshNodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -60,7 +60,7 @@ class SshHostKeysTest {
 
     @Test
     void acceptNewRemembersAnUnknownHostAndStrictRefusesIt() throws Exception {
-        Path knownHosts = RuntimeFixture.tempDir("kh").resolve("ssh/known_hosts");
+        Path knownHosts = Machine.tempDir("kh").resolve("ssh/known_hosts");
         RunningExecution execution = new RunningExecution(UUID.randomUUID(), Duration.ofSeconds(1));
         try (SshNodeRunner strict = runner(knownHosts, false); SshNodeRunner.Sessions sessions = strict.sessions(project -> Map.of())) {
             assertThatThrownBy(() -> strict.exec(sessions, "p", node(SERVER.port()), "true", Map.of(), execution, "1", new Lines()))
@@ -81,7 +81,7 @@ class SshHostKeysTest {
 
     @Test
     void aChangedHostKeyIsRefusedEvenWithAcceptNew() throws Exception {
-        Path knownHosts = RuntimeFixture.tempDir("kh-changed").resolve("known_hosts");
+        Path knownHosts = Machine.tempDir("kh-changed").resolve("known_hosts");
         SshNodes.Server impostor = SSH.start();
         String otherKey = SERVER.knownHostsLine().substring(SERVER.knownHostsLine().indexOf(' ') + 1);
         Files.writeString(knownHosts, "[127.0.0.1]:" + impostor.port() + " " + otherKey + "\n");
@@ -95,7 +95,7 @@ class SshHostKeysTest {
 
     @Test
     void stoppingTheExecutionEndsTheRemoteCommandAtOnce() throws Exception {
-        Path knownHosts = RuntimeFixture.tempDir("kh-stop").resolve("known_hosts");
+        Path knownHosts = Machine.tempDir("kh-stop").resolve("known_hosts");
         Files.writeString(knownHosts, SERVER.knownHostsLine() + "\n");
         RunningExecution execution = new RunningExecution(UUID.randomUUID(), Duration.ofSeconds(1));
         Lines out = new Lines();

@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
-import dev.tandem.runtime.testing.TestPostgres;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Path;
@@ -79,7 +80,7 @@ class WorkflowSemanticsTest {
 
     @Test
     void aFailedRunIsRetriedAfterTheDelayAsALinkedAttempt() {
-        Path marker = RuntimeFixture.tempDir("retry").resolve("first-attempt-done");
+        Path marker = Machine.tempDir("retry").resolve("first-attempt-done");
         String id = job("""
                 - name: flaky
                   retry:
@@ -94,7 +95,7 @@ class WorkflowSemanticsTest {
         assertThat(failed.path("status").asText()).isEqualTo("failed-with-retry");
         assertThat(failed.path("reason").asText()).isEqualTo("step 1 failed: exit code 4; attempt 2 of 3 starts in 1 s");
 
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() ->
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() ->
                 api.get("/api/v1/projects/wf/executions?status=succeeded&max=1000").json().findValuesAsText("retryOf").contains(first));
         JsonNode second = null;
         for (JsonNode e : api.get("/api/v1/projects/wf/executions?max=1000").json()) {
@@ -121,7 +122,7 @@ class WorkflowSemanticsTest {
                 """);
         String first = api.post("/api/v1/jobs/" + id + "/run", Map.of()).json().path("id").asText();
         assertThat(finished(first).path("status").asText()).isEqualTo("failed-with-retry");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).until(() ->
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).until(() ->
                 api.get("/api/v1/projects/wf/executions?status=failed&max=1000").json().findValuesAsText("retryOf").contains(first));
 
         String slow = job("""

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;

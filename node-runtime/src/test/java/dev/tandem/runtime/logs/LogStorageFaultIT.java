@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,10 @@ class LogStorageFaultIT {
 
     @BeforeAll
     static void members() throws Exception {
-        pg = EmbeddedPostgresServer.start(RuntimeFixture.tempDir("logs-it-pg"), 0, false);
+        pg = EmbeddedPostgresServer.start(Machine.tempDir("logs-it-pg"), 0, false);
         MEMBERS.add(new MemberProcess("w1", pg.jdbcUrl("postgres"), freePort(), freePort()).withLogs(LOGS).withJvm("-Xmx128m").start());
         MEMBERS.add(new MemberProcess("w2", pg.jdbcUrl("postgres"), freePort(), freePort()).withLogs(LOGS).start());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
+        await().atMost(Machine.deadline(Duration.ofSeconds(90))).until(() -> MEMBERS.stream().allMatch(MemberProcess::ready));
         assertThat(MEMBERS.get(0).api().post("/api/v1/projects", Map.of("name", "logs")).status()).isEqualTo(201);
     }
 
@@ -49,7 +48,7 @@ class LogStorageFaultIT {
     }
 
     static int freePort() throws Exception {
-        return RuntimeFixture.freePort();
+        return Machine.freePort();
     }
 
     private static String importJob(Api api, String yaml) {
@@ -96,21 +95,21 @@ class LogStorageFaultIT {
         Api.Reply run = writer.api().post("/api/v1/jobs/" + job + "/run", Map.of());
         assertThat(run.status()).as(run.body()).isEqualTo(201);
         String execution = run.json().path("id").asText();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
                 .until(() -> stdout(reader, execution).size() >= 50);
         writer.kill();
         List<String> checkpointed = stdout(reader, execution);
         assertNumberedFromOne(checkpointed);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
                 .until(() -> reader.get("/api/v1/executions/" + execution).json().path("status").asText().equals("incomplete"));
         JsonNode afterTakeover = reader.get("/api/v1/executions/" + execution + "/output?max=10000").json();
         assertThat(afterTakeover.path("completed").asBoolean()).as("an incomplete run's checkpointed log is all there is, for now").isTrue();
         assertThat(stdout(reader, execution)).startsWith(checkpointed.toArray(String[]::new));
 
         writer.start();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(writer::ready);
+        await().atMost(Machine.deadline(Duration.ofSeconds(90))).until(writer::ready);
         // What the spool held beyond the last checkpoint (at most one checkpoint interval) is uploaded, and the log sealed.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
                 .until(() -> reader.get("/api/v1/executions/" + execution + "/output?max=1").json().path("sealed").asBoolean());
         List<String> recovered = stdout(reader, execution);
         assertNumberedFromOne(recovered);
@@ -131,7 +130,7 @@ class LogStorageFaultIT {
         assertThat(run.status()).as(run.body()).isEqualTo(201);
         String execution = run.json().path("id").asText();
         Api reader = MEMBERS.get(1).api();
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(180))).pollInterval(Duration.ofMillis(500))
+        await().atMost(Machine.deadline(Duration.ofSeconds(180))).pollInterval(Duration.ofMillis(500))
                 .until(() -> reader.get("/api/v1/executions/" + execution + "/output?max=1&offset=0").json().path("sealed").asBoolean()
                         || reader.get("/api/v1/executions/" + execution).json().path("status").asText().matches("failed|incomplete"));
         JsonNode status = reader.get("/api/v1/executions/" + execution).json();

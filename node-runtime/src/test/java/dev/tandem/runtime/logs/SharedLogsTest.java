@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
 import dev.tandem.runtime.testing.TcpProxy;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * with its whole log arriving afterwards, and honours Rundeck's loglimit.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
+@Tag("members")
 class SharedLogsTest {
     static final S3Server S3 = S3Server.shared();
     static final TcpProxy PROXY = new TcpProxy(S3.port());
@@ -93,7 +96,7 @@ class SharedLogsTest {
         List<JsonNode> followed = new ArrayList<>();
         boolean sawLinesWhileRunning = false;
         long offset = 0;
-        long deadline = System.nanoTime() + RuntimeFixture.deadline(Duration.ofSeconds(60)).toNanos();
+        long deadline = System.nanoTime() + Machine.deadline(Duration.ofSeconds(60)).toNanos();
         while (System.nanoTime() < deadline) {
             JsonNode page = two.get("/api/v1/executions/" + execution + "/output?wait=5&offset=" + offset).json();
             page.path("entries").forEach(followed::add);
@@ -128,14 +131,14 @@ class SharedLogsTest {
     @Test
     void anS3OutageNeitherStopsTheRunNorLosesALine() throws Exception {
         String execution = Runs.start(one, Runs.importJob(one, "logs", counter("through-outage", 40, "0.05")), Map.of());
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(50))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(50))
                 .until(() -> two.get("/api/v1/executions/" + execution + "/output").json().path("entries").size() > 2);
         PROXY.cut();
         try {
             JsonNode finished = Runs.finished(one, execution);
             assertThat(finished.path("status").asText()).as("the execution completes during the outage").isEqualTo("succeeded");
             Api admin = new Api("http://127.0.0.1:" + M1.getAdminPort(), null);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(100))
+            await().atMost(Machine.deadline(Duration.ofSeconds(20))).pollInterval(Duration.ofMillis(100))
                     .until(() -> admin.get("/healthcheck").json().path("logStorage").path("message").asText().contains("cannot be uploaded"));
             JsonNode health = admin.get("/healthcheck").json().path("logStorage");
             assertThat(health.path("healthy").asBoolean()).isFalse();
@@ -145,11 +148,11 @@ class SharedLogsTest {
         } finally {
             PROXY.restore();
         }
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(60))).pollInterval(Duration.ofMillis(200))
                 .until(() -> two.get("/api/v1/executions/" + execution + "/output?max=10000").json().path("completed").asBoolean());
         assertThat(stdout(Runs.entries(two, execution))).as("the whole log reached S3 once it was back").isEqualTo(expected(40));
         Api admin = new Api("http://127.0.0.1:" + M1.getAdminPort(), null);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(200))
                 .until(() -> admin.get("/healthcheck").json().path("logStorage").path("healthy").asBoolean());
     }
 
@@ -162,7 +165,7 @@ class SharedLogsTest {
                       - exec: 'for i in $(seq 1 80); do head -c 60000 /dev/zero | tr "\\0" y; echo; done'
                 """), Map.of());
         Runs.finished(one, execution);
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100))
                 .until(() -> two.get("/api/v1/executions/" + execution + "/output?max=1").json().path("sealed").asBoolean());
         JsonNode page = two.get("/api/v1/executions/" + execution + "/output?max=10000").json();
         assertThat(page.path("entries").size()).as("about 2 MiB per page, not 80 lines of 60 KB").isBetween(20, 40);

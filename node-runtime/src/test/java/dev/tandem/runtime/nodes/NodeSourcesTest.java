@@ -3,7 +3,7 @@ package dev.tandem.runtime.nodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.kernel.testing.Machine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +38,7 @@ class NodeSourcesTest {
 
     @Test
     void aChangedFileIsReReadAndABrokenOneKeepsTheLastGoodNodes() throws Exception {
-        Path file = RuntimeFixture.tempDir("nodes").resolve("nodes.yaml");
+        Path file = Machine.tempDir("nodes").resolve("nodes.yaml");
         Files.writeString(file, "a:\n  hostname: h-a\n");
         NodeSources sources = new NodeSources(Node.localHost("runtime"), 1024 * 1024);
         Map<String, Object> config = Map.of("nodeSources", List.of(Map.of("type", "file", "path", file.toString())));
@@ -62,7 +62,7 @@ class NodeSourcesTest {
 
     @Test
     void aScriptSourceIsReadWithinItsTimeoutAndAFailureKeepsTheLastGoodNodes() throws Exception {
-        Path out = RuntimeFixture.tempDir("script-nodes").resolve("model.yaml");
+        Path out = Machine.tempDir("script-nodes").resolve("model.yaml");
         Files.writeString(out, "s1:\n  hostname: h1\n  tags: web\n");
         NodeSources sources = new NodeSources(Node.localHost("runtime"), 1024 * 1024);
         Map<String, Object> good = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "cat " + out, "cacheSeconds", 0)));
@@ -80,7 +80,7 @@ class NodeSourcesTest {
         assertThat(timedOut.sources().get(0).healthy()).isFalse();
         assertThat(timedOut.sources().get(0).message()).contains("timed out after 1.0 s");
 
-        Path script = RuntimeFixture.tempDir("script-env").resolve("env-nodes.sh");
+        Path script = Machine.tempDir("script-env").resolve("env-nodes.sh");
         Files.writeString(script, "printf 'e:\\n  hostname: h\\n  vars: \"%s\"\\n' \"$(env | cut -d= -f1 | sort | tr '\\n' ' ')\"\n");
         Map<String, Object> secretive = Map.of("nodeSources", List.of(Map.of("type", "script", "command", "sh " + script, "cacheSeconds", 0)));
         String seen = sources.model(secretive).nodes().get(1).attribute("vars");

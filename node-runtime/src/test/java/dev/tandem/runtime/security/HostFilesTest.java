@@ -3,10 +3,11 @@ package dev.tandem.runtime.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class HostFilesTest {
-    static final Path HOST = RuntimeFixture.tempDir("tandem-host-files");
+    static final Path HOST = Machine.tempDir("tandem-host-files");
     static final Path ALLOWED = HOST.resolve("allowed");
     static final String TOKEN_TEXT = "tdm_host-file-secret-5e1f0c9a";
     static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtime("hostfiles",
@@ -106,7 +107,7 @@ class HostFilesTest {
                 java.nio.charset.StandardCharsets.UTF_8));
         assertThat(reply.status()).isEqualTo(422);
         assertThat(reply.json().path("error").asText()).startsWith("the regular expression '(((.+)+)+)+X' needs more than 5000000 steps");
-        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(RuntimeFixture.deadline(java.time.Duration.ofSeconds(5)));
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(Machine.deadline(java.time.Duration.ofSeconds(5)));
         assertThat(runner.get("/api/v1/projects/p/nodes?filter=name:.*").status()).isEqualTo(200);
     }
 

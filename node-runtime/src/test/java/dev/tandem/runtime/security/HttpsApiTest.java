@@ -3,6 +3,7 @@ package dev.tandem.runtime.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class HttpsApiTest {
-    static final Path DIR = RuntimeFixture.tempDir("https-api");
+    static final Path DIR = Machine.tempDir("https-api");
     static final TestCertificates CA = TestCertificates.authority(DIR, "tandem-ca");
     static final Path KEY_STORE = CA.serverKeyStore("runtime", "localhost");
     static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtime("https",

@@ -2,11 +2,12 @@ package dev.tandem.runtime.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class ImportCostTest {
     static Api api;
 
     static EmbeddedPostgresServer serverCountingStatements() {
-        Path dir = RuntimeFixture.tempDir("import-cost-pg");
+        Path dir = Machine.tempDir("import-cost-pg");
         try (EmbeddedPostgresServer first = EmbeddedPostgresServer.start(dir, 0, false)) {
             sql(first, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
         }

@@ -3,10 +3,11 @@ package dev.tandem.runtime.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -34,7 +35,7 @@ class LocalStepsAsAnotherUserTest {
     static final String SECRET = "tdm_runtime-only-secret-9a7c";
     static final Path BASE = enterableFolder();
     static final DropwizardAppExtension<TandemConfiguration> APP = RuntimeFixture.runtimeIn(BASE,
-            dev.tandem.runtime.testing.TestPostgres.newDatabase("as-nobody"), "member-as-nobody",
+            dev.tandem.kernel.testing.TestPostgres.newDatabase("as-nobody"), "member-as-nobody",
             ConfigOverride.config("execution.localUser", "nobody"));
     static Api api;
     static Path secretFile;
@@ -46,7 +47,7 @@ class LocalStepsAsAnotherUserTest {
     /** A folder every user may pass through (as /var/lib/tandem must be for the step user to reach its work folder). */
     static Path enterableFolder() {
         try {
-            Path dir = RuntimeFixture.tempDir("tandem-local-user");
+            Path dir = Machine.tempDir("tandem-local-user");
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
             return dir;
         } catch (IOException e) {
@@ -94,11 +95,11 @@ class LocalStepsAsAnotherUserTest {
     void aStepOfAnotherUserIsStillAborted() {
         String job = Runs.importJob(api, "host", "- name: long\n  sequence: {commands: [{exec: 'sleep 60'}]}\n");
         String execution = Runs.start(api, job, Map.of());
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10)))
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(Duration.ofSeconds(10)))
                 .until(() -> api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
         long started = System.nanoTime();
         api.post("/api/v1/executions/" + execution + "/abort", Map.of());
         assertThat(Runs.finished(api, execution).path("status").asText()).isEqualTo("aborted");
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(15)));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Machine.deadline(Duration.ofSeconds(15)));
     }
 }

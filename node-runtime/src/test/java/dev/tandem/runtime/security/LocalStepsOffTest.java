@@ -3,10 +3,11 @@ package dev.tandem.runtime.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -27,8 +28,8 @@ class LocalStepsOffTest {
     void execScriptAndScriptfileStepsOnTheHostAreRefusedNamingTheSetting() throws Exception {
         Api api = RuntimeFixture.api(APP);
         api.post("/api/v1/projects", Map.of("name", "p"));
-        Path marker = RuntimeFixture.tempDir("no-local").resolve("ran");
-        Path scriptFile = Files.writeString(RuntimeFixture.tempDir("no-local-script").resolve("s.sh"), "touch " + marker + "\n");
+        Path marker = Machine.tempDir("no-local").resolve("ran");
+        Path scriptFile = Files.writeString(Machine.tempDir("no-local-script").resolve("s.sh"), "touch " + marker + "\n");
         for (String step : List.of("{exec: 'touch " + marker + "'}", "{script: 'touch " + marker + "'}", "{scriptfile: '" + scriptFile + "'}")) {
             String job = Runs.importJob(api, "p", "- name: host-" + Math.abs(step.hashCode()) + "\n  sequence: {commands: [" + step + "]}\n");
             JsonNode run = Runs.finished(api, Runs.start(api, job, Map.of()));

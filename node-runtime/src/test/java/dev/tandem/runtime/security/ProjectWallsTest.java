@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Sql;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -179,7 +180,7 @@ class ProjectWallsTest {
     /** The first scheduled execution of the job, not among {@code before}, once it has finished. */
     private static JsonNode nextScheduled(String job, java.util.Set<String> before) {
         JsonNode[] found = new JsonNode[1];
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100)).until(() -> {
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(100)).until(() -> {
             JsonNode history = admin.get("/api/v1/jobs/" + job + "/executions").json(); // newest first
             for (int i = history.size() - 1; i >= 0; i--) {
                 JsonNode e = history.get(i);

@@ -8,12 +8,13 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.Runs;
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.tandem.runtime.testing.TestPostgres;
+import dev.tandem.runtime.testing.RuntimeFixture;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -128,7 +129,7 @@ class SecretsNeverLeakTest {
         assertThat(run.status()).as(run.body()).isEqualTo(201);
         String execution = run.json().path("id").asText();
         assertThat(run.json().path("options").path("pass").asText()).isEqualTo("*****");
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(20)))
+        await().atMost(Machine.deadline(Duration.ofSeconds(20)))
                 .until(() -> !api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("running"));
         List<String> output = new ArrayList<>();
         api.get("/api/v1/executions/" + execution + "/output").json().path("entries").forEach(e -> output.add(e.path("log").asText()));

@@ -2,10 +2,11 @@ package dev.tandem.runtime.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.runtime.TandemConfiguration;
 import dev.tandem.runtime.testing.Api;
 import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.TestPostgres;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import java.sql.Connection;
@@ -69,7 +70,7 @@ class PassiveSiteTest {
     void anExecutionsLogIsReadableOnAPassiveSite() throws SQLException {
         String execution = dev.tandem.runtime.testing.Runs.start(api, jobId, Map.of());
         dev.tandem.runtime.testing.Runs.finished(api, execution);
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10)))
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(java.time.Duration.ofSeconds(10)))
                 .until(() -> api.get("/api/v1/executions/" + execution + "/output").json().path("completed").asBoolean());
         setRole("passive", ACTIVE_URL);
         Api.Reply output = api.get("/api/v1/executions/" + execution + "/output?wait=1");
@@ -130,13 +131,13 @@ class PassiveSiteTest {
         String execution = dev.tandem.runtime.testing.Runs.start(api, job, Map.of());
         java.util.function.BooleanSupplier sleeping = () -> ProcessHandle.allProcesses()
                 .anyMatch(p -> p.info().commandLine().orElse("").contains("sleep 987"));
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10))).until(sleeping::getAsBoolean);
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(java.time.Duration.ofSeconds(10))).until(sleeping::getAsBoolean);
         setRole("fenced", ACTIVE_URL);
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10))).until(() -> !sleeping.getAsBoolean());
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(java.time.Duration.ofSeconds(10))).until(() -> !sleeping.getAsBoolean());
         assertThat(api.get("/api/v1/executions/" + execution).json().path("status").asText())
                 .as("the end cannot be recorded while fenced").isEqualTo("running");
         setRole("active", null);
-        org.awaitility.Awaitility.await().atMost(RuntimeFixture.deadline(java.time.Duration.ofSeconds(10)))
+        org.awaitility.Awaitility.await().atMost(Machine.deadline(java.time.Duration.ofSeconds(10)))
                 .until(() -> api.get("/api/v1/executions/" + execution).json().path("status").asText().equals("incomplete"));
         assertThat(api.get("/api/v1/executions/" + execution).json().path("reason").asText()).contains("is fenced");
         assertThat(api.delete("/api/v1/jobs/" + job).status()).isEqualTo(204);

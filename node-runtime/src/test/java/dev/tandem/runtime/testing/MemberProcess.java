@@ -1,5 +1,6 @@
 package dev.tandem.runtime.testing;
 
+import dev.tandem.kernel.testing.Machine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -32,7 +33,7 @@ public final class MemberProcess implements AutoCloseable {
         this.databaseUrl = databaseUrl;
         this.port = port;
         this.adminPort = adminPort;
-        this.dir = RuntimeFixture.tempDir("member-" + id);
+        this.dir = Machine.tempDir("member-" + id);
     }
 
     public static Path jar() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.kernel.testing.Machine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,7 @@ public final class Runs {
 
     /** Waits (with a deadline) until the execution is neither queued nor running, and returns it. */
     public static JsonNode finished(Api api, String execution) {
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(50))
+        await().atMost(Machine.deadline(Duration.ofSeconds(30))).pollInterval(Duration.ofMillis(50))
                 .until(() -> !Set.of("queued", "running").contains(api.get("/api/v1/executions/" + execution).json().path("status").asText()));
         return api.get("/api/v1/executions/" + execution).json();
     }

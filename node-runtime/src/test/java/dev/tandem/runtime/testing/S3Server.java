@@ -1,5 +1,6 @@
 package dev.tandem.runtime.testing;
 
+import dev.tandem.kernel.testing.Machine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -46,9 +47,9 @@ public final class S3Server {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                RuntimeFixture.deleteQuietly(server.root);
-                RuntimeFixture.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".log"));
-                RuntimeFixture.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".secret"));
+                Machine.deleteQuietly(server.root);
+                Machine.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".log"));
+                Machine.deleteQuietly(server.root.resolveSibling(server.root.getFileName() + ".secret"));
             }));
         }
         return shared;
@@ -67,8 +68,8 @@ public final class S3Server {
         try {
             String classpath = Path.of(classpathFile).toAbsolutePath().getParent().resolve("classes") + java.io.File.pathSeparator
                     + Files.readString(Path.of(classpathFile)).trim();
-            int http = RuntimeFixture.freePort();
-            int https = RuntimeFixture.freePort();
+            int http = Machine.freePort();
+            int https = Machine.freePort();
             Path root = Files.createTempDirectory("tandem-s3");
             Path log = root.resolveSibling(root.getFileName() + ".log");
             Path secret = Files.writeString(root.resolveSibling(root.getFileName() + ".secret"), SECRET_ACCESS_KEY);

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.testing;
 
+import dev.tandem.kernel.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.testing;
 
+import dev.tandem.kernel.testing.Machine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -93,7 +94,7 @@ public final class SshNodes implements AutoCloseable {
 
     /** A loopback port nothing listens on. */
     public static int closedPort() {
-        return RuntimeFixture.freePort();
+        return Machine.freePort();
     }
 
     public KeyPair clientKey() {

@@ -1,9 +1,9 @@
 package dev.tandem.replicator.admin;
 
 import com.codahale.metrics.health.HealthCheck;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.failover.FailoverLoop;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
 import java.util.function.Supplier;
 
 /** Red when the site is fenced, or when the stream is broken while the active site is alive. */

@@ -23,9 +23,9 @@ public final class ReseedTask extends Task {
 
     @Override
     public void execute(Map<String, List<String>> parameters, PrintWriter output) {
-        dev.tandem.runtime.site.SiteState site = controller.currentSite();
-        boolean former = site.role() == dev.tandem.runtime.site.SiteRole.FENCED
-                || site.role() == dev.tandem.runtime.site.SiteRole.ACTIVE && site.leaseLapsed();
+        dev.tandem.kernel.site.SiteState site = controller.currentSite();
+        boolean former = site.role() == dev.tandem.kernel.site.SiteRole.FENCED
+                || site.role() == dev.tandem.kernel.site.SiteRole.ACTIVE && site.leaseLapsed();
         output.println(former ? failover.failback() : controller.requestReseed());
     }
 }

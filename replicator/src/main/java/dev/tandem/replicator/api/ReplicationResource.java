@@ -176,12 +176,12 @@ public final class ReplicationResource {
         if (refused != null) {
             return refused;
         }
-        dev.tandem.runtime.site.SiteState state = controller.currentSite();
+        dev.tandem.kernel.site.SiteState state = controller.currentSite();
         Map<String, Object> answer = new java.util.LinkedHashMap<>();
         answer.put("siteId", state.siteId());
         answer.put("role", state.role().sql());
         answer.put("epoch", state.epoch());
-        if (state.epoch() > request.epoch() || state.role() == dev.tandem.runtime.site.SiteRole.ACTIVE) {
+        if (state.epoch() > request.epoch() || state.role() == dev.tandem.kernel.site.SiteRole.ACTIVE) {
             answer.put("error", "site '" + state.siteId() + "' is " + state.role().sql() + " at epoch " + state.epoch()
                     + ": site '" + request.site() + "' at epoch " + request.epoch() + " is no longer the active site");
             return Response.status(Response.Status.CONFLICT).type(MediaType.APPLICATION_JSON).entity(answer).build();
@@ -208,7 +208,7 @@ public final class ReplicationResource {
         if (refused != null) {
             return refused;
         }
-        dev.tandem.runtime.site.SiteState state = controller.currentSite();
+        dev.tandem.kernel.site.SiteState state = controller.currentSite();
         Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("siteId", state.siteId());
         body.put("role", state.role().sql());

@@ -1,9 +1,9 @@
 package dev.tandem.replicator.api;
 
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.cluster.ReplicationController;
 import dev.tandem.replicator.status.Decisions;
-import dev.tandem.runtime.site.SiteState;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.apply;
 
+import dev.tandem.kernel.site.SiteGate;
 import dev.tandem.replicator.stream.Frame;
 import dev.tandem.replicator.stream.RowChange;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +35,6 @@ import org.postgresql.copy.CopyIn;
  * first transaction, one after an error, another source or epoch) reads the site state first.
  */
 public final class Applier implements AutoCloseable {
-    /** The shared site-gate lock: a promotion waits for the transaction being applied. */
-    private static final long GATE_LOCK = 7310586648218157413L;
     private static final String UNIQUE_VIOLATION = "23505";
     /**
      * Runs of new rows at least this long are sent with COPY; shorter ones (a one-row transaction)
@@ -343,7 +342,8 @@ public final class Applier implements AutoCloseable {
         }
     }
 
-    private static final String LOCK_GATE = "SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ");\n";
+    /** The shared site-gate lock: a promotion waits for the transaction being applied. */
+    private static final String LOCK_GATE = SiteGate.HOLD_SHARED + ";\n";
     private static final String FOLLOWING = "SELECT 1 FROM tandem_local.site_state s WHERE s.role = 'passive' AND s.active_site_id = ? AND s.epoch = ?";
     /** The first position from a source: only if there is none yet. */
     private static final String INSERT_POSITION = LOCK_GATE + """

@@ -1,5 +1,9 @@
 package dev.tandem.replicator.cluster;
 
+import dev.tandem.kernel.loop.Backoff;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.apply.ApplyLoop;
 import dev.tandem.replicator.capture.CaptureEngine;
 import dev.tandem.replicator.capture.CaptureSettings;
@@ -7,16 +11,14 @@ import dev.tandem.replicator.capture.CaptureStats;
 import dev.tandem.replicator.failback.DivergenceReport;
 import dev.tandem.replicator.failback.DivergenceReporter;
 import dev.tandem.replicator.failover.SiteReplication;
-import dev.tandem.replicator.failover.SiteStateWriter;
+import dev.tandem.replicator.failover.SiteStateRow;
 import dev.tandem.replicator.heartbeat.SiteHeartbeatWriter;
 import dev.tandem.replicator.settings.ReplicationSettings;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.stream.FrameSink;
 import dev.tandem.replicator.transport.ChangeBuffer;
 import dev.tandem.replicator.transport.PeerPositions;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 import org.jdbi.v3.core.Jdbi;
@@ -131,7 +133,7 @@ public final class ReplicationController implements SiteReplication, AutoCloseab
             if (state.role() == SiteRole.ACTIVE) {
                 heartbeat.beat();
             }
-        } catch (dev.tandem.runtime.site.SiteNotActiveException e) {
+        } catch (dev.tandem.kernel.site.SiteNotActiveException e) {
             // The write lease lapsed (the failover loop says why): what was committed is still shipped.
         }
         if (peers.peers().isEmpty()) {
@@ -239,8 +241,11 @@ public final class ReplicationController implements SiteReplication, AutoCloseab
         }
     }
 
+    /** A capture that keeps failing is restarted after 2 s, 4 s, ... up to 30 s. */
+    private static final Backoff CAPTURE_RETRY = new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(30));
+
     private static long backoff(int failures) {
-        return Math.min(30L, 1L << Math.min(failures, 5)) * 1_000_000_000L;
+        return CAPTURE_RETRY.after(failures).toNanos();
     }
 
     private String record(String sentence) {
@@ -369,7 +374,7 @@ public final class ReplicationController implements SiteReplication, AutoCloseab
                         INSERT INTO tandem_local.promotions (epoch, slot_start) VALUES (:epoch, :from)
                         ON CONFLICT (epoch) DO UPDATE SET slot_start = EXCLUDED.slot_start, promoted_at = now()""")
                 .bind("epoch", epoch).bind("from", from).execute());
-        boolean activated = new SiteStateWriter(jdbi, com.google.common.base.Ticker.systemTicker()).activate(state.siteId(), epoch, url, lease.get());
+        boolean activated = new SiteStateRow(jdbi, com.google.common.base.Ticker.systemTicker()).activate(state.siteId(), epoch, url, lease.get());
         if (!activated) {
             return new Promotion("promotion of site '" + state.siteId() + "' to epoch " + epoch
                     + " did not take: the site-state row changed meanwhile", -1);

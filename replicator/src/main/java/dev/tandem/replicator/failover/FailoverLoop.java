@@ -1,13 +1,14 @@
 package dev.tandem.replicator.failover;
 
 import com.google.common.base.Ticker;
+import dev.tandem.kernel.loop.Backoff;
+import dev.tandem.kernel.site.SiteStateSource;
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.apply.ApplyStats;
 import dev.tandem.replicator.status.Decisions;
 import dev.tandem.replicator.witness.Lease;
 import dev.tandem.replicator.witness.Witness;
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
 import java.time.Duration;
 import java.util.List;
 
@@ -18,6 +19,8 @@ import java.util.List;
  * and nothing is promoted automatically.
  */
 public final class FailoverLoop {
+    /** A copy that keeps failing is asked for again after 10 s, 20 s, ... up to 5 minutes. */
+    private static final Backoff RESEED_RETRY = new Backoff(Duration.ofSeconds(10), Duration.ofMinutes(5));
     private final String siteId;
     private final Witness witness;
     private final Peers peers;
@@ -26,7 +29,7 @@ public final class FailoverLoop {
     private final List<String> peerSites;
     private final FailoverSettings settings;
     private final SiteReplication controller;
-    private final SiteGate gate;
+    private final SiteStateSource gate;
     private final SiteStateWriter writer;
     private final Promises promises;
     private final ApplyStats applyStats;
@@ -51,7 +54,7 @@ public final class FailoverLoop {
     private volatile String successorAlert;
 
     public FailoverLoop(String siteId, Witness witness, Peers peers, List<String> peerSites, FailoverSettings settings,
-                        SiteReplication controller, SiteGate gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
+                        SiteReplication controller, SiteStateSource gate, SiteStateWriter writer, Promises promises, ApplyStats applyStats,
                         Decisions decisions, dev.tandem.replicator.failback.ReportFolder reports, Ticker ticker, Sleeper sleeper) {
         this.reports = reports;
         this.ticker = ticker;
@@ -202,7 +205,7 @@ public final class FailoverLoop {
             reseedAsks++;
             // A copy that keeps failing (a schema mismatch during an upgrade, a refused token) is not
             // pulled again every interval: 10 s, 20 s, ... up to 5 minutes between attempts.
-            nextReseedAskNanos = now + Math.min(300L, 10L << Math.min(reseedAsks - 1, 5)) * 1_000_000_000L;
+            nextReseedAskNanos = now + RESEED_RETRY.after(reseedAsks).toNanos();
         }
         return asked;
     }

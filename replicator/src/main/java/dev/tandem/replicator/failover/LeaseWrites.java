@@ -2,7 +2,7 @@ package dev.tandem.replicator.failover;
 
 /**
  * What keeping the write lease changes in the site's database: the deadline of the active site's
- * writes, and the fence. {@link SiteStateWriter} writes the site-state row; tests record the calls.
+ * writes, and the fence. {@link SiteStateRow} writes the site-state row; tests record the calls.
  */
 public interface LeaseWrites {
     /**

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.replicator.status.Causes;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +41,7 @@ public final class PeerClient implements Peers {
     /** Asks every other site to promise not to promote while this site, at {@code epoch}, is active. */
     @Override
     public List<Answer> askPromises(long epoch) {
-        String body = "{\"site\":\"" + siteId + "\",\"epoch\":" + epoch + "}";
+        String body = json(Map.of("site", siteId, "epoch", epoch));
         return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/promise"))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + token)
@@ -54,7 +57,7 @@ public final class PeerClient implements Peers {
      */
     @Override
     public List<Answer> askTakeover(String target, long epoch, long position, Duration timeout) {
-        String body = "{\"site\":\"" + siteId + "\",\"target\":\"" + target + "\",\"epoch\":" + epoch + ",\"position\":" + position + "}";
+        String body = json(Map.of("site", siteId, "target", target, "epoch", epoch, "position", position));
         return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/takeover"))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + token)
@@ -66,7 +69,7 @@ public final class PeerClient implements Peers {
     /** What each other site applied of {@code sourceSite}'s transactions ({@code position}, -1 for none). */
     @Override
     public List<Answer> applied(String sourceSite) {
-        return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/applied?source=" + sourceSite))
+        return all(source -> HttpRequest.newBuilder(source.resolve("/replication/v1/applied?source=" + URLEncoder.encode(sourceSite, StandardCharsets.UTF_8)))
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + token)
                 .GET()
@@ -120,5 +123,13 @@ public final class PeerClient implements Peers {
             }
         }
         return null;
+    }
+
+    private static String json(Map<String, Object> body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a request body of strings and numbers", e);
+        }
     }
 }

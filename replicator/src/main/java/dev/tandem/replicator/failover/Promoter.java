@@ -1,9 +1,9 @@
 package dev.tandem.replicator.failover;
 
 import com.google.common.base.Ticker;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.witness.Lease;
 import dev.tandem.replicator.witness.Witness;
-import dev.tandem.runtime.site.SiteState;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,6 +1,6 @@
 package dev.tandem.replicator.heartbeat;
 
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.kernel.site.SiteGate;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;

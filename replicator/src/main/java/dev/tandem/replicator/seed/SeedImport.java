@@ -1,10 +1,11 @@
 package dev.tandem.replicator.seed;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.kernel.site.SiteGate;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.SchemaMismatchException;
 import dev.tandem.replicator.apply.TableCatalog;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.sql.Connection;
@@ -27,7 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class SeedImport {
     private static final Logger LOG = LoggerFactory.getLogger(SeedImport.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long GATE_LOCK = 7310586648218157413L;
 
     public record Result(String sourceSite, long epoch, long position, long rows) {}
 
@@ -37,7 +37,7 @@ public final class SeedImport {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
             s.execute("SET session_replication_role = replica");
-            s.execute("SELECT pg_advisory_xact_lock_shared(" + GATE_LOCK + ")");
+            s.execute(SiteGate.HOLD_SHARED);
             String role;
             long localEpoch;
             try (ResultSet rs = s.executeQuery("SELECT role, epoch FROM tandem_local.site_state")) {

@@ -1,5 +1,6 @@
 package dev.tandem.replicator.transport;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.replicator.apply.Applier;
 import dev.tandem.replicator.apply.ApplyRefusedException;
 import dev.tandem.replicator.apply.ApplyStats;
@@ -15,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,7 @@ import dev.tandem.replicator.stream.Frame;
  * Only its own thread touches the {@link Applier}.
  */
 public final class DirectSubscriber extends SubscriberState {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(DirectSubscriber.class);
     /**
      * How often the newest applied position is acknowledged, as the Kafka transport commits its
@@ -184,8 +187,8 @@ public final class DirectSubscriber extends SubscriberState {
                     .timeout(timeout)
                     .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"site\":\"" + settings.siteId() + "\",\"sourceSite\":\""
-                            + applied.sourceSite() + "\",\"epoch\":" + applied.epoch() + ",\"appliedLsn\":" + applied.lsn() + "}"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(Map.of("site", settings.siteId(),
+                            "sourceSite", applied.sourceSite(), "epoch", applied.epoch(), "appliedLsn", applied.lsn()))))
                     .build();
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 == 2) {

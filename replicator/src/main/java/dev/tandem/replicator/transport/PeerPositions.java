@@ -6,20 +6,35 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * What each passive site has durably applied, as the capture site knows it; kept in
- * {@code tandem_local.peer_positions} so a restarted capture still holds its slot for them.
+ * What each passive site has durably applied, as the capture site knows it; kept in a
+ * {@link Store} (tandem_local.peer_positions, {@link PeerPositionRows}) so a restarted capture
+ * still holds its slot for them, and read from memory.
  */
 public final class PeerPositions {
-    private final Jdbi jdbi;
+    /** Where the positions are kept across restarts. */
+    public interface Store {
+        /** Every site's stored position. */
+        Map<String, Long> load();
+
+        /** Stores {@code lsn} for {@code site}: the greater of it and the stored one when {@code onlyForward}, else outright. */
+        void store(String site, long lsn, boolean onlyForward);
+
+        /** Forgets every site's position. */
+        void clear();
+    }
+
+    private final Store store;
     private final List<String> peers;
     private final Map<String, Long> applied = new ConcurrentHashMap<>();
 
     public PeerPositions(Jdbi jdbi, List<String> peers) {
-        this.jdbi = jdbi;
+        this(new PeerPositionRows(jdbi), peers);
+    }
+
+    public PeerPositions(Store store, List<String> peers) {
+        this.store = store;
         this.peers = List.copyOf(peers);
-        jdbi.useHandle(h -> h.createQuery("SELECT site_id, applied_lsn FROM tandem_local.peer_positions")
-                .map((rs, ctx) -> Map.entry(rs.getString(1), rs.getLong(2)))
-                .forEach(e -> applied.put(e.getKey(), e.getValue())));
+        applied.putAll(store.load());
     }
 
     public List<String> peers() {
@@ -36,19 +51,19 @@ public final class PeerPositions {
         if (before != null && before >= appliedLsn) {
             return;
         }
-        store(site, appliedLsn, "GREATEST(tandem_local.peer_positions.applied_lsn, EXCLUDED.applied_lsn)");
+        store.store(site, appliedLsn, true);
         applied.merge(site, appliedLsn, Math::max);
     }
 
     /** Sets a site's position outright: a seed starts it from the seed's consistent point. */
     public void reset(String site, long appliedLsn) {
-        store(site, appliedLsn, "EXCLUDED.applied_lsn");
+        store.store(site, appliedLsn, false);
         applied.put(site, appliedLsn);
     }
 
     /** Forgets every peer's position (this site was promoted: every peer starts from a fresh copy). */
     public void forgetAll() {
-        jdbi.useHandle(h -> h.execute("DELETE FROM tandem_local.peer_positions"));
+        store.clear();
         applied.clear();
     }
 
@@ -75,13 +90,5 @@ public final class PeerPositions {
     /** Configured peers that have never been seeded. */
     public List<String> unseeded() {
         return peers.stream().filter(p -> !applied.containsKey(p)).toList();
-    }
-
-    private void store(String site, long lsn, String update) {
-        jdbi.useHandle(h -> h.createUpdate("INSERT INTO tandem_local.peer_positions (site_id, applied_lsn, updated_at) "
-                        + "VALUES (:site, :lsn, now()) ON CONFLICT (site_id) DO UPDATE SET applied_lsn = " + update + ", updated_at = now()")
-                .bind("site", site)
-                .bind("lsn", lsn)
-                .execute());
     }
 }

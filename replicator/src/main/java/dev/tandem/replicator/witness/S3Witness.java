@@ -3,25 +3,15 @@ package dev.tandem.replicator.witness;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.kernel.s3.S3Clients;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -43,32 +33,14 @@ public final class S3Witness implements Witness {
                            boolean pathStyle, Duration timeout) {}
 
     private final Settings settings;
-    private final SdkHttpClient http;
+    private final S3Clients.Client client;
     private final S3Client s3;
 
     public S3Witness(Settings settings) {
         this.settings = settings;
-        AwsCredentialsProvider credentials = settings.accessKeyId() == null || settings.accessKeyId().isBlank()
-                ? DefaultCredentialsProvider.builder().build()
-                : StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
-        this.http = Apache5HttpClient.builder()
-                .connectionTimeout(settings.timeout())
-                .socketTimeout(settings.timeout())
-                .maxConnections(4)
-                .build();
-        var builder = S3Client.builder()
-                .httpClient(http)
-                .region(Region.of(settings.region()))
-                .credentialsProvider(credentials)
-                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).chunkedEncodingEnabled(false).build())
-                .overrideConfiguration(c -> c.apiCallTimeout(settings.timeout()).apiCallAttemptTimeout(settings.timeout())
-                        .retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        if (settings.endpoint() != null && !settings.endpoint().isBlank()) {
-            builder.endpointOverride(URI.create(settings.endpoint()));
-        }
-        this.s3 = builder.build();
+        this.client = S3Clients.open(new S3Clients.Endpoint(settings.endpoint(), settings.region(), settings.accessKeyId(),
+                settings.secretAccessKey(), settings.pathStyle(), false, false, settings.timeout()), 4, 1);
+        this.s3 = client.s3();
     }
 
     @Override
@@ -129,7 +101,6 @@ public final class S3Witness implements Witness {
 
     @Override
     public void close() {
-        s3.close();
-        http.close();
+        client.close();
     }
 }

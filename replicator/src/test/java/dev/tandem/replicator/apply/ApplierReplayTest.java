@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.codahale.metrics.MetricRegistry;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.replicator.stream.Frame;
 import dev.tandem.replicator.stream.RowChange;
-import dev.tandem.runtime.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

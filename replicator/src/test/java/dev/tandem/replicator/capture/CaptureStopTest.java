@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import dev.tandem.kernel.testing.Machine;
+import dev.tandem.kernel.testing.TestPostgres;
 import dev.tandem.replicator.stream.Frame;
 import dev.tandem.replicator.stream.FrameSink;
-import dev.tandem.runtime.testing.RuntimeFixture;
-import dev.tandem.runtime.testing.TestPostgres;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -88,12 +87,12 @@ class CaptureStopTest {
         }
         try {
             engine.start(new AcceptAll(), position);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(30))).until(() -> engine.state() == CaptureEngine.State.FAILED);
+            await().atMost(Machine.deadline(Duration.ofSeconds(30))).until(() -> engine.state() == CaptureEngine.State.FAILED);
             assertThat(engine.failure()).isNotNull();
             long began = System.nanoTime();
             assertThat(engine.stop(Duration.ofSeconds(30))).isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - began)).as("stopping a failed engine took")
-                    .isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(2)));
+                    .isLessThan(Machine.deadline(Duration.ofSeconds(2)));
             assertThat(engine.state()).isEqualTo(CaptureEngine.State.STOPPED);
         } finally {
             engine.prepare(); // the publication again, for the other tests
@@ -112,11 +111,11 @@ class CaptureStopTest {
             }
             long started = System.nanoTime();
             assertThat(engine.stop(Duration.ofSeconds(30))).as("stopped %d ms after the start", delayMillis).isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("stop took").isLessThan(RuntimeFixture.deadline(Duration.ofSeconds(20)));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("stop took").isLessThan(Machine.deadline(Duration.ofSeconds(20)));
             assertThat(engine.state()).isEqualTo(CaptureEngine.State.STOPPED);
-            await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(10))).until(() -> !slotInUse());
+            await().atMost(Machine.deadline(Duration.ofSeconds(10))).until(() -> !slotInUse());
             write(); // a change that a still-running engine would pick up
-            await().during(Duration.ofMillis(1500)).atMost(RuntimeFixture.deadline(Duration.ofSeconds(5))).until(() -> !slotInUse());
+            await().during(Duration.ofMillis(1500)).atMost(Machine.deadline(Duration.ofSeconds(5))).until(() -> !slotInUse());
             engine.close(); // idempotent
         }
     }

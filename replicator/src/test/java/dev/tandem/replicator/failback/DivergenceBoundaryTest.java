@@ -2,7 +2,7 @@ package dev.tandem.replicator.failback;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.runtime.testing.TestPostgres;
+import dev.tandem.kernel.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

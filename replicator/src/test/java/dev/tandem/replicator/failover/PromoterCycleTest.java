@@ -2,12 +2,12 @@ package dev.tandem.replicator.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tandem.kernel.site.SiteRole;
+import dev.tandem.kernel.site.SiteState;
 import dev.tandem.replicator.testing.ManualTicker;
 import dev.tandem.replicator.testing.MemoryPeers;
 import dev.tandem.replicator.testing.MemoryWitness;
 import dev.tandem.replicator.witness.Lease;
-import dev.tandem.runtime.site.SiteRole;
-import dev.tandem.runtime.site.SiteState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

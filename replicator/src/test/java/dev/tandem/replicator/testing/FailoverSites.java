@@ -1,8 +1,8 @@
 package dev.tandem.replicator.testing;
 
-import dev.tandem.runtime.site.SiteGate;
-import dev.tandem.runtime.site.SiteState;
-import dev.tandem.runtime.testing.RuntimeFixture;
+import dev.tandem.kernel.site.SiteGate;
+import dev.tandem.kernel.site.SiteState;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.testing.S3Server;
 import java.time.Duration;
 import java.util.List;
@@ -72,7 +72,7 @@ public final class FailoverSites implements AutoCloseable {
         java.util.Map<String, Integer> ports = new java.util.HashMap<>();
         for (String id : ids) {
             urls.put(id, id.equals("a") ? sites.urlA() : id.equals("b") ? sites.urlB() : sites.addPassiveSite(id));
-            ports.put(id, RuntimeFixture.freePort());
+            ports.put(id, Machine.freePort());
             links.put(id + ">witness", new LinkProxy(id + "-witness", s3.port()));
         }
         for (String from : ids) {
@@ -151,7 +151,7 @@ public final class FailoverSites implements AutoCloseable {
                     key: %s
                     accessKeyId: test
                     secretAccessKey: test
-                """.formatted(RuntimeFixture.tempDir("tandem-divergence"), witnessEndpoint, S3Server.BUCKET, key);
+                """.formatted(Machine.tempDir("tandem-divergence"), witnessEndpoint, S3Server.BUCKET, key);
     }
 
     private static String failover(LinkProxy witness, String key, String reportDir, String failback) {

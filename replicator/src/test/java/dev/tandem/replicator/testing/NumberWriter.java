@@ -1,6 +1,6 @@
 package dev.tandem.replicator.testing;
 
-import dev.tandem.runtime.site.SiteGate;
+import dev.tandem.kernel.site.SiteGate;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;

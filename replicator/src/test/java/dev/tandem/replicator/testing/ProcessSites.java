@@ -2,8 +2,8 @@ package dev.tandem.replicator.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.runtime.testing.MemberProcess;
-import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.S3Server;
 import java.time.Duration;
 import java.util.UUID;
@@ -34,7 +34,7 @@ public final class ProcessSites implements AutoCloseable {
         runtimeA = new MemberProcess("a1", sites.urlA(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("a").start();
         runtimeB = new MemberProcess("b1", sites.urlB(), TwoSites.portForAProcess(), TwoSites.portForAProcess()).withSite("b").start();
         // A slow machine can take a while before site a's replicator holds the lease.
-        await().atMost(RuntimeFixture.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.readyActive() && runtimeB.ready());
+        await().atMost(Machine.deadline(Duration.ofSeconds(90))).until(() -> runtimeA.readyActive() && runtimeB.ready());
         return this;
     }
 

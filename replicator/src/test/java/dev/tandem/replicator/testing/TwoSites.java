@@ -1,9 +1,10 @@
 package dev.tandem.replicator.testing;
 
+import dev.tandem.kernel.db.EmbeddedPostgresServer;
+import dev.tandem.kernel.db.Migrations;
+import dev.tandem.kernel.testing.Machine;
 import dev.tandem.replicator.ReplicatorApplication;
 import dev.tandem.replicator.ReplicatorConfiguration;
-import dev.tandem.runtime.db.EmbeddedPostgresServer;
-import dev.tandem.runtime.db.Migrations;
 import dev.tandem.runtime.testing.RuntimeFixture;
 import dev.tandem.runtime.testing.TestCertificates;
 import io.dropwizard.testing.DropwizardTestSupport;
@@ -62,7 +63,7 @@ public final class TwoSites implements AutoCloseable {
             a.close();
             b.close();
             extra.forEach(EmbeddedPostgresServer::close);
-            RuntimeFixture.deleteQuietly(dir); // once the databases stopped writing into it
+            Machine.deleteQuietly(dir); // once the databases stopped writing into it
         }));
         prepare(a);
         prepare(b);
@@ -130,7 +131,7 @@ public final class TwoSites implements AutoCloseable {
     }
 
     public Replicator start(String site, String dbUrl, String transport, String kafka, String peers, String sources) {
-        return start(site, dbUrl, transport, kafka, peers, sources, RuntimeFixture.freePort(), "");
+        return start(site, dbUrl, transport, kafka, peers, sources, Machine.freePort(), "");
     }
 
     /** A replicator on a given port, with extra top-level YAML (e.g. a failover block). */
