@@ -248,6 +248,8 @@ public final class DispatchBench {
                     logs: {dir: %2$s/logs}
                     execution: {workDir: %2$s/work, threads: %6$d}
                     auth: {bootstrapAdmin: {user: admin, token: "%5$s"}}
+                    # 2,000 jobs firing in one second is the measure, far past the default guard on a project's fires
+                    api: {maxScheduledFiresPerMinute: 1000000}
                     server:
                       applicationConnectors: [{type: http, bindHost: 127.0.0.1, port: %3$d}]
                       adminConnectors: [{type: http, bindHost: 127.0.0.1, port: 0}]

@@ -39,6 +39,7 @@ public final class TakeoverLoop {
     private final RemoteExecutionPolicy policy;
     private final SiteGate gate;
     private final Decisions decisions;
+    private final TakeoverRepository takeovers = new TakeoverRepository();
     private final java.util.function.Supplier<java.time.Duration> healthyFor;
     /** Pending re-runs whose decision failed here, tried again after a growing delay. */
     private final Map<UUID, PendingRetry> backoff = new ConcurrentHashMap<>();
@@ -109,28 +110,11 @@ public final class TakeoverLoop {
      * that have no owner here.
      */
     public String settleRunsOfFormerSite(dev.tandem.kernel.site.SiteState site) {
-        List<UUID> incomplete = gate.write(h -> {
-            boolean first = h.createUpdate("""
-                            INSERT INTO tandem_local.site_takeovers (epoch, member_id, executions) VALUES (:epoch, :me, 0)
-                            ON CONFLICT (epoch) DO NOTHING""")
-                    .bind("epoch", site.epoch()).bind("me", self).execute() == 1;
-            if (!first) {
-                return null;
-            }
-            // Schedule rows left from an earlier time this site was active are stale (next fire times,
-            // owners, crons): every schedule is rebuilt from the jobs, resuming after the last fire
-            // time that reached this site (ScheduleRepository.resumePoint), not after now.
-            h.execute("DELETE FROM tandem_local.schedules");
-            List<UUID> ids = h.createQuery("""
-                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason, rerun_pending = true
-                            WHERE status IN ('running', 'queued') AND member_id NOT IN (SELECT id FROM tandem_local.members)
-                            RETURNING id""")
-                    .bind("reason", "the site that ran it stopped being active; site '" + site.siteId() + "' took over at epoch " + site.epoch())
-                    .mapTo(UUID.class).list();
-            h.createUpdate("UPDATE tandem_local.site_takeovers SET executions = :n WHERE epoch = :epoch")
-                    .bind("n", ids.size()).bind("epoch", site.epoch()).execute();
-            return ids;
-        });
+        // Schedule rows left from an earlier time this site was active are stale (next fire times,
+        // owners, crons): settling drops them, and every schedule is rebuilt from the jobs, resuming
+        // after the last fire time that reached this site (ScheduleRepository.resumePoint), not after now.
+        List<UUID> incomplete = gate.write(h -> takeovers.settleFormerSite(h, site.epoch(), self,
+                "the site that ran it stopped being active; site '" + site.siteId() + "' took over at epoch " + site.epoch()).orElse(null));
         int rebuilt = schedules.rebuildMissing(self, "site '" + site.siteId() + "' took over at epoch " + site.epoch());
         if (incomplete == null) {
             return "site '" + site.siteId() + "' accepts writes at epoch " + site.epoch() + "; another member settled the former site's runs"
@@ -145,26 +129,11 @@ public final class TakeoverLoop {
     /** Exactly one live member wins the claim on a dead member and settles its runs. */
     private String takeOver(MemberView dead, boolean draining) {
         List<MemberView> live = members.live();
-        Result result = gate.write(h -> {
-            int won = h.createUpdate("""
-                            UPDATE tandem_local.members SET taken_over_by = :me, taken_over_at = now()
-                            WHERE id = :dead AND taken_over_by IS NULL
-                              AND (stopped_at IS NOT NULL OR heartbeat_at < now() - make_interval(secs => :deadAfter))""")
-                    .bind("me", self).bind("dead", dead.id()).bind("deadAfter", settings.deadAfter().toMillis() / 1000.0)
-                    .execute();
-            if (won == 0) {
-                return null;
-            }
-            List<UUID> incomplete = h.createQuery("""
-                            UPDATE tandem.executions SET status = 'incomplete', ended_at = now(), reason = :reason, rerun_pending = true
-                            WHERE member_id = :dead AND status = 'running' RETURNING id""")
-                    .bind("dead", dead.id())
-                    .bind("reason", "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
-                            + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self)
-                    .mapTo(UUID.class).list();
-            int requeued = requeue(h, dead.id(), live);
-            return new Result(incomplete, requeued);
-        });
+        String reason = "member " + dead.id() + " " + (dead.state().equals("stopped") ? "stopped" : "died (no heartbeat for "
+                + dead.heartbeatAgeMillis() / 1000.0 + " s)") + " while the execution was running; taken over by " + self;
+        Result result = gate.write(h -> takeovers.claimDeadMember(h, dead.id(), self, settings.deadAfter(), reason)
+                .map(incomplete -> new Result(incomplete, requeue(h, dead.id(), live)))
+                .orElse(null));
         if (result == null) {
             return "member " + dead.id() + " was taken over by another member first";
         }
@@ -185,14 +154,7 @@ public final class TakeoverLoop {
         if (target.isEmpty()) {
             return 0;
         }
-        int moved = h.createUpdate("UPDATE tandem_local.dispatch_queue SET target_member = :to WHERE target_member = :from")
-                .bind("to", target.get().id()).bind("from", from).execute();
-        h.createUpdate("UPDATE tandem.executions SET member_id = :to WHERE member_id = :from AND status = 'queued'")
-                .bind("to", target.get().id()).bind("from", from).execute();
-        if (moved > 0) {
-            h.createUpdate("SELECT pg_notify('tandem_dispatch', :to)").bind("to", target.get().id()).execute();
-        }
-        return moved;
+        return takeovers.requeue(h, from, target.get().id());
     }
 
     /**
@@ -295,24 +257,11 @@ public final class TakeoverLoop {
             Optional<RerunDecision> decided;
             try {
                 decided = gate.write(h -> {
-                    Optional<UUID> id = (only == null
-                            ? h.createQuery("""
-                                    SELECT id FROM tandem.executions
-                                    WHERE rerun_pending AND status = 'incomplete' AND id <> ALL(:skip)
-                                      AND ended_at < now() - make_interval(secs => :interval)
-                                    ORDER BY ended_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                                    .bind("interval", settings.heartbeatInterval().toMillis() / 1000.0)
-                            : h.createQuery("""
-                                    SELECT id FROM tandem.executions
-                                    WHERE rerun_pending AND status = 'incomplete' AND id <> ALL(:skip) AND id = ANY(:only)
-                                    ORDER BY ended_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""")
-                                    .bindArray("only", UUID.class, only))
-                            .bindArray("skip", UUID.class, (Object[]) skip).mapTo(UUID.class).findOne();
+                    Optional<UUID> id = takeovers.takePendingRerun(h, only, settings.heartbeatInterval(), skip);
                     if (id.isEmpty()) {
                         return Optional.empty();
                     }
                     deciding.set(id.get());
-                    h.createUpdate("UPDATE tandem.executions SET rerun_pending = false WHERE id = :id").bind("id", id.get()).execute();
                     RerunDecision decision = decide(h, id.get());
                     made.set(decision.rerun());
                     return Optional.of(decision);
